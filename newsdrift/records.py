@@ -1,0 +1,148 @@
+"""Typed records that flow one way through the pipeline.
+
+FeedEntry -> FetchedPage -> Article -> ScoredArticle -> (indexed document) -> Alert.
+Every stage takes records in and gives records out; failures travel as
+``Failure`` records so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def stable_id(*parts: str) -> str:
+    """Deterministic document id: sha1 of the parts joined by a unit separator."""
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Something that went wrong for one item; recorded, never raised past its stage."""
+
+    where: str  # e.g. "feed:https://x/rss", "page:https://x/a", "index:<id>"
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"where": self.where, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """One item from a polled feed, before its page is fetched."""
+
+    feed_url: str
+    feed_name: str
+    source: str  # outlet name from the feed configuration
+    link: str
+    title: str = ""
+    summary: str = ""
+    published_at: datetime | None = None
+    entry_id: str = ""
+    authors: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FetchedPage:
+    """An HTTP response body for an article URL, decoded to text."""
+
+    entry: FeedEntry
+    requested_url: str
+    final_url: str  # after redirects
+    status: int
+    content_type: str
+    html: str
+    fetched_at: datetime
+
+
+@dataclass(slots=True)
+class Article:
+    """A cleaned article, as extracted by trafilatura."""
+
+    id: str  # stable_id(canonical_url)
+    url: str
+    canonical_url: str
+    source: str
+    feed_url: str
+    title: str
+    text: str
+    authors: list[str]
+    published_at: datetime | None
+    fetched_at: datetime
+    language: str | None
+    site_name: str | None
+    word_count: int
+    content_sha1: str
+    feed_name: str = ""
+    tags: list[str] = field(default_factory=list)
+    date_source: str = ""  # "page", "feed", "htmldate" or "" when unknown
+
+
+@dataclass(slots=True)
+class ScoredArticle:
+    """An article plus everything the scoring stages computed about it."""
+
+    article: Article
+    topic_relevance: float = 0.0
+    topic_terms: list[str] = field(default_factory=list)
+    off_topic: bool = False
+    # dedup
+    duplicate_of: str | None = None
+    duplicate_kind: str | None = None  # "exact" | "near"
+    near_duplicate_of: str | None = None
+    duplicate_score: float | None = None
+    story_cluster_id: str | None = None
+    cluster_size: int = 1
+    minhash: list[int] = field(default_factory=list)
+    lsh_bands: list[str] = field(default_factory=list)
+    baseline_match: dict[str, Any] | None = None  # {"baseline_id", "doc_id", "score"}
+    # drift
+    baseline_id: str | None = None
+    baseline_similarity: float | None = None
+    novelty: float | None = None
+    frames: list[str] = field(default_factory=list)
+    frame_scores: dict[str, float] = field(default_factory=dict)
+
+    def to_document(self) -> dict[str, Any]:
+        """The OpenSearch document (field names match mappings/articles.json)."""
+        a = asdict(self.article)
+        doc_id = a.pop("id")
+        for key in ("published_at", "fetched_at"):
+            if a[key] is not None:
+                a[key] = a[key].isoformat()
+        scores = {k: v for k, v in asdict(self).items() if k != "article"}
+        doc = {**a, **scores}
+        doc["article_id"] = doc_id
+        return {k: v for k, v in doc.items() if v is not None}
+
+
+@dataclass(slots=True)
+class IndexOutcome:
+    """Per-document result of a bulk request."""
+
+    doc_id: str
+    index: str | None
+    status: str  # "created" | "updated" | "noop" | "exists" | "failed"
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass(slots=True)
+class Alert:
+    """An alert record; its id is deterministic so each (rule, subject) alerts once."""
+
+    id: str
+    rule: str
+    kind: str  # "article" | "duplicate_burst" | "drift" | "feed_health"
+    subject_id: str  # article id, cluster id, drift event id or feed id
+    title: str
+    message: str
+    created_at: datetime
+    channels: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)

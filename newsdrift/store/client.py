@@ -1,0 +1,89 @@
+"""Build the OpenSearch client from settings, and fail fast with a useful message."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import (
+    AuthenticationException,
+    AuthorizationException,
+    ConnectionError as OSConnectionError,
+    ConnectionTimeout,
+    TransportError,
+)
+
+from newsdrift.config import Settings
+from newsdrift.errors import ClusterUnavailable
+
+
+def resolve_url(settings: Settings) -> str:
+    """NEWSDRIFT_OPENSEARCH_URL when set, else the embedded node's recorded URL, else its default port."""
+    if settings.opensearch_url:
+        return settings.opensearch_url
+    from newsdrift import node  # local: node pulls in subprocess machinery
+
+    state = node.read_state(settings)
+    if state and state.url:
+        return state.url
+    return f"http://127.0.0.1:{settings.opensearch_port}"
+
+
+def make_client(settings: Settings, url: str | None = None, **overrides: Any) -> OpenSearch:
+    """A client with timeouts, retries on connection errors and TLS verification on by default."""
+    url = url or resolve_url(settings)
+    parts = urlsplit(url)
+    kwargs: dict[str, Any] = {
+        "hosts": [url],
+        "timeout": settings.opensearch_timeout,
+        "max_retries": settings.opensearch_retries,
+        "retry_on_timeout": True,
+        "http_compress": True,
+    }
+    if parts.scheme == "https":
+        kwargs.update(use_ssl=True, verify_certs=settings.opensearch_verify_certs, ssl_show_warn=False)
+        if settings.opensearch_ca_certs:
+            kwargs["ca_certs"] = str(settings.opensearch_ca_certs)
+    if settings.opensearch_user:
+        password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else ""
+        kwargs["http_auth"] = (settings.opensearch_user, password)
+    kwargs.update(overrides)
+    return OpenSearch(**kwargs)
+
+
+def redact(url: str) -> str:
+    """The URL without any user:password part."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return parts._replace(netloc=host).geturl()
+    return url
+
+
+def connect(settings: Settings, url: str | None = None, check_timeout: float = 5.0) -> OpenSearch:
+    """A client that has answered once; raises ``ClusterUnavailable`` within a bounded time otherwise."""
+    url = url or resolve_url(settings)
+    probe = make_client(settings, url, timeout=check_timeout, max_retries=1)
+    try:
+        probe.info()
+    except (AuthenticationException, AuthorizationException) as exc:
+        raise ClusterUnavailable(
+            f"OpenSearch at {redact(url)} refused the credentials ({exc.status_code}); "
+            "check NEWSDRIFT_OPENSEARCH_USER / NEWSDRIFT_OPENSEARCH_PASSWORD."
+        ) from None
+    except (OSConnectionError, ConnectionTimeout) as exc:
+        hint = (
+            "check NEWSDRIFT_OPENSEARCH_URL"
+            if settings.opensearch_url
+            else "start the embedded node with `newsdrift opensearch start`, or set NEWSDRIFT_OPENSEARCH_URL"
+        )
+        reason = type(exc.info).__name__ if getattr(exc, "info", None) else type(exc).__name__
+        raise ClusterUnavailable(f"OpenSearch at {redact(url)} is unreachable ({reason}); {hint}.") from None
+    except TransportError as exc:
+        raise ClusterUnavailable(f"OpenSearch at {redact(url)} answered {exc.status_code}: {exc.error}") from None
+    finally:
+        probe.close()
+    return make_client(settings, url)

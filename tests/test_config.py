@@ -1,0 +1,63 @@
+"""Settings: environment over file over defaults; errors name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsdrift.config import load_settings
+from newsdrift.errors import ConfigError
+
+
+def test_env_overrides_defaults(monkeypatch):
+    monkeypatch.setenv("NEWSDRIFT_FETCH_CONCURRENCY", "3")
+    monkeypatch.setenv("NEWSDRIFT_INDEX_PREFIX", "news-x")
+    settings = load_settings()
+    assert settings.fetch_concurrency == 3
+    assert settings.index_prefix == "news-x"
+    assert settings.opensearch_verify_certs is True
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "expected"),
+    [
+        ("NEWSDRIFT_FETCH_CONCURRENCY", "abc", "NEWSDRIFT_FETCH_CONCURRENCY"),
+        ("NEWSDRIFT_INDEX_PREFIX", "Bad Prefix!", "NEWSDRIFT_INDEX_PREFIX"),
+        ("NEWSDRIFT_OPENSEARCH_URL", "localhost:9200", "NEWSDRIFT_OPENSEARCH_URL"),
+        ("NEWSDRIFT_OFF_TOPIC", "maybe", "NEWSDRIFT_OFF_TOPIC"),
+    ],
+)
+def test_invalid_env_names_the_field(monkeypatch, var, value, expected):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert expected in str(info.value)
+    assert repr(value) in str(info.value)
+
+
+def test_settings_file_yaml_and_env_precedence(monkeypatch, tmp_path: Path):
+    path = tmp_path / "newsdrift.yaml"
+    path.write_text("fetch_concurrency: 4\nindex_prefix: fromfile\nbatch_size: 7\n")
+    monkeypatch.setenv("NEWSDRIFT_CONFIG", str(path))
+    monkeypatch.setenv("NEWSDRIFT_BATCH_SIZE", "9")
+    settings = load_settings()
+    assert (settings.fetch_concurrency, settings.index_prefix, settings.batch_size) == (4, "fromfile", 9)
+
+
+def test_settings_file_errors_name_file_and_field(monkeypatch, tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("fetch_concurrency = 'many'\n")
+    monkeypatch.setenv("NEWSDRIFT_CONFIG", str(bad))
+    with pytest.raises(ConfigError, match="FETCH_CONCURRENCY"):
+        load_settings()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [1, 2\n")
+    monkeypatch.setenv("NEWSDRIFT_CONFIG", str(broken))
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_settings()
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("fetch_concurency: 3\n")
+    monkeypatch.setenv("NEWSDRIFT_CONFIG", str(unknown))
+    with pytest.raises(ConfigError, match="FETCH_CONCURENCY"):
+        load_settings()

@@ -1,0 +1,104 @@
+"""Templates, bulk outcomes and stable ids against the real node."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from newsdrift.config import load_settings
+from newsdrift.errors import ClusterUnavailable
+from newsdrift.records import stable_id
+from newsdrift.store import apply_templates, bulk_write, connect, write_actions
+from newsdrift.store.templates import MAPPINGS_DIR
+
+
+def test_templates_apply_then_nothing_changes(opensearch_client, index_names):
+    first = apply_templates(opensearch_client, index_names)
+    assert {c.action for c in first} == {"created"}
+    assert {c.name for c in first if c.kind == "index"} == {
+        f"{index_names.prefix}-{f}" for f in ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift")
+    }
+    second = apply_templates(opensearch_client, index_names)
+    assert [c.action for c in second] == ["unchanged"] * len(second)
+    assert all(c.kind in ("component", "index") for c in second)
+
+    alias = opensearch_client.indices.get_alias(name=index_names.articles)
+    assert alias == {index_names.articles_index(1): {"aliases": {index_names.articles: {"is_write_index": True}}}}
+    mapping = opensearch_client.indices.get_mapping(index=index_names.articles_index(1))
+    props = mapping[index_names.articles_index(1)]["mappings"]
+    assert props["dynamic"] == "strict"
+    assert props["properties"]["text"]["analyzer"] == "newsdrift_english"
+    assert props["properties"]["title"]["fields"]["raw"]["type"] == "keyword"
+    rules = opensearch_client.indices.get_mapping(index=index_names.alert_rules)[index_names.alert_rules]
+    assert rules["mappings"]["properties"]["query"]["type"] == "percolator"
+
+
+def test_template_upgrade_is_reported_with_versions(opensearch_client, index_names, tmp_path: Path):
+    apply_templates(opensearch_client, index_names)
+    edited = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS_DIR, edited)
+    feeds = json.loads((edited / "feeds.json").read_text())
+    feeds["version"] = 2
+    feeds["template"]["mappings"]["properties"]["owner"] = {"type": "keyword"}
+    (edited / "feeds.json").write_text(json.dumps(feeds))
+
+    changes = apply_templates(opensearch_client, index_names, mappings_dir=edited)
+    updated = [c for c in changes if c.action == "updated"]
+    assert [(c.name, c.previous_version, c.version) for c in updated] == [(f"{index_names.prefix}-feeds", 1, 2)]
+
+
+def test_bulk_reports_rejected_document_and_lands_the_rest(opensearch_client, initialized_names):
+    good = [(stable_id(f"https://example.org/{i}"), {"title": f"t{i}", "word_count": i}) for i in range(3)]
+    bad_type = (stable_id("https://example.org/bad"), {"title": "bad", "word_count": "many"})
+    bad_field = (stable_id("https://example.org/unknown"), {"title": "x", "no_such_field": 1})
+    outcomes = bulk_write(
+        opensearch_client,
+        write_actions(initialized_names.articles, [good[0], bad_type, good[1], bad_field, good[2]]),
+        refresh="wait_for",
+    )
+    assert [o.status for o in outcomes] == ["created", "failed", "created", "failed", "created"]
+    assert "word_count" in outcomes[1].reason and "mapper_parsing_exception" in outcomes[1].reason
+    assert "no_such_field" in outcomes[3].reason
+    count = opensearch_client.count(index=initialized_names.articles)["count"]
+    assert count == 3
+
+
+def test_same_article_twice_makes_one_document(opensearch_client, initialized_names):
+    doc_id = stable_id("https://example.org/story")
+    for _ in range(2):
+        outcomes = bulk_write(
+            opensearch_client,
+            write_actions(initialized_names.articles, [(doc_id, {"title": "story"})]),
+            refresh="wait_for",
+        )
+    assert [o.status for o in outcomes] == ["exists"]
+    assert opensearch_client.count(index=initialized_names.articles)["count"] == 1
+    assert stable_id("https://example.org/story") == doc_id  # deterministic across calls
+
+
+def test_unreachable_cluster_gives_clear_error_quickly():
+    # a port nothing listens on (bound then released)
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = load_settings(opensearch_url=f"http://127.0.0.1:{port}", opensearch_retries=5)
+    started = time.monotonic()
+    with pytest.raises(ClusterUnavailable) as info:
+        connect(settings)
+    assert time.monotonic() - started < 15
+    message = str(info.value)
+    assert f"127.0.0.1:{port}" in message and "unreachable" in message
+    assert "NEWSDRIFT_OPENSEARCH_URL" in message
+
+
+def test_credentials_never_appear_in_errors():
+    settings = load_settings(opensearch_url="http://user:hunter2@127.0.0.1:9")
+    with pytest.raises(ClusterUnavailable) as info:
+        connect(settings, check_timeout=1)
+    assert "hunter2" not in str(info.value)
