@@ -1,0 +1,974 @@
+"""Narrative drift against a named baseline: article scores, windows, events and their storage.
+
+Four layers, each usable alone:
+
+* ``DriftScorer`` scores one article against the baseline corpus (TF-IDF cosine
+  similarity, novelty, frames). Pure Python on small dicts: well under 5 ms.
+* ``compute_windows`` turns (published_at, text, frame_scores) items into
+  tumbling-window records: Jensen–Shannon divergence, frame shares vs the
+  baseline profile, emerging terms (G² keyness + log ratio), centroid shift.
+* ``detect_events`` runs a hysteresis state machine over a window series and
+  gives drift events with deterministic ids and a readable explanation.
+* ``DriftStore`` recomputes only the windows touched by new articles, reading
+  them from the articles alias page by page, and writes window/frame/term/event
+  docs with deterministic ids so a re-run overwrites and never duplicates.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from newsdrift.detection.frames import FrameSet, normalise, tokenize
+from newsdrift.records import Failure, ScoredArticle, stable_id
+
+# News boilerplate and tokenizer debris ("Meta’s" -> "s") on top of sklearn's list.
+STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | {
+    "said", "says", "say", "saying", "told", "tells", "according", "also", "just", "like",
+    "don", "doesn", "didn", "isn", "wasn", "won", "ll", "ve", "re", "mr", "ms",
+}
+METRICS: tuple[str, ...] = ("js_divergence", "frame_shift")
+_ANCHOR = datetime(1970, 1, 5, tzinfo=UTC)  # a Monday: weekly windows start on Mondays
+_WINDOW_RE = re.compile(r"^(\d+)([hdw])$")
+_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def content_terms(tokens: Iterable[str]) -> list[str]:
+    """Tokens that carry meaning: no stop words, no bare numbers, no single letters."""
+    return [t for t in tokens if len(t) > 1 and t not in STOP_WORDS and not t.isdigit()]
+
+
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Dot product of two L2-normalised sparse vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    return sum(w * get(t, 0.0) for t, w in a.items())
+
+
+def _l2(vec: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vec.values()))
+    return {t: w / norm for t, w in vec.items()} if norm > 0 else {}
+
+
+def utc(value: datetime | str) -> datetime:
+    """Aware UTC datetime from a datetime or ISO string; naive times are taken as UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """The one ISO spelling used in ids and queries, so ids stay deterministic."""
+    return utc(value).isoformat()
+
+
+# --------------------------------------------------------------------------- config
+
+
+class DriftConfig(BaseModel):
+    """Drift thresholds and window settings; defaults come from bench/drift_quality.py."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    windows: tuple[str, ...] = ("1d", "7d")
+    """Tumbling window sizes: <n>h, <n>d or <n>w; weeks start on Monday 00:00 UTC."""
+    js_threshold: float = Field(0.50, gt=0, le=1)
+    """JS divergence (bits) from the baseline that counts as drifted."""
+    js_release: float = Field(0.465, gt=0, le=1)
+    """An open JS event closes only when the divergence falls below this."""
+    frame_shift_threshold: float = Field(0.45, gt=0, le=1)
+    """Total variation distance between window and baseline frame shares that counts as drifted."""
+    frame_shift_release: float = Field(0.35, gt=0, le=1)
+    """An open frame-shift event closes only when the shift falls below this."""
+    consecutive: int = Field(2, ge=1)
+    """Windows in a row past the threshold before an event fires."""
+    min_articles: int = Field(5, ge=1)
+    """Windows with fewer articles are too noisy: they neither extend nor break a run."""
+    js_smoothing: float = Field(0.1, gt=0)
+    """Additive smoothing per term for the JS divergence distributions (damps one-off words)."""
+    top_terms: int = Field(20, ge=0)
+    """Emerging terms kept per window."""
+    min_term_freq: int = Field(5, ge=1)
+    """An emerging term occurs at least this often in the window ..."""
+    min_term_docs: int = Field(2, ge=1)
+    """... in at least this many articles ..."""
+    min_keyness: float = Field(3.84, ge=0)
+    """... with G² at least this (3.84 = p < 0.05; a small baseline gives G² little power) ..."""
+    min_log_ratio: float = Field(1.0, gt=0)
+    """... and at least 2**min_log_ratio times its relative frequency in the baseline."""
+    examples_per_window: int = Field(3, ge=0)
+    """Most novel articles remembered per window, for event explanations."""
+    explain_lookback: int = Field(7, ge=0)
+    """Event explanations prefer terms not already emerging in this many windows before the run."""
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            WindowSpec.parse(name)
+        return value
+
+    def threshold(self, metric: str) -> tuple[float, float]:
+        """(fire, release) thresholds for a metric."""
+        if metric == "js_divergence":
+            return self.js_threshold, min(self.js_release, self.js_threshold)
+        if metric == "frame_shift":
+            return self.frame_shift_threshold, min(self.frame_shift_release, self.frame_shift_threshold)
+        raise KeyError(metric)
+
+
+# --------------------------------------------------------------------------- articles
+
+
+class ArticleDrift(NamedTuple):
+    """Per-article drift scores, in the order ScoredArticle stores them."""
+
+    similarity: float
+    novelty: float
+    frames: list[str]
+    frame_scores: dict[str, float]
+
+
+@dataclass(slots=True)
+class Analysis:
+    """Everything the window layer needs from one article, computed in one pass."""
+
+    terms: Counter[str]
+    vector: dict[str, float]  # L2-normalised TF-IDF
+    drift: ArticleDrift
+
+
+class DriftScorer:
+    """Scores articles against a baseline corpus.
+
+    Vectors are sublinear TF-IDF (1 + ln tf) over content terms, with IDF from
+    the baseline's paragraphs (two seed documents are too few for IDF; their
+    paragraphs give graded weights: words the baseline repeats everywhere count
+    less, words it never uses count most). The vocabulary is open: unseen words
+    get the largest IDF, so an article's norm includes everything it says.
+
+    * ``similarity`` is the cosine to the baseline centroid (mean of the
+      normalised baseline document vectors).
+    * ``novelty`` is 1 − the largest cosine to any baseline document or, when
+      ``recent_size`` > 0, to any of the last ``recent_size`` articles this
+      scorer has seen. With the default ``recent_size=0`` it depends on the text
+      alone, so recomputing it gives the same value.
+    """
+
+    def __init__(
+        self,
+        baseline_texts: Sequence[str],
+        frames: FrameSet,
+        *,
+        baseline_id: str = "baseline",
+        recent_size: int = 0,
+    ) -> None:
+        if not baseline_texts or not any(t.strip() for t in baseline_texts):
+            raise ValueError("a baseline needs at least one non-empty document")
+        self.baseline_id = baseline_id
+        self.frames = frames
+        units = [
+            set(terms)
+            for text in baseline_texts
+            for para in text.splitlines()
+            if len(terms := content_terms(tokenize(para))) >= 3
+        ] or [set(content_terms(tokenize(t))) for t in baseline_texts]
+        df = Counter(t for unit in units for t in unit)
+        n = len(units)
+        self._idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
+        self._idf_unseen = math.log(1 + n) + 1.0
+        self.baseline_counts: Counter[str] = Counter()
+        self._doc_vectors: list[dict[str, float]] = []
+        frame_scores: list[dict[str, float]] = []
+        for text in baseline_texts:
+            analysis = self._analyse(text, with_similarity=False)
+            self.baseline_counts.update(analysis.terms)
+            self._doc_vectors.append(analysis.vector)
+            frame_scores.append(analysis.drift.frame_scores)
+        summed: Counter[str] = Counter()
+        for vec in self._doc_vectors:
+            summed.update(vec)
+        self.centroid: dict[str, float] = _l2(dict(summed))
+        self.baseline_shares: dict[str, float] = frames.shares(frame_scores)
+        self._recent: deque[dict[str, float]] = deque(maxlen=max(recent_size, 1))
+        self._remember = recent_size > 0
+
+    @classmethod
+    def from_directory(
+        cls, path: str | Path, frames: FrameSet, *, baseline_id: str, pattern: str = "*.txt", recent_size: int = 0
+    ) -> DriftScorer:
+        """A scorer over the text files of a directory (e.g. ``baseline/``), read in name order."""
+        texts = [p.read_text(encoding="utf-8") for p in sorted(Path(path).glob(pattern))]
+        return cls(texts, frames, baseline_id=baseline_id, recent_size=recent_size)
+
+    def vector(self, terms: Mapping[str, int]) -> dict[str, float]:
+        """L2-normalised TF-IDF vector of term counts."""
+        idf, unseen = self._idf, self._idf_unseen
+        return _l2({t: (1.0 + math.log(c)) * idf.get(t, unseen) for t, c in terms.items()})
+
+    def _analyse(self, text: str, *, with_similarity: bool = True, remember: bool = True) -> Analysis:
+        tokens = tokenize(text)
+        terms = Counter(content_terms(tokens))
+        vec = self.vector(terms)
+        frames, frame_scores = self.frames.score_tokens(tokens)
+        if not with_similarity:
+            return Analysis(terms, vec, ArticleDrift(0.0, 0.0, frames, frame_scores))
+        similarity = _cosine(vec, self.centroid) if vec else 0.0
+        nearest = max((_cosine(vec, d) for d in self._doc_vectors), default=0.0)
+        if self._remember and remember and vec:
+            nearest = max(nearest, max((_cosine(vec, r) for r in self._recent), default=0.0))
+            self._recent.append(vec)
+        drift = ArticleDrift(round(similarity, 6), round(1.0 - nearest, 6), frames, frame_scores)
+        return Analysis(terms, vec, drift)
+
+    def analyse(self, text: str, *, remember: bool = True) -> Analysis:
+        """Terms, vector and scores of one text; ``remember=False`` leaves the recent memory alone."""
+        return self._analyse(text, remember=remember)
+
+    def score(self, text: str) -> ArticleDrift:
+        """(baseline_similarity, novelty, frames, frame_scores) of one text."""
+        return self._analyse(text).drift
+
+    def score_batch(self, texts: Iterable[str]) -> list[ArticleDrift]:
+        """Scores in input order (with recent memory, earlier texts count as recent for later ones)."""
+        return [self._analyse(t).drift for t in texts]
+
+    def apply(self, scored: ScoredArticle) -> ScoredArticle:
+        """Fill the drift fields of a ScoredArticle in place and return it."""
+        drift = self.score(scored.article.text)
+        scored.baseline_id = self.baseline_id
+        scored.baseline_similarity = drift.similarity
+        scored.novelty = drift.novelty
+        scored.frames = drift.frames
+        scored.frame_scores = drift.frame_scores
+        return scored
+
+
+# --------------------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A tumbling window size such as "1d" or "7d"."""
+
+    name: str
+    size: timedelta
+
+    @classmethod
+    def parse(cls, name: str) -> WindowSpec:
+        match = _WINDOW_RE.match(name)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(f"window size must look like 12h, 1d, 7d or 1w, got {name!r}")
+        return cls(name, int(match.group(1)) * _UNIT[match.group(2)])
+
+    def start_of(self, when: datetime | str) -> datetime:
+        """Start of the window containing ``when``."""
+        offset = (utc(when) - _ANCHOR) // self.size
+        return _ANCHOR + offset * self.size
+
+    def end_of(self, start: datetime) -> datetime:
+        return utc(start) + self.size
+
+
+@dataclass(slots=True)
+class WindowArticle:
+    """One article as the window layer sees it."""
+
+    published_at: datetime
+    text: str
+    frame_scores: Mapping[str, float] | None = None
+    article_id: str = ""
+    title: str = ""
+
+    @classmethod
+    def coerce(cls, item: WindowArticle | Sequence[Any] | Mapping[str, Any]) -> WindowArticle:
+        """Accept a WindowArticle, a (published_at, text, frame_scores[, id, title]) tuple or a source doc."""
+        if isinstance(item, WindowArticle):
+            return item
+        if isinstance(item, Mapping):
+            return cls(utc(item["published_at"]), item.get("text") or "", item.get("frame_scores"),
+                       item.get("article_id") or "", item.get("title") or "")
+        published, text, *rest = item
+        return cls(utc(published), text or "", *rest)
+
+
+@dataclass(frozen=True, slots=True)
+class EmergingTerm:
+    """A term over-represented in a window relative to the baseline."""
+
+    term: str
+    count: int
+    baseline_count: int
+    keyness: float  # G² log-likelihood
+    log_ratio: float  # log2 of the relative-frequency ratio (Hardie), 0.5 for a zero count
+    rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "count": self.count, "baseline_count": self.baseline_count,
+                "keyness": self.keyness, "log_ratio": self.log_ratio, "rank": self.rank}
+
+
+@dataclass(slots=True)
+class WindowRecord:
+    """Drift metrics of one window against one baseline."""
+
+    baseline_id: str
+    window: str
+    window_start: datetime
+    window_end: datetime
+    article_count: int
+    js_divergence: float
+    centroid_shift: float
+    mean_baseline_similarity: float
+    mean_novelty: float
+    frame_shares: dict[str, float]
+    baseline_shares: dict[str, float]
+    emerging_terms: list[EmergingTerm] = field(default_factory=list)
+    example_article_ids: list[str] = field(default_factory=list)  # most novel first
+    example_titles: dict[str, str] = field(default_factory=dict)
+
+    def share_delta(self, frame: str) -> float:
+        return self.frame_shares.get(frame, 0.0) - self.baseline_shares.get(frame, 0.0)
+
+    @property
+    def frame_shift(self) -> float:
+        """Total variation distance between window and baseline frame shares (0..1)."""
+        frames = set(self.frame_shares) | set(self.baseline_shares)
+        return round(0.5 * sum(abs(self.share_delta(f)) for f in frames), 6)
+
+    def metric(self, name: str) -> float:
+        return float(getattr(self, name))
+
+
+def js_divergence(window: Mapping[str, int], baseline: Mapping[str, int], alpha: float = 0.01) -> float:
+    """Jensen–Shannon divergence in bits (0..1) of two term-count maps, add-alpha smoothed."""
+    vocab = list(window.keys() | baseline.keys())
+    if not vocab:
+        return 0.0
+    p = np.fromiter((window.get(t, 0) for t in vocab), dtype=float, count=len(vocab)) + alpha
+    q = np.fromiter((baseline.get(t, 0) for t in vocab), dtype=float, count=len(vocab)) + alpha
+    p /= p.sum()
+    q /= q.sum()
+    m = 0.5 * (p + q)
+    return float(max(0.0, 0.5 * np.sum(p * np.log2(p / m)) + 0.5 * np.sum(q * np.log2(q / m))))
+
+
+def keyness(count: int, total: int, base_count: int, base_total: int) -> tuple[float, float]:
+    """(G² log-likelihood, log2 ratio) of a term in a target corpus vs a reference corpus."""
+    both = count + base_count
+    expected = total * both / (total + base_total)
+    base_expected = base_total * both / (total + base_total)
+    g2 = 0.0
+    if count:
+        g2 += count * math.log(count / expected)
+    if base_count:
+        g2 += base_count * math.log(base_count / base_expected)
+    ratio = ((count or 0.5) / total) / ((base_count or 0.5) / base_total)
+    return 2.0 * g2, math.log2(ratio)
+
+
+class WindowAccumulator:
+    """Streams one window's articles into running sums; ``finish`` gives the record."""
+
+    def __init__(self, scorer: DriftScorer, spec: WindowSpec, start: datetime, config: DriftConfig) -> None:
+        self.scorer, self.spec, self.config = scorer, spec, config
+        self.start = utc(start)
+        self.counts: Counter[str] = Counter()
+        self.doc_freq: Counter[str] = Counter()
+        self.centroid: Counter[str] = Counter()
+        self.frame_totals: dict[str, float] = dict.fromkeys(scorer.frames.names, 0.0)
+        self.similarity_sum = 0.0
+        self.novelty_sum = 0.0
+        self.count = 0
+        self._examples: list[tuple[float, str, str]] = []  # min-heap of (novelty, id, title)
+
+    def add(self, item: WindowArticle | Sequence[Any] | Mapping[str, Any]) -> None:
+        article = WindowArticle.coerce(item)
+        # remember=False: a window's numbers must not depend on what was scored before it.
+        analysis = self.scorer.analyse(article.text, remember=False)
+        self.counts.update(analysis.terms)
+        self.doc_freq.update(analysis.terms.keys())
+        self.centroid.update(analysis.vector)
+        # Stored frame scores are what the article was indexed with; recompute only if absent.
+        scores = article.frame_scores or analysis.drift.frame_scores
+        for name in self.frame_totals:
+            self.frame_totals[name] += float(scores.get(name, 0.0) or 0.0)
+        self.similarity_sum += analysis.drift.similarity
+        self.novelty_sum += analysis.drift.novelty
+        self.count += 1
+        if self.config.examples_per_window and article.article_id:
+            entry = (analysis.drift.novelty, article.article_id, article.title)
+            if len(self._examples) < self.config.examples_per_window:
+                heapq.heappush(self._examples, entry)
+            else:
+                heapq.heappushpop(self._examples, entry)
+
+    def emerging_terms(self) -> list[EmergingTerm]:
+        cfg = self.config
+        total, base = self.counts.total(), self.scorer.baseline_counts
+        base_total = base.total()
+        found: list[tuple[float, str, int, int, float]] = []
+        for term, count in self.counts.items():
+            if count < cfg.min_term_freq or self.doc_freq[term] < cfg.min_term_docs:
+                continue
+            g2, ratio = keyness(count, total, base.get(term, 0), base_total)
+            if ratio >= cfg.min_log_ratio and g2 >= cfg.min_keyness:
+                found.append((g2, term, count, base.get(term, 0), ratio))
+        found.sort(key=lambda f: (-f[0], f[1]))
+        return [EmergingTerm(term, count, b, round(g2, 4), round(ratio, 4), rank)
+                for rank, (g2, term, count, b, ratio) in enumerate(found[: cfg.top_terms], start=1)]
+
+    def finish(self) -> WindowRecord | None:
+        """The window's record, or None when it has no articles."""
+        if not self.count:
+            return None
+        scorer = self.scorer
+        shift = 1.0 - _cosine(_l2(dict(self.centroid)), scorer.centroid)
+        examples = sorted(self._examples, key=lambda e: (-e[0], e[1]))
+        return WindowRecord(
+            baseline_id=scorer.baseline_id,
+            window=self.spec.name,
+            window_start=self.start,
+            window_end=self.spec.end_of(self.start),
+            article_count=self.count,
+            js_divergence=round(js_divergence(self.counts, scorer.baseline_counts, self.config.js_smoothing), 6),
+            centroid_shift=round(max(0.0, shift), 6),
+            mean_baseline_similarity=round(self.similarity_sum / self.count, 6),
+            mean_novelty=round(self.novelty_sum / self.count, 6),
+            frame_shares={k: round(v, 6) for k, v in normalise(self.frame_totals).items()},
+            baseline_shares={k: round(v, 6) for k, v in scorer.baseline_shares.items()},
+            emerging_terms=self.emerging_terms(),
+            example_article_ids=[e[1] for e in examples],
+            example_titles={e[1]: e[2] for e in examples if e[2]},
+        )
+
+
+def compute_windows(
+    articles: Iterable[WindowArticle | Sequence[Any] | Mapping[str, Any]],
+    scorer: DriftScorer,
+    window: str = "1d",
+    config: DriftConfig | None = None,
+) -> list[WindowRecord]:
+    """Window records, oldest first, for items of (published_at, text, frame_scores[, id, title])."""
+    config = config or DriftConfig()
+    spec = WindowSpec.parse(window)
+    accumulators: dict[datetime, WindowAccumulator] = {}
+    for item in articles:
+        article = WindowArticle.coerce(item)
+        start = spec.start_of(article.published_at)
+        acc = accumulators.get(start)
+        if acc is None:
+            acc = accumulators[start] = WindowAccumulator(scorer, spec, start, config)
+        acc.add(article)
+    records = (accumulators[s].finish() for s in sorted(accumulators))
+    return [r for r in records if r is not None]
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(slots=True)
+class DriftEvent:
+    """A metric that stayed past its threshold for ``config.consecutive`` windows.
+
+    ``window_start`` is the first window of the triggering run (part of the id);
+    ``window_end`` the end of the last window of the episode so far;
+    ``consecutive_windows`` the episode's length in windows (it stays open
+    until the metric falls below the release threshold).
+    """
+
+    event_id: str
+    baseline_id: str
+    window: str
+    metric: str
+    window_start: datetime
+    window_end: datetime
+    fired_window_start: datetime
+    value: float  # the metric in the window where the event fired
+    peak: float
+    threshold: float
+    release: float
+    consecutive_windows: int
+    open: bool
+    explanation: str
+    example_article_ids: list[str]
+    frame_shares: dict[str, dict[str, float]]  # frame -> {share, baseline_share, delta} over the triggering run
+    emerging_terms: list[dict[str, Any]]
+
+
+def event_id(baseline_id: str, window: str, metric: str, first_window_start: datetime) -> str:
+    """Deterministic: the same run of windows always gives the same event id."""
+    return stable_id("drift-event", baseline_id, window, metric, iso(first_window_start))
+
+
+_METRIC_LABEL = {
+    "js_divergence": "term distribution divergence (Jensen–Shannon, bits)",
+    "frame_shift": "frame shift (total variation of frame shares)",
+}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _run_summary(
+    run: Sequence[WindowRecord], before: Sequence[WindowRecord]
+) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]], list[str]]:
+    """Run-averaged frame shares, pooled emerging terms and example article ids."""
+    frames = sorted(set().union(*(w.frame_shares.keys() | w.baseline_shares.keys() for w in run)))
+    shares: dict[str, dict[str, float]] = {}
+    for f in frames:
+        share = sum(w.frame_shares.get(f, 0.0) for w in run) / len(run)
+        base = run[-1].baseline_shares.get(f, 0.0)
+        shares[f] = {"share": round(share, 4), "baseline_share": round(base, 4), "delta": round(share - base, 4)}
+    pooled: dict[str, dict[str, Any]] = {}
+    for w in run:
+        for t in w.emerging_terms:
+            slot = pooled.setdefault(t.term, {"term": t.term, "count": 0, "keyness": 0.0, "log_ratio": 0.0,
+                                              "windows": 0})
+            slot["count"] += t.count
+            slot["keyness"] += t.keyness
+            slot["log_ratio"] += t.log_ratio
+            slot["windows"] += 1
+    # Against a small baseline the stream's everyday words are always "emerging";
+    # what tells the story is the terms that were not emerging just before the run.
+    usual = {t.term for w in before for t in w.emerging_terms}
+    ranked = sorted(pooled.values(), key=lambda s: (s["term"] in usual, -s["keyness"], s["term"]))
+    terms = ranked[:10]
+    for slot in terms:
+        slot["new"] = slot["term"] not in usual
+        slot["keyness"] = round(slot["keyness"], 2)
+        slot["log_ratio"] = round(slot["log_ratio"] / slot["windows"], 2)
+    # Round-robin over the run's windows so the examples span the run.
+    examples: list[str] = []
+    for i in range(max((len(w.example_article_ids) for w in run), default=0)):
+        for w in run:
+            if i < len(w.example_article_ids) and w.example_article_ids[i] not in examples:
+                examples.append(w.example_article_ids[i])
+    return shares, terms, examples[:3]
+
+
+def explain(
+    metric: str, run: Sequence[WindowRecord], threshold: float, shares: Mapping[str, Mapping[str, float]],
+    terms: Sequence[Mapping[str, Any]], examples: Sequence[str], titles: Mapping[str, str],
+) -> str:
+    """A readable account of what changed during the triggering run."""
+    first, last = run[0], run[-1]
+    values = ", ".join(f"{w.metric(metric):.3f}" for w in run)
+    lines = [
+        f"Drift vs baseline {first.baseline_id!r} on {first.window} windows: {_METRIC_LABEL.get(metric, metric)} "
+        f"stayed at or above {threshold:.3f} for {len(run)} consecutive windows "
+        f"({first.window_start:%Y-%m-%d %H:%M} to {last.window_end:%Y-%m-%d %H:%M} UTC; values {values}; "
+        f"{sum(w.article_count for w in run)} articles)."
+    ]
+    grew = sorted((f for f, s in shares.items() if s["delta"] >= 0.02), key=lambda f: -shares[f]["delta"])[:3]
+    shrank = sorted((f for f, s in shares.items() if s["delta"] <= -0.02), key=lambda f: shares[f]["delta"])[:3]
+
+    def fmt(f: str) -> str:
+        s = shares[f]
+        return f"{f} {_pct(s['baseline_share'])} → {_pct(s['share'])} ({100 * s['delta']:+.0f} pts)"
+
+    lines.append("Frames that grew: " + ("; ".join(map(fmt, grew)) if grew else "none") + ".")
+    lines.append("Frames that shrank: " + ("; ".join(map(fmt, shrank)) if shrank else "none") + ".")
+    if terms:
+        lines.append("Top emerging terms: " + ", ".join(
+            f"{t['term']} (G² {t['keyness']:.1f}, log ratio {t['log_ratio']:+.1f}"
+            f"{'' if t.get('new', True) else ', already emerging before'})"
+            for t in terms[:5]) + ".")
+    else:
+        lines.append("Top emerging terms: none passed the keyness filters.")
+    if examples:
+        lines.append("Example articles: " + "; ".join(
+            f"{a} “{titles[a]}”" if titles.get(a) else a for a in examples) + ".")
+    return "\n".join(lines)
+
+
+def detect_events(
+    windows: Sequence[WindowRecord],
+    config: DriftConfig | None = None,
+    titles: Mapping[str, str] | None = None,
+    metrics: Sequence[str] = METRICS,
+) -> list[DriftEvent]:
+    """Hysteresis over one baseline's window series of one size, oldest first.
+
+    A metric must be at or above its threshold for ``consecutive`` windows in a
+    row to fire; the event then stays open (and is not re-emitted) until the
+    metric falls below the lower release threshold. Windows with fewer than
+    ``min_articles`` articles are passed over.
+    """
+    config = config or DriftConfig()
+    series = sorted((w for w in windows if w.article_count >= config.min_articles), key=lambda w: w.window_start)
+    known = dict(titles or {})
+    for w in series:
+        for a, t in w.example_titles.items():
+            known.setdefault(a, t)
+    if len({(w.baseline_id, w.window) for w in series}) > 1:
+        raise ValueError("detect_events takes the windows of one baseline and one window size")
+    events: list[DriftEvent] = []
+    for metric in metrics:
+        fire, release = config.threshold(metric)
+        run: list[WindowRecord] = []
+        current: DriftEvent | None = None
+        for i, w in enumerate(series):
+            value = w.metric(metric)
+            if current is not None:
+                if value < release:
+                    current.open = False
+                    current = None
+                    run = []
+                else:
+                    current.window_end = w.window_end
+                    current.consecutive_windows += 1
+                    current.peak = max(current.peak, round(value, 6))
+                continue
+            run = run + [w] if value >= fire else []
+            if len(run) < config.consecutive:
+                continue
+            first = i - len(run) + 1
+            before = series[max(0, first - config.explain_lookback):first]
+            shares, terms, examples = _run_summary(run, before)
+            current = DriftEvent(
+                event_id=event_id(w.baseline_id, w.window, metric, run[0].window_start),
+                baseline_id=w.baseline_id, window=w.window, metric=metric,
+                window_start=run[0].window_start, window_end=w.window_end, fired_window_start=w.window_start,
+                value=round(value, 6), peak=round(max(x.metric(metric) for x in run), 6),
+                threshold=fire, release=release, consecutive_windows=len(run), open=True,
+                explanation=explain(metric, run, fire, shares, terms, examples, known),
+                example_article_ids=examples, frame_shares=shares, emerging_terms=terms,
+            )
+            events.append(current)
+    events.sort(key=lambda e: (e.window_start, e.metric))
+    return events
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def window_doc_id(baseline_id: str, window: str, start: datetime, kind: str = "window", name: str = "") -> str:
+    """Deterministic id of a window, frame or term doc."""
+    parts = ["drift", baseline_id, window, iso(start), kind]
+    return stable_id(*parts, name) if name else stable_id(*parts)
+
+
+def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """(id, doc) for the window doc, one frame doc per frame and one term doc per emerging term."""
+    base = {
+        "baseline_id": record.baseline_id, "window": record.window,
+        "window_start": iso(record.window_start), "window_end": iso(record.window_end),
+        "article_count": record.article_count, "updated_at": iso(updated_at),
+    }
+    frames = sorted(record.frame_shares.keys() | record.baseline_shares.keys())
+    shares = {f: {"share": record.frame_shares.get(f, 0.0), "baseline_share": record.baseline_shares.get(f, 0.0),
+                  "delta": round(record.share_delta(f), 6)} for f in frames}
+    docs = [(window_doc_id(record.baseline_id, record.window, record.window_start), {
+        **base, "kind": "window",
+        "js_divergence": record.js_divergence, "centroid_shift": record.centroid_shift,
+        "mean_baseline_similarity": record.mean_baseline_similarity, "mean_novelty": record.mean_novelty,
+        "frame_shares": shares, "emerging_terms": [t.to_dict() for t in record.emerging_terms],
+        "example_article_ids": record.example_article_ids,
+    })]
+    for f in frames:
+        docs.append((window_doc_id(record.baseline_id, record.window, record.window_start, "frame", f), {
+            **base, "kind": "frame", "frame": f, "share": shares[f]["share"],
+            "baseline_share": shares[f]["baseline_share"], "share_delta": shares[f]["delta"],
+        }))
+    for t in record.emerging_terms:
+        docs.append((window_doc_id(record.baseline_id, record.window, record.window_start, "term", t.term), {
+            **base, "kind": "term", "term": t.term, "keyness": t.keyness, "log_ratio": t.log_ratio, "rank": t.rank,
+        }))
+    return docs
+
+
+def window_from_doc(doc: Mapping[str, Any]) -> WindowRecord:
+    """Rebuild a WindowRecord from its window doc."""
+    shares = doc.get("frame_shares") or {}
+    return WindowRecord(
+        baseline_id=doc["baseline_id"], window=doc["window"],
+        window_start=utc(doc["window_start"]), window_end=utc(doc["window_end"]),
+        article_count=int(doc.get("article_count", 0)),
+        js_divergence=float(doc.get("js_divergence", 0.0)), centroid_shift=float(doc.get("centroid_shift", 0.0)),
+        mean_baseline_similarity=float(doc.get("mean_baseline_similarity", 0.0)),
+        mean_novelty=float(doc.get("mean_novelty", 0.0)),
+        frame_shares={f: float(s["share"]) for f, s in shares.items()},
+        baseline_shares={f: float(s["baseline_share"]) for f, s in shares.items()},
+        emerging_terms=[EmergingTerm(**t) for t in doc.get("emerging_terms") or []],
+        example_article_ids=list(doc.get("example_article_ids") or []),
+    )
+
+
+def event_document(event: DriftEvent, updated_at: datetime) -> dict[str, Any]:
+    """The kind=event doc (its _id is ``event.event_id``).
+
+    The drift mapping has no fields for peak, release, open or the firing window,
+    so they ride in the unindexed ``emerging_terms`` object next to the terms.
+    """
+    return {
+        "kind": "event", "event_id": event.event_id, "baseline_id": event.baseline_id,
+        "window": event.window, "window_start": iso(event.window_start), "window_end": iso(event.window_end),
+        "metric": event.metric, "value": event.value, "threshold": event.threshold,
+        "consecutive_windows": event.consecutive_windows, "explanation": event.explanation,
+        "example_article_ids": event.example_article_ids, "frame_shares": event.frame_shares,
+        "emerging_terms": {"terms": event.emerging_terms, "peak": event.peak, "release": event.release,
+                           "open": event.open, "fired_window_start": iso(event.fired_window_start)},
+        "updated_at": iso(updated_at),
+    }
+
+
+def event_from_doc(doc: Mapping[str, Any]) -> DriftEvent:
+    """Rebuild a DriftEvent from its doc."""
+    extra = doc.get("emerging_terms") or {}
+    return DriftEvent(
+        event_id=doc["event_id"], baseline_id=doc["baseline_id"], window=doc["window"], metric=doc["metric"],
+        window_start=utc(doc["window_start"]), window_end=utc(doc["window_end"]),
+        fired_window_start=utc(extra.get("fired_window_start") or doc["window_start"]),
+        value=float(doc.get("value", 0.0)), peak=float(extra.get("peak", doc.get("value", 0.0))),
+        threshold=float(doc.get("threshold", 0.0)), release=float(extra.get("release", 0.0)),
+        consecutive_windows=int(doc.get("consecutive_windows", 0)), open=bool(extra.get("open", False)),
+        explanation=doc.get("explanation", ""), example_article_ids=list(doc.get("example_article_ids") or []),
+        frame_shares=dict(doc.get("frame_shares") or {}), emerging_terms=list(extra.get("terms") or []),
+    )
+
+
+# --------------------------------------------------------------------------- OpenSearch
+
+
+@dataclass(slots=True)
+class DriftUpdate:
+    """What one DriftStore.update did; failures are recorded, not raised."""
+
+    windows: list[tuple[str, datetime]] = field(default_factory=list)  # recomputed (size, start)
+    windows_removed: list[tuple[str, datetime]] = field(default_factory=list)  # no articles left
+    docs_written: int = 0
+    docs_deleted: int = 0
+    events: list[str] = field(default_factory=list)  # ids of every event currently detected
+    failures: list[Failure] = field(default_factory=list)
+
+
+ARTICLE_FIELDS = ["article_id", "title", "text", "published_at", "frame_scores"]
+
+
+class DriftStore:
+    """Keeps one baseline's drift docs in OpenSearch in step with the articles.
+
+    Only windows containing the given publication dates are recomputed; their
+    articles are read page by page (search_after) from the articles alias.
+    Every query and delete is filtered on ``scorer.baseline_id``, so other
+    baselines' docs are never touched. Exact and near copies (``duplicate_of``
+    set) and ``off_topic`` articles are left out by default: a syndicated story
+    reprinted twenty times is one voice, not twenty.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        drift_index: str,
+        articles_alias: str,
+        scorer: DriftScorer,
+        config: DriftConfig | None = None,
+        *,
+        page_size: int = 500,
+        exclude_duplicates: bool = True,
+        exclude_off_topic: bool = True,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.client = client
+        self.drift_index = drift_index
+        self.articles_alias = articles_alias
+        self.scorer = scorer
+        self.config = config or DriftConfig()
+        self.page_size = page_size
+        self.exclude_duplicates = exclude_duplicates
+        self.exclude_off_topic = exclude_off_topic
+        self.clock = clock
+
+    @property
+    def baseline_id(self) -> str:
+        return self.scorer.baseline_id
+
+    # -- reading articles
+
+    def _article_filter(self, start: datetime, end: datetime) -> dict[str, Any]:
+        must_not: list[dict[str, Any]] = []
+        if self.exclude_duplicates:
+            must_not.append({"exists": {"field": "duplicate_of"}})
+        if self.exclude_off_topic:
+            must_not.append({"term": {"off_topic": True}})
+        return {"bool": {"filter": [{"range": {"published_at": {"gte": iso(start), "lt": iso(end)}}}],
+                         "must_not": must_not}}
+
+    def iter_articles(self, start: datetime, end: datetime) -> Iterator[WindowArticle]:
+        """Articles published in [start, end), a page at a time, oldest first."""
+        body: dict[str, Any] = {
+            "size": self.page_size,
+            "_source": ARTICLE_FIELDS,
+            "query": self._article_filter(start, end),
+            "sort": [{"published_at": "asc"}, {"article_id": "asc"}],
+        }
+        while True:
+            hits = self.client.search(index=self.articles_alias, body=body)["hits"]["hits"]
+            for hit in hits:
+                src = hit["_source"]
+                if src.get("published_at") and src.get("text"):
+                    yield WindowArticle.coerce(src)
+            if len(hits) < self.page_size:
+                return
+            body["search_after"] = hits[-1]["sort"]
+
+    def titles(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """Titles of the given articles (for event explanations)."""
+        if not article_ids:
+            return {}
+        resp = self.client.search(index=self.articles_alias, body={
+            "size": len(article_ids), "_source": ["article_id", "title"],
+            "query": {"terms": {"article_id": list(article_ids)}},
+        })
+        return {h["_source"]["article_id"]: h["_source"].get("title") or "" for h in resp["hits"]["hits"]}
+
+    # -- recomputing
+
+    def affected_windows(self, published: Iterable[datetime | str]) -> dict[str, list[datetime]]:
+        """Window size -> sorted starts of the windows containing these publication times."""
+        specs = [WindowSpec.parse(w) for w in self.config.windows]
+        starts: dict[str, set[datetime]] = {s.name: set() for s in specs}
+        for when in published:
+            if when:
+                for spec in specs:
+                    starts[spec.name].add(spec.start_of(when))
+        return {name: sorted(s) for name, s in starts.items()}
+
+    def update(self, published: Iterable[datetime | str]) -> DriftUpdate:
+        """Recompute the windows containing these publication times, then the events."""
+        result = DriftUpdate()
+        affected = self.affected_windows(published)
+        if not any(affected.values()):
+            return result
+        self.client.indices.refresh(index=self.drift_index)  # stale-doc deletes must see earlier writes
+        for name, starts in affected.items():
+            spec = WindowSpec.parse(name)
+            for start in starts:
+                self._recompute(spec, start, result)
+        self.client.indices.refresh(index=self.drift_index)
+        for name, starts in affected.items():
+            if starts:
+                self._refresh_events(name, result)
+        self.client.indices.refresh(index=self.drift_index)
+        return result
+
+    def backfill(self) -> DriftUpdate:
+        """Recompute every window that has articles (first run, or after a baseline change)."""
+        resp = self.client.search(index=self.articles_alias, body={
+            "size": 0, "query": {"exists": {"field": "published_at"}},
+            "aggs": {"first": {"min": {"field": "published_at"}}, "last": {"max": {"field": "published_at"}}},
+        })
+        aggs = resp["aggregations"]
+        if aggs["first"]["value"] is None:
+            return DriftUpdate()
+        first = datetime.fromtimestamp(aggs["first"]["value"] / 1000, UTC)
+        last = datetime.fromtimestamp(aggs["last"]["value"] / 1000, UTC)
+        step = min(WindowSpec.parse(w).size for w in self.config.windows)
+        times = [first + i * step for i in range(int((last - first) / step) + 1)] + [last]
+        return self.update(times)
+
+    def _recompute(self, spec: WindowSpec, start: datetime, result: DriftUpdate) -> None:
+        acc = WindowAccumulator(self.scorer, spec, start, self.config)
+        for article in self.iter_articles(start, spec.end_of(start)):
+            acc.add(article)
+        record = acc.finish()
+        keep: list[str] = []
+        if record is None:
+            result.windows_removed.append((spec.name, start))
+        else:
+            docs = window_documents(record, self.clock())
+            keep = [doc_id for doc_id, _ in docs]
+            result.docs_written += self._bulk_index(docs, result)
+            result.windows.append((spec.name, start))
+        # Terms that dropped out of the top list (or a window emptied) leave stale docs behind.
+        query: dict[str, Any] = {"bool": {
+            "filter": [{"term": {"baseline_id": self.baseline_id}}, {"term": {"window": spec.name}},
+                       {"term": {"window_start": iso(start)}}, {"terms": {"kind": ["window", "frame", "term"]}}],
+            "must_not": [{"ids": {"values": keep}}] if keep else [],
+        }}
+        resp = self.client.delete_by_query(index=self.drift_index, body={"query": query},
+                                           conflicts="proceed", refresh=False)
+        result.docs_deleted += int(resp.get("deleted", 0))
+
+    def _bulk_index(self, docs: Sequence[tuple[str, dict[str, Any]]], result: DriftUpdate) -> int:
+        lines: list[dict[str, Any]] = []
+        for doc_id, doc in docs:
+            lines.append({"index": {"_index": self.drift_index, "_id": doc_id}})
+            lines.append(doc)
+        if not lines:
+            return 0
+        resp = self.client.bulk(body=lines)
+        written = 0
+        for item in resp["items"]:
+            outcome = item["index"]
+            if outcome.get("status", 500) < 300:
+                written += 1
+            else:
+                result.failures.append(Failure(f"drift:{outcome.get('_id')}", str(outcome.get("error"))))
+        return written
+
+    # -- events
+
+    def load_windows(
+        self, window: str = "1d", since: datetime | str | None = None, until: datetime | str | None = None
+    ) -> list[WindowRecord]:
+        """This baseline's window records of one size, oldest first."""
+        rng: dict[str, str] = {}
+        if since is not None:
+            rng["gte"] = iso(utc(since))
+        if until is not None:
+            rng["lt"] = iso(utc(until))
+        filters: list[dict[str, Any]] = [{"term": {"kind": "window"}}, {"term": {"baseline_id": self.baseline_id}},
+                                         {"term": {"window": window}}]
+        if rng:
+            filters.append({"range": {"window_start": rng}})
+        body: dict[str, Any] = {"size": self.page_size, "query": {"bool": {"filter": filters}},
+                                "sort": [{"window_start": "asc"}]}
+        records: list[WindowRecord] = []
+        while True:
+            hits = self.client.search(index=self.drift_index, body=body)["hits"]["hits"]
+            records.extend(window_from_doc(h["_source"]) for h in hits)
+            if len(hits) < self.page_size:
+                return records
+            body["search_after"] = hits[-1]["sort"]
+
+    def load_events(self, window: str | None = None, since: datetime | str | None = None) -> list[DriftEvent]:
+        """This baseline's stored events, oldest first."""
+        filters: list[dict[str, Any]] = [{"term": {"kind": "event"}}, {"term": {"baseline_id": self.baseline_id}}]
+        if window:
+            filters.append({"term": {"window": window}})
+        if since is not None:
+            filters.append({"range": {"window_end": {"gt": iso(utc(since))}}})
+        resp = self.client.search(index=self.drift_index, body={
+            "size": 10_000, "query": {"bool": {"filter": filters}},
+            "sort": [{"window_start": "asc"}, {"metric": "asc"}],
+        })
+        return [event_from_doc(h["_source"]) for h in resp["hits"]["hits"]]
+
+    def _refresh_events(self, window: str, result: DriftUpdate) -> None:
+        # Hysteresis depends on history, so the whole series of this size is replayed;
+        # window docs are small summaries, unlike the articles behind them.
+        records = self.load_windows(window)
+        wanted = {a for r in records for a in r.example_article_ids}
+        events = detect_events(records, self.config)
+        used = {a for e in events for a in e.example_article_ids}
+        titles = self.titles(sorted(used & wanted))
+        if titles:
+            events = detect_events(records, self.config, titles=titles)
+        now = self.clock()
+        result.docs_written += self._bulk_index([(e.event_id, event_document(e, now)) for e in events], result)
+        result.events.extend(e.event_id for e in events)

@@ -1,0 +1,179 @@
+"""DriftStore against a real OpenSearch node: affected windows only, deterministic ids, idempotent re-runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from newsdrift.detection.drift import (
+    DriftConfig,
+    DriftScorer,
+    DriftStore,
+    compute_windows,
+    event_id,
+    utc,
+    window_doc_id,
+)
+from newsdrift.detection.frames import load_frames
+from newsdrift.records import Article, ScoredArticle
+from newsdrift.store import IndexNames
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIFT = datetime(2025, 3, 10, tzinfo=UTC)
+FIRST = [SHIFT + timedelta(days=d) for d in range(-5, 1)]  # Mar 5 .. Mar 10
+SECOND = [SHIFT + timedelta(days=d) for d in range(1, 4)]  # Mar 11 .. Mar 13
+
+
+@pytest.fixture(scope="module")
+def scorer() -> DriftScorer:
+    baseline = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "baseline").glob("*.txt"))]
+    return DriftScorer(baseline, load_frames(), baseline_id="seed-v1")
+
+
+def _stream_days(days: list[datetime]) -> list[dict[str, Any]]:
+    wanted = {d.date() for d in days}
+    with (ROOT / "tests" / "data" / "drift" / "stream_a.jsonl").open(encoding="utf-8") as fh:
+        return [a for a in map(json.loads, fh) if utc(a["published_at"]).date() in wanted]
+
+
+def _document(scorer: DriftScorer, item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    published = utc(item["published_at"])
+    article = Article(
+        id=item["article_id"], url=f"https://news.example/{item['article_id']}",
+        canonical_url=f"https://news.example/{item['article_id']}", source="example", feed_url="https://news.example/rss",
+        title=item["title"], text=item["text"], authors=[], published_at=published, fetched_at=published,
+        language="en", site_name="Example", word_count=len(item["text"].split()), content_sha1=item["article_id"],
+    )
+    doc = scorer.apply(ScoredArticle(article)).to_document()
+    doc.update(extra)
+    return doc
+
+
+def _index(client: OpenSearch, alias: str, docs: list[dict[str, Any]]) -> None:
+    body: list[dict[str, Any]] = []
+    for doc in docs:
+        body += [{"index": {"_index": alias, "_id": doc["article_id"]}}, doc]
+    resp = client.bulk(body=body, refresh=True)
+    assert not resp["errors"], [i for i in resp["items"] if i["index"].get("error")][:2]
+
+
+def _drift_docs(client: OpenSearch, index: str, baseline_id: str) -> dict[str, dict[str, Any]]:
+    client.indices.refresh(index=index)
+    resp = client.search(index=index, body={"size": 10_000, "query": {"term": {"baseline_id": baseline_id}}})
+    return {h["_id"]: {k: v for k, v in h["_source"].items() if k != "updated_at"} for h in resp["hits"]["hits"]}
+
+
+def _kinds(docs: dict[str, dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for doc in docs.values():
+        out[doc["kind"]] = out.get(doc["kind"], 0) + 1
+    return out
+
+
+def test_drift_store_recomputes_affected_windows_idempotently(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, scorer: DriftScorer
+) -> None:
+    client, names = opensearch_client, initialized_names
+    config = DriftConfig()
+    first = _stream_days(FIRST)
+    second = _stream_days(SECOND)
+    # A reprint and an off-topic piece on Mar 6 must not count.
+    extras = [
+        _document(scorer, {**first[20], "article_id": "dup-1"}, duplicate_of=first[20]["article_id"],
+                  duplicate_kind="exact"),
+        _document(scorer, {**first[21], "article_id": "off-1"}, off_topic=True),
+    ]
+    _index(client, names.articles, [_document(scorer, a) for a in first] + extras)
+    # Another baseline's doc in the same window must survive every recomputation.
+    foreign_id = window_doc_id("other-baseline", "1d", SHIFT, "term", "model")
+    client.index(index=names.drift, id=foreign_id, refresh=True, body={
+        "kind": "term", "baseline_id": "other-baseline", "window": "1d", "window_start": SHIFT.isoformat(),
+        "term": "model", "rank": 1})
+
+    store = DriftStore(client, names.drift, names.articles, scorer, config, page_size=7)  # small pages: search_after
+    result = store.update(utc(a["published_at"]) for a in first)
+    assert not result.failures
+    assert sorted(result.windows) == sorted([("1d", d) for d in FIRST] + [("7d", SHIFT - timedelta(days=7)),
+                                                                        ("7d", SHIFT)])
+    assert result.events == []  # only one shifted window so far
+
+    docs = _drift_docs(client, names.drift, "seed-v1")
+    kinds = _kinds(docs)
+    assert kinds["window"] == 8 and kinds["frame"] == 8 * 7 and "event" not in kinds
+    # the stored windows are exactly what the pure function computes over the same articles
+    expected = {(w.window, w.window_start): w for size in ("1d", "7d")
+                for w in compute_windows(first, scorer, size, config)}
+    for (size, start), record in expected.items():
+        stored = docs[window_doc_id("seed-v1", size, start)]
+        assert stored["article_count"] == record.article_count
+        assert stored["js_divergence"] == pytest.approx(record.js_divergence, abs=1e-6)
+        assert stored["centroid_shift"] == pytest.approx(record.centroid_shift, abs=1e-6)
+        assert [t["term"] for t in stored["emerging_terms"]] == [t.term for t in record.emerging_terms]
+        terms = [d for d in docs.values() if d["kind"] == "term" and d["window"] == size
+                 and utc(d["window_start"]) == start]
+        assert sorted(t["rank"] for t in terms) == list(range(1, len(record.emerging_terms) + 1))
+
+    # Re-running changes nothing: same ids, same contents.
+    again = store.update(utc(a["published_at"]) for a in first)
+    assert again.docs_deleted == 0 and not again.failures
+    assert _drift_docs(client, names.drift, "seed-v1") == docs
+
+    # New articles for Mar 11-13: only those days and their week are recomputed; the event appears.
+    _index(client, names.articles, [_document(scorer, a) for a in second])
+    result = store.update(utc(a["published_at"]) for a in second)
+    assert sorted(result.windows) == sorted([("1d", d) for d in SECOND] + [("7d", SHIFT)])
+    docs = _drift_docs(client, names.drift, "seed-v1")
+    events = {i: d for i, d in docs.items() if d["kind"] == "event"}
+    assert set(events) == set(result.events)
+    metrics = sorted(d["metric"] for d in events.values())
+    assert "frame_shift" in metrics and len(metrics) == len(set(metrics))
+    for doc_id, doc in events.items():
+        assert doc["window"] == "1d" and utc(doc["window_start"]) == SHIFT
+        assert doc_id == doc["event_id"] == event_id("seed-v1", "1d", doc["metric"], SHIFT)
+        assert len(doc["example_article_ids"]) == 3
+        titles = {a["article_id"]: a["title"] for a in first + second}
+        assert all(titles[a] in doc["explanation"] for a in doc["example_article_ids"])
+        assert "safety_misuse" in doc["explanation"]
+    assert _kinds(docs)["window"] == 11
+
+    # ... and re-running makes no second event.
+    store.update(utc(a["published_at"]) for a in second)
+    assert _drift_docs(client, names.drift, "seed-v1") == docs
+    stored_events = store.load_events("1d")
+    assert [e.event_id for e in stored_events] == sorted(events, key=lambda i: events[i]["metric"])
+    assert stored_events[0].open
+
+    # Articles withdrawn from Mar 13: its window docs go, the week is recomputed with fewer articles.
+    last_day = SECOND[-1]
+    client.delete_by_query(index=names.articles, refresh=True, body={"query": {"range": {"published_at": {
+        "gte": last_day.isoformat(), "lt": (last_day + timedelta(days=1)).isoformat()}}}})
+    result = store.update([last_day])
+    assert result.windows_removed == [("1d", last_day)] and result.docs_deleted > 0
+    after = _drift_docs(client, names.drift, "seed-v1")
+    assert not [d for d in after.values() if d["window"] == "1d" and utc(d["window_start"]) == last_day]
+    week = after[window_doc_id("seed-v1", "7d", SHIFT)]
+    assert week["article_count"] == docs[window_doc_id("seed-v1", "7d", SHIFT)]["article_count"] - len(
+        [a for a in second if utc(a["published_at"]).date() == last_day.date()])
+
+    foreign = client.get(index=names.drift, id=foreign_id)
+    assert foreign["_version"] == 1 and foreign["_source"]["baseline_id"] == "other-baseline"
+
+
+def test_backfill_and_load_windows(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, scorer: DriftScorer
+) -> None:
+    client, names = opensearch_client, initialized_names
+    articles = _stream_days(FIRST[-2:] + SECOND[:1])  # Mar 9 .. Mar 11
+    _index(client, names.articles, [_document(scorer, a) for a in articles])
+    store = DriftStore(client, names.drift, names.articles, scorer, DriftConfig(windows=("1d",)))
+    result = store.backfill()
+    assert [start for _, start in result.windows] == [SHIFT - timedelta(days=1), SHIFT, SHIFT + timedelta(days=1)]
+    loaded = store.load_windows("1d", since=SHIFT)
+    assert [w.window_start for w in loaded] == [SHIFT, SHIFT + timedelta(days=1)]
+    assert loaded[0].article_count == len([a for a in articles if utc(a["published_at"]).date() == SHIFT.date()])
+    assert {e.metric for e in store.load_events("1d")} >= {"frame_shift"}
