@@ -675,6 +675,7 @@ def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[s
     docs = [(window_doc_id(record.baseline_id, record.window, record.window_start), {
         **base, "kind": "window",
         "js_divergence": record.js_divergence, "centroid_shift": record.centroid_shift,
+        "frame_shift": record.frame_shift,
         "mean_baseline_similarity": record.mean_baseline_similarity, "mean_novelty": record.mean_novelty,
         "frame_shares": shares, "emerging_terms": [t.to_dict() for t in record.emerging_terms],
         "example_article_ids": record.example_article_ids,
@@ -687,6 +688,7 @@ def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[s
     for t in record.emerging_terms:
         docs.append((window_doc_id(record.baseline_id, record.window, record.window_start, "term", t.term), {
             **base, "kind": "term", "term": t.term, "keyness": t.keyness, "log_ratio": t.log_ratio, "rank": t.rank,
+            "count": t.count, "baseline_count": t.baseline_count,
         }))
     return docs
 
