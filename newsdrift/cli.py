@@ -18,13 +18,20 @@ from newsdrift.errors import NewsdriftError
 
 app = typer.Typer(
     name="newsdrift",
-    help="Watch the press coverage of the open-source AI debate: ingest feeds, detect duplicates and narrative drift, alert.",
+    help="Watch the press coverage of the open-source AI debate: ingest feeds, detect duplicates and "
+    "narrative drift, alert.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 opensearch_app = typer.Typer(help="Manage the embedded single-node OpenSearch (no Docker).", no_args_is_help=True)
 app.add_typer(opensearch_app, name="opensearch")
+
+
+def _add_subcommands() -> None:
+    from newsdrift.dashboards_cli import dashboards_app
+
+    app.add_typer(dashboards_app, name="dashboards")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -194,6 +201,241 @@ def info(as_json: bool = JsonOption) -> None:
     for row in data["indices"]:
         table.add_row(row["index"], row["docs.count"], row["health"])
     console.print(table)
+
+
+# --- ingestion -------------------------------------------------------------------
+
+feeds_app = typer.Typer(help="Feed health and configuration.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+sample_app = typer.Typer(help="The offline sample corpus (fictional outlets) and its loopback server.",
+                         no_args_is_help=True)
+app.add_typer(sample_app, name="sample")
+
+FeedsOption = typer.Option(None, "--feeds", help="Feed list (YAML); default NEWSDRIFT_FEEDS_FILE or config/feeds.yaml.")
+
+
+def _load_feed_list(feeds_file):
+    """Configured feeds, or None when the list is empty (the caller falls back to the sample corpus)."""
+    from newsdrift.sources import enabled_feeds, load_feeds
+
+    s = settings()
+    path = feeds_file or s.feeds_path
+    feeds = enabled_feeds(load_feeds(path))
+    return feeds or None
+
+
+class _RunContext:
+    """Feeds to poll, plus the sample server when no feeds are configured."""
+
+    def __init__(self, feeds_file, quiet: bool) -> None:
+        self.feeds_file, self.quiet, self.server = feeds_file, quiet, None
+
+    def __enter__(self):
+        from newsdrift import demo
+
+        s = settings()
+        feeds = _load_feed_list(self.feeds_file)
+        if feeds is None:
+            self.server = demo.start_sample_server()
+            feeds = demo.sample_feeds(self.server.url)
+            s = s.model_copy(update={"allow_private_networks": True})
+            if not self.quiet:
+                err_console.print(
+                    f"[dim]no feeds configured: using the offline sample corpus at {self.server.url} "
+                    "(add feeds to config/feeds.yaml)[/]"
+                )
+        return s, feeds
+
+    def __exit__(self, *exc) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def _progress_printer(progress, tasks):
+    def on_event(event: str, **info) -> None:
+        if event == "poll_start":
+            tasks["poll"] = progress.add_task("polling feeds", total=info["total"])
+        elif event == "poll_done":
+            progress.advance(tasks["poll"])
+        elif event == "fetch_start":
+            tasks["fetch"] = progress.add_task("fetching articles", total=info["total"])
+        elif event == "entry_done":
+            progress.advance(tasks["fetch"])
+
+    return on_event
+
+
+def _run_pass(s, feeds, force: bool, as_json: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from newsdrift.pipeline import run_once
+    from newsdrift.store import IndexNames, apply_templates, connect
+
+    client = connect(s)
+    apply_templates(client, IndexNames(s.index_prefix))
+    show = not as_json and err_console.is_terminal
+    if not show:
+        return run_once(s, client, feeds, force=force)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as progress:
+        return run_once(s, client, feeds, force=force, progress=_progress_printer(progress, {}))
+
+
+def print_summary(summary) -> None:
+    data = summary.to_json()
+    table = Table(title="run summary", show_header=False)
+    for key, value in data.items():
+        if key != "errors":
+            table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+    if summary.errors:
+        errors = Table(title=f"{len(summary.errors)} problem(s), recorded", show_lines=False)
+        errors.add_column("where", overflow="fold")
+        errors.add_column("reason", overflow="fold")
+        for e in summary.errors[:50]:
+            errors.add_row(e.where, e.reason)
+        console.print(errors)
+        if len(summary.errors) > 50:
+            console.print(f"... and {len(summary.errors) - 50} more (use --json for all)")
+
+
+@app.command()
+@handle_errors
+def run(
+    once: bool = typer.Option(True, "--once/--no-once", help="One pass (the default); see `watch` for a loop."),
+    feeds_file=FeedsOption,
+    all_feeds: bool = typer.Option(False, "--all", help="Poll every enabled feed, not only the due ones."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Poll due feeds, fetch and extract new articles, score them and index them."""
+    with _RunContext(feeds_file, quiet=as_json) as (s, feeds):
+        summary = _run_pass(s, feeds, force=all_feeds, as_json=as_json)
+    if as_json:
+        emit_json(summary.to_json())
+    else:
+        print_summary(summary)
+
+
+def parse_interval(value: str) -> float:
+    from newsdrift.sources import parse_duration
+
+    try:
+        return float(parse_duration(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+@handle_errors
+def watch(
+    interval: str = typer.Option("5m", help="Time between passes, e.g. 30s, 5m, 1h."),
+    feeds_file=FeedsOption,
+    max_passes: int = typer.Option(0, help="Stop after N passes (0: until Ctrl-C)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON summary line per pass."),
+) -> None:
+    """Run passes in a loop until Ctrl-C (stops cleanly between or during passes)."""
+    seconds = parse_interval(interval)
+    passes = 0
+    with _RunContext(feeds_file, quiet=as_json) as (s, feeds):
+        try:
+            while True:
+                summary = _run_pass(s, feeds, force=False, as_json=True)
+                passes += 1
+                if as_json:
+                    sys.stdout.write(json.dumps(summary.to_json(), default=str) + "\n")
+                    sys.stdout.flush()
+                else:
+                    console.print(
+                        f"[dim]{time.strftime('%H:%M:%S')}[/] pass {passes}: {summary.feeds_polled} feeds polled, "
+                        f"{summary.indexed} indexed, {summary.articles_known} known, {len(summary.errors)} problems"
+                    )
+                if max_passes and passes >= max_passes:
+                    break
+                time.sleep(seconds)
+        except KeyboardInterrupt:
+            err_console.print(f"stopped after {passes} pass(es)")
+
+
+@feeds_app.command("status")
+@handle_errors
+def feeds_status(as_json: bool = JsonOption) -> None:
+    """Per-feed health: last success, consecutive failures, last error, counters."""
+    from newsdrift.feedstate import all_states
+    from newsdrift.store import IndexNames, connect
+
+    s = settings()
+    states = all_states(connect(s), IndexNames(s.index_prefix))
+    if as_json:
+        emit_json(states)
+        return
+    table = Table(title="feeds")
+    for col in ("name", "health", "last success", "failures", "seen", "indexed", "last error"):
+        table.add_column(col, overflow="fold")
+    for st in states:
+        colour = {"ok": "green", "degraded": "yellow"}.get(st.get("health", ""), "red")
+        table.add_row(
+            st.get("name", ""), f"[{colour}]{st.get('health', '?')}[/]", str(st.get("last_success_at", "never"))[:19],
+            str(st.get("consecutive_failures", 0)), str(st.get("entries_seen", 0)),
+            str(st.get("articles_indexed", 0)), st.get("last_error", "") if st.get("consecutive_failures") else "",
+        )
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def search(
+    query: str = typer.Argument(..., help="Full-text query (OpenSearch simple_query_string syntax)."),
+    since: str | None = typer.Option(None, help="Only articles published since, e.g. 2026-09-01 or 7d."),
+    size: int = typer.Option(10, min=1, max=500),
+    as_json: bool = JsonOption,
+) -> None:
+    """Full-text search over indexed articles."""
+    from newsdrift.store import IndexNames, connect
+
+    s = settings()
+    must: list[dict] = [{"simple_query_string": {"query": query, "fields": ["title^3", "text"],
+                                                  "default_operator": "and"}}]
+    if since:
+        start = since if since[0].isdigit() and "-" in since else f"now-{since}"
+        must.append({"range": {"published_at": {"gte": start}}})
+    resp = connect(s).search(
+        index=IndexNames(s.index_prefix).articles,
+        body={"query": {"bool": {"must": must}}, "size": size,
+              "_source": ["title", "source", "published_at", "canonical_url", "topic_relevance"],
+              "highlight": {"fields": {"text": {"fragment_size": 160, "number_of_fragments": 1}}}},
+    )
+    hits = resp["hits"]["hits"]
+    if as_json:
+        emit_json([{"id": h["_id"], "score": h["_score"], **h["_source"],
+                    "highlight": h.get("highlight", {}).get("text", [""])[0]} for h in hits])
+        return
+    table = Table(title=f"{resp['hits']['total']['value']} match(es) for {query!r}")
+    for col in ("published", "source", "title", "url"):
+        table.add_column(col, overflow="fold")
+    for h in hits:
+        src = h["_source"]
+        table.add_row(str(src.get("published_at", ""))[:10], src.get("source", ""), src.get("title", ""),
+                      src.get("canonical_url", ""))
+    console.print(table)
+
+
+@sample_app.command("serve")
+@handle_errors
+def sample_serve(
+    port: int = typer.Option(8765, help="Port on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", help="Interface (loopback by default)."),
+) -> None:
+    """Serve the offline sample corpus (feeds and pages) until Ctrl-C."""
+    from newsdrift.sample.server import serve_forever
+
+    console.print(f"serving the sample corpus on http://{host}:{port}/ (Ctrl-C to stop)")
+    try:
+        serve_forever(host=host, port=port)
+    except KeyboardInterrupt:
+        pass
+
+
+_add_subcommands()
 
 
 def main() -> None:

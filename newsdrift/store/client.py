@@ -9,9 +9,11 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import (
     AuthenticationException,
     AuthorizationException,
-    ConnectionError as OSConnectionError,
     ConnectionTimeout,
     TransportError,
+)
+from opensearchpy.exceptions import (
+    ConnectionError as OSConnectionError,
 )
 
 from newsdrift.config import Settings
