@@ -236,9 +236,10 @@ class _RunContext:
         s = settings()
         feeds = _load_feed_list(self.feeds_file)
         if feeds is None:
-            self.server = demo.start_sample_server()
+            self.server = demo.start_sample_server(s.sample_port)
             feeds = demo.sample_feeds(self.server.url)
-            s = s.model_copy(update={"allow_private_networks": True})
+            # our own loopback server: no SSRF guard needed, no reason to throttle
+            s = s.model_copy(update={"allow_private_networks": True, "per_host_delay": 0.0})
             if not self.quiet:
                 err_console.print(
                     f"[dim]no feeds configured: using the offline sample corpus at {self.server.url} "

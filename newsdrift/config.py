@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     per_host_delay: float = Field(default=0.25, ge=0)
     """Minimum seconds between two requests to the same host."""
 
+    sample_port: int = Field(default=8765, ge=1025, le=65000)
+    """Port of the offline sample corpus used when no feeds are configured (fixed, so article URLs and
+    ids stay the same from one run to the next)."""
+
     # --- pipeline ---------------------------------------------------------
     min_words: int = Field(default=80, ge=1)
     """Bodies shorter than this are recorded as extraction failures, not indexed."""
@@ -93,6 +97,9 @@ class Settings(BaseSettings):
     """Off-topic articles are indexed with ``off_topic: true`` (flag) or not indexed (drop)."""
     topic_threshold: float = Field(default=0.2, ge=0, le=1)
     batch_size: int = Field(default=50, ge=1, le=5000)
+    """Articles fetched, scored and bulk-indexed together; memory is bounded by one batch."""
+    extract_workers: int = Field(default=2, ge=1, le=64)
+    """Threads running trafilatura while the next pages download."""
 
     @field_validator("index_prefix")
     @classmethod

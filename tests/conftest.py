@@ -82,3 +82,13 @@ def settings(opensearch_url: str, index_names: IndexNames, tmp_path: Path) -> Se
         home=tmp_path / "home",
         per_host_delay=0.0,
     )
+
+
+@pytest.fixture
+def sample_server():
+    """The offline sample corpus on an ephemeral loopback port."""
+    from newsdrift.sample import SampleServer
+
+    server = SampleServer(port=0).start()
+    yield server
+    server.stop()

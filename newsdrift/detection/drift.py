@@ -28,13 +28,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from newsdrift.detection.frames import FrameSet, normalise, tokenize
 from newsdrift.records import Failure, ScoredArticle, stable_id
 
-# News boilerplate and tokenizer debris ("Meta’s" -> "s") on top of sklearn's list.
-STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | {
+_STOP_FILE = Path(__file__).with_name("stopwords.txt")
+ENGLISH_STOP_WORDS = frozenset(
+    line.strip() for line in _STOP_FILE.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
+)
+# News boilerplate and tokenizer debris ("Meta’s" -> "s") on top of the English list.
+STOP_WORDS: frozenset[str] = ENGLISH_STOP_WORDS | {
     "said", "says", "say", "saying", "told", "tells", "according", "also", "just", "like",
     "don", "doesn", "didn", "isn", "wasn", "won", "ll", "ve", "re", "mr", "ms",
 }

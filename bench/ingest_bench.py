@@ -1,0 +1,193 @@
+"""Ingestion benchmark: N articles from a loopback server into the real node.
+
+Prints articles/second, the ratio of the whole pipeline's time to plain
+trafilatura extraction of the same pages (measured in the same process), and
+peak RSS. Each size runs in its own subprocess so peak RSS is per size.
+
+    python bench/ingest_bench.py --sizes 500 2000 [--url http://127.0.0.1:9251]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SENTENCES = [
+    "Meta released new Llama weights under a community licence that permits commercial use with conditions.",
+    "Researchers said open weights let independent labs audit model behaviour and reproduce safety evaluations.",
+    "Critics warned that openly available frontier models could be fine-tuned to remove safeguards.",
+    "Officials in Washington debated whether export controls should cover model weights as well as chips.",
+    "Start-ups reported that self-hosting an open model cut their inference bill by more than half.",
+    "The European Union's AI Act sets lighter duties for open-source models unless they pose systemic risk.",
+    "Closed-model vendors argued that controlled access through an API is the safer way to deploy capabilities.",
+    "Developers on forums compared quantised variants that run on a single consumer graphics card.",
+    "A think tank report said Chinese labs had quickly built on openly published architectures.",
+    "Cloud providers added the new models to their catalogues within a day of the announcement.",
+    "Universities welcomed the release because it lowers the cost of research on large language models.",
+    "Security researchers published a red-team study of jailbreaks against open and closed systems alike.",
+    "The company said the licence forbids use by services with more than seven hundred million users.",
+    "Investors asked whether giving models away undermines the business case for training them.",
+    "Hospitals piloting language models said running them on premises eases data-protection concerns.",
+    "A coalition of open-source groups argued that the term open source should require open training data.",
+    "Regulators in several countries opened consultations on the risks of general-purpose AI models.",
+    "Benchmarks showed the largest open model trailing the best closed systems on reasoning tasks.",
+    "The release notes described improvements to multilingual performance and longer context windows.",
+    "Analysts said the ecosystem of fine-tuned derivatives now numbers in the tens of thousands.",
+]
+
+NAV = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(30))
+RELATED = "".join(f"<li><a href='/related/{i}'>Related headline number {i} about technology</a></li>" for i in range(12))
+
+
+def article_html(i: int, base: str) -> str:
+    rng = random.Random(i)
+    paras = []
+    for _ in range(rng.randint(6, 10)):
+        picked = rng.sample(SENTENCES, 3)
+        paras.append(f"<p>{' '.join(picked)} (Report {i}, paragraph {len(paras) + 1}.)</p>")
+    published = (datetime(2026, 9, 1, tzinfo=UTC) + timedelta(hours=i)).isoformat()
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Open model report {i} | Bench Times</title>
+<link rel="canonical" href="{base}/a/{i}">
+<meta property="article:published_time" content="{published}">
+<meta name="author" content="Reporter {i % 7}"></head>
+<body><div class="cookie">We use cookies. <button>Accept</button></div>
+<nav><ul>{NAV}</ul></nav><div class="ad">Advertisement</div>
+<article><h1>Open model report {i}: what the Llama release means</h1>
+<p class="byline">By Reporter {i % 7}</p>{''.join(paras)}</article>
+<aside><h3>Related</h3><ul>{RELATED}</ul></aside>
+<section class="comments"><h3>Comments</h3><p>Great article!</p><p>I disagree.</p></section>
+<footer>Copyright Bench Times. All rights reserved.</footer></body></html>"""
+
+
+class BenchServer:
+    """Serves /feed.xml with N items and /a/<i> pages, generated on the fly."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def do_GET(self) -> None:  # noqa: N802
+                base = f"http://127.0.0.1:{outer.port}"
+                if self.path == "/robots.txt":
+                    body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
+                elif self.path == "/feed.xml":
+                    items = "".join(
+                        f"<item><title>Open model report {i}</title><link>{base}/a/{i}</link>"
+                        f"<guid>{base}/a/{i}</guid></item>"
+                        for i in range(outer.n)
+                    )
+                    body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>Bench</title>{items}</channel></rss>"
+                    body, ctype = body.encode(), "application/rss+xml"
+                elif self.path.startswith("/a/"):
+                    body, ctype = article_html(int(self.path[3:]), base).encode(), "text/html; charset=utf-8"
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+
+
+def run_one(n: int, url: str, scoring: bool) -> dict:
+    import httpx
+    import trafilatura
+
+    from newsdrift.config import load_settings
+    from newsdrift.pipeline import run_once
+    from newsdrift.scoring import TopicScorer, default_scorers
+    from newsdrift.sources import Feed, load_topic
+    from newsdrift.store import IndexNames, apply_templates, connect
+    from newsdrift.store.templates import delete_all
+
+    server = BenchServer(n)
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    settings = load_settings(opensearch_url=url, index_prefix=prefix, allow_private_networks=True,
+                             per_host_delay=0.0, per_host_concurrency=8, fetch_concurrency=8, batch_size=100)
+    client = connect(settings)
+    names = IndexNames(prefix)
+    apply_templates(client, names)
+    feed = Feed(url=f"http://127.0.0.1:{server.port}/feed.xml", name="bench")
+    try:
+        scorers = (default_scorers(settings, client, names) if scoring
+                   else [TopicScorer(settings, load_topic(settings.topic_path))])
+        started = time.perf_counter()
+        summary = run_once(settings, client, [feed], scorers=scorers)
+        pipeline_s = time.perf_counter() - started
+        # plain extraction of the same pages in the same process
+        pages = [httpx.get(f"http://127.0.0.1:{server.port}/a/{i}").text for i in range(n)]
+        started = time.perf_counter()
+        for html in pages:
+            trafilatura.bare_extraction(html, with_metadata=True)
+        plain_s = time.perf_counter() - started
+        del pages
+        return {
+            "articles": n,
+            "indexed": summary.indexed,
+            "errors": len(summary.errors),
+            "pipeline_s": round(pipeline_s, 2),
+            "plain_extraction_s": round(plain_s, 2),
+            "ratio": round(pipeline_s / plain_s, 2),
+            "articles_per_s": round(summary.indexed / pipeline_s, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    finally:
+        delete_all(client, names)
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--url", default="http://127.0.0.1:9251", help="OpenSearch URL")
+    parser.add_argument("--no-scoring", action="store_true", help="topic scoring only (to measure scoring overhead)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_one(args.child, args.url, not args.no_scoring)))
+        return
+    rows = []
+    for n in args.sizes:
+        cmd = [sys.executable, __file__, "--child", str(n), "--url", args.url]
+        if args.no_scoring:
+            cmd.append("--no-scoring")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{'articles':>8} {'indexed':>7} {'pipeline s':>10} {'plain s':>8} {'ratio':>6} {'art/s':>7} {'peak MB':>8}")
+    for r in rows:
+        print(f"{r['articles']:>8} {r['indexed']:>7} {r['pipeline_s']:>10} {r['plain_extraction_s']:>8} "
+              f"{r['ratio']:>6} {r['articles_per_s']:>7} {r['peak_rss_mb']:>8}")
+    if len(rows) >= 2:
+        print(f"peak RSS ratio {rows[-1]['articles']}/{rows[0]['articles']} articles: "
+              f"{rows[-1]['peak_rss_mb'] / rows[0]['peak_rss_mb']:.2f}")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

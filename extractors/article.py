@@ -1,0 +1,207 @@
+"""Article extraction with trafilatura: text and metadata from a fetched page.
+
+The HTML is parsed once (``trafilatura.utils.load_html``); the same tree
+feeds our metadata reader, ``bare_extraction(..., with_metadata=True)`` and,
+only when no other date is known, htmldate's extensive search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+from extractors.language import guess_language
+from extractors.layout import drop_pullquotes, unwrap_layout_tables
+from extractors.pagemeta import PageMeta, page_meta, parse_timestamp
+from extractors.urls import canonical_id_for_link, normalise_url, same_site
+from newsdrift.records import Article, Failure, FetchedPage, stable_id
+
+__all__ = ["DEFAULT_OPTIONS", "ExtractionOptions", "canonical_id_for_link", "extract_article", "content_sha1"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionOptions:
+    """The trafilatura switches we tune (see bench/extraction_quality.py for the figures)."""
+
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_comments: bool = False
+    include_tables: bool = True
+    deduplicate: bool = False
+    dedup_scope: Literal["page", "process"] = "page"
+    """With ``deduplicate``: "page" uses a fresh cache per document (repeats inside
+    the page only); "process" is trafilatura's shared cache, which also drops text
+    seen on earlier pages, syndicated copies of a wire story included."""
+    fast: bool = False
+    unwrap_layout_tables: bool = False
+    """Turn layout tables into divs first (see extractors/layout.py)."""
+    drop_pullquotes: bool = False
+    """Remove elements classed as pull quotes (they repeat a body sentence)."""
+
+    def trafilatura_kwargs(self) -> dict[str, Any]:
+        kwargs = asdict(self)
+        for ours in ("unwrap_layout_tables", "drop_pullquotes"):
+            kwargs.pop(ours)
+        if kwargs.pop("dedup_scope") == "page" and self.deduplicate:
+            from trafilatura.deduplication import LRUCache
+
+            kwargs["deduplicate"] = LRUCache(maxsize=1024)
+        return kwargs
+
+
+# Chosen with bench/extraction_quality.py on the sample corpus + tests/data/extraction.
+DEFAULT_OPTIONS = ExtractionOptions(
+    favor_precision=True, include_comments=False, include_tables=True, unwrap_layout_tables=True, drop_pullquotes=True
+)
+
+# htmldate restricted to the page's markup (no text heuristics): cheap, and it is "page" metadata.
+_METADATA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+_WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+def clean_text(text: str) -> str:
+    """Paragraphs on their own lines, inner whitespace collapsed, empty lines dropped."""
+    lines = (_WS_RE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def strip_leading_title(text: str, title: str, *, max_lines: int = 4, max_words: int = 12) -> str:
+    """Drop the headline when trafilatura kept it at the top of the body.
+
+    Short lines above it (kicker, section, date) go with it: the article starts
+    after its headline.
+    """
+    if not title:
+        return text
+    lines = text.split("\n")
+    wanted = _fold(title)
+    for index, line in enumerate(lines[:max_lines]):
+        if _fold(line) == wanted:
+            if all(len(before.split()) <= max_words for before in lines[:index]):
+                return "\n".join(lines[index + 1 :])
+            break
+    return text
+
+
+def content_sha1(text: str) -> str:
+    """sha1 of the text with Unicode, case and whitespace differences removed (exact-duplicate key)."""
+    return hashlib.sha1(_fold(text).encode("utf-8")).hexdigest()
+
+
+def _canonical_url(meta: PageMeta, final_url: str) -> str:
+    """``rel=canonical`` when it is an http(s) URL on the same site, else the final URL; normalised."""
+    if meta.canonical:
+        candidate = urljoin(final_url, meta.canonical)
+        if urlsplit(candidate).scheme in ("http", "https") and same_site(candidate, final_url):
+            return normalise_url(candidate)
+    return normalise_url(final_url)
+
+
+def _publication_date(
+    meta: PageMeta, trafilatura_date: str | None, page: FetchedPage, tree: Any
+) -> tuple[datetime | None, str]:
+    """Page metadata, then the feed entry's date, then htmldate's text heuristics.
+
+    A page date without a time of day yields to a feed date of the same day
+    (or the next/previous one, across time zones): same information, more precise.
+    """
+    feed_date = page.entry.published_at
+    if feed_date is not None:
+        feed_date = (feed_date if feed_date.tzinfo else feed_date.replace(tzinfo=UTC)).astimezone(UTC)
+    page_date, with_time = meta.published_at, meta.published_has_time
+    if page_date is None:
+        page_date, with_time = parse_timestamp(trafilatura_date), False
+    if page_date is not None:
+        if not with_time and feed_date is not None and abs((feed_date - page_date).days) <= 1:
+            return feed_date, "feed"
+        return page_date, "page"
+    if feed_date is not None:
+        return feed_date, "feed"
+    from htmldate import find_date
+
+    try:
+        found = find_date(tree, extensive_search=True, original_date=True, url=page.final_url)
+    except Exception:  # noqa: BLE001 - a heuristic on hostile HTML; "no date" is a fine answer
+        found = None
+    guessed = parse_timestamp(found)
+    return (guessed, "htmldate") if guessed else (None, "")
+
+
+def _real_site_name(name: str | None, url: str) -> str | None:
+    """Trafilatura falls back to the host name; that is not a site name."""
+    host = urlsplit(url).netloc.lower()
+    if not name or name.lower() in (host, host.removeprefix("www.")):
+        return None
+    return name
+
+
+def _authors(value: str | None, fallback: list[str]) -> list[str]:
+    names = [re.sub(r"^by\s+", "", n.strip(), flags=re.IGNORECASE) for n in (value or "").split(";")]
+    names = [n for n in dict.fromkeys(names) if n]
+    return names or list(fallback)
+
+
+def extract_article(
+    page: FetchedPage, settings: Any, *, options: ExtractionOptions = DEFAULT_OPTIONS
+) -> Article | Failure:
+    """The cleaned article in ``page``, or a ``Failure`` (unparseable, empty or too short)."""
+    where = f"page:{page.requested_url}"
+    try:
+        from trafilatura import bare_extraction
+        from trafilatura.utils import load_html
+
+        tree = load_html(page.html)
+        if tree is None:
+            return Failure(where, "not parseable as HTML")
+        meta = page_meta(tree)
+        if options.unwrap_layout_tables:
+            unwrap_layout_tables(tree)
+        if options.drop_pullquotes:
+            drop_pullquotes(tree)
+        doc = bare_extraction(
+            tree,
+            url=page.final_url,
+            with_metadata=True,
+            date_extraction_params=_METADATA_DATE_PARAMS,
+            **options.trafilatura_kwargs(),
+        )
+    except Exception as exc:  # noqa: BLE001 - parser bugs on hostile pages become a recorded failure
+        return Failure(where, f"extraction error: {type(exc).__name__}: {exc}")
+    if doc is None or not (doc.text or "").strip():
+        return Failure(where, "no article text found")
+    title = clean_text(doc.title or "").replace("\n", " ") or page.entry.title
+    text = strip_leading_title(clean_text(doc.text), title)
+    words = len(text.split())
+    if words < settings.min_words:
+        return Failure(where, f"body too short: {words} words (minimum {settings.min_words})")
+    canonical = _canonical_url(meta, page.final_url)
+    published, date_source = _publication_date(meta, doc.date, page, tree)
+    entry = page.entry
+    return Article(
+        id=stable_id(canonical),
+        url=page.final_url,
+        canonical_url=canonical,
+        source=entry.source,
+        feed_url=entry.feed_url,
+        title=title,
+        text=text,
+        authors=_authors(doc.author, entry.authors),
+        published_at=published,
+        fetched_at=page.fetched_at,
+        language=meta.language or doc.language or guess_language(text),
+        site_name=meta.site_name or _real_site_name(doc.sitename, page.final_url),
+        word_count=words,
+        content_sha1=content_sha1(text),
+        feed_name=entry.feed_name,
+        tags=list(entry.tags),
+        date_source=date_source,
+    )

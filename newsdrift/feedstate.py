@@ -1,0 +1,106 @@
+"""Per-feed state and health in OpenSearch: validators, counters, failures with reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from opensearchpy import OpenSearch
+
+from newsdrift.store import IndexNames, bulk_write, write_actions
+
+if TYPE_CHECKING:
+    from extractors.feeds import FeedPollResult
+    from newsdrift.sources import Feed
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_states(client: OpenSearch, names: IndexNames, feeds: list[Feed]) -> dict[str, dict[str, Any]]:
+    """Stored state per feed id (missing feeds are simply absent)."""
+    if not feeds:
+        return {}
+    found = client.mget(index=names.feeds, body={"ids": [f.id for f in feeds]})
+    return {d["_id"]: d["_source"] for d in found["docs"] if d.get("found")}
+
+
+def all_states(client: OpenSearch, names: IndexNames, size: int = 1000) -> list[dict[str, Any]]:
+    resp = client.search(index=names.feeds, body={"size": size, "query": {"match_all": {}}, "sort": ["name"]})
+    return [h["_source"] for h in resp["hits"]["hits"]]
+
+
+def is_due(feed: Feed, state: dict[str, Any] | None, now: datetime) -> bool:
+    if not feed.enabled or (state is not None and state.get("enabled") is False):
+        return False
+    if state is None or not state.get("next_poll_at"):
+        return True
+    return datetime.fromisoformat(state["next_poll_at"]) <= now
+
+
+def _health(consecutive_failures: int) -> str:
+    return "ok" if consecutive_failures == 0 else "failing" if consecutive_failures >= 3 else "degraded"
+
+
+def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResult) -> dict[str, Any]:
+    """The feed's state after one poll. Validators only move forward on a successful poll."""
+    prev = previous or {}
+    polled = result.polled_at
+    state: dict[str, Any] = {
+        "feed_id": feed.id,
+        "feed_url": feed.url,
+        "name": feed.name,
+        "source": feed.source,
+        "tags": list(feed.tags),
+        "enabled": prev.get("enabled", True) and feed.enabled,
+        "poll_interval_seconds": feed.poll_interval,
+        "etag": prev.get("etag"),
+        "last_modified": prev.get("last_modified"),
+        "last_polled_at": polled.isoformat(),
+        "last_success_at": prev.get("last_success_at"),
+        "last_status": result.http_status,
+        "last_error": prev.get("last_error"),
+        "last_error_at": prev.get("last_error_at"),
+        "failing_since": prev.get("failing_since"),
+        "consecutive_failures": int(prev.get("consecutive_failures", 0)),
+        "entries_seen": int(prev.get("entries_seen", 0)) + len(result.entries),
+        "articles_indexed": int(prev.get("articles_indexed", 0)),
+        "disabled_reason": prev.get("disabled_reason"),
+        "disabled_at": prev.get("disabled_at"),
+        "updated_at": now_utc().isoformat(),
+    }
+    wait = feed.poll_interval
+    if result.ok:
+        state.update(
+            last_success_at=polled.isoformat(), consecutive_failures=0, failing_since=None,
+        )
+        if result.etag or result.last_modified or result.outcome == "ok":
+            state["etag"] = result.etag or (prev.get("etag") if result.outcome == "not_modified" else None)
+            state["last_modified"] = result.last_modified or (
+                prev.get("last_modified") if result.outcome == "not_modified" else None
+            )
+    else:
+        state["consecutive_failures"] += 1
+        state["last_error"] = result.error or "unknown error"
+        state["last_error_at"] = polled.isoformat()
+        state["failing_since"] = prev.get("failing_since") or polled.isoformat()
+        if result.retry_after:
+            wait = max(wait, int(result.retry_after))
+    state["health"] = _health(state["consecutive_failures"])
+    state["next_poll_at"] = (polled + timedelta(seconds=wait)).isoformat()
+    return {k: v for k, v in state.items() if v is not None}
+
+
+def save_states(client: OpenSearch, names: IndexNames, states: list[dict[str, Any]]) -> list[Any]:
+    """Write whole state documents (index op: the latest poll wins)."""
+    return bulk_write(client, write_actions(names.feeds, [(s["feed_id"], s) for s in states], op_type="index"))
+
+
+def disable_feed(client: OpenSearch, names: IndexNames, feed_id: str, reason: str) -> None:
+    client.update(
+        index=names.feeds, id=feed_id,
+        body={"doc": {"enabled": False, "disabled_reason": reason, "disabled_at": now_utc().isoformat(),
+                      "health": "disabled", "updated_at": now_utc().isoformat()}},
+        refresh="wait_for",
+    )

@@ -1,0 +1,354 @@
+"""One pass of the pipeline: poll -> select new -> fetch -> extract -> score -> index -> after-index hooks.
+
+Each stage takes records and gives records; a failure on one item becomes a
+``Failure`` in the summary and the pass goes on. Only a cluster that cannot be
+reached stops the pass (``ClusterUnavailable``). The stages are separate
+functions so the Airflow DAG can run them as separate tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import ConnectionTimeout
+
+from newsdrift import feedstate
+from newsdrift.config import Settings
+from newsdrift.errors import ClusterUnavailable
+from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle
+from newsdrift.scoring import Scorer, default_scorers
+from newsdrift.sources import Feed
+from newsdrift.store import IndexNames, bulk_write, write_actions
+
+Progress = Callable[..., None]
+
+
+def _no_progress(event: str, **info: Any) -> None:
+    return None
+
+
+@dataclass
+class RunSummary:
+    """What a pass did; ``to_json`` is the ``--json`` output of ``newsdrift run``."""
+
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    entries_seen: int = 0
+    articles_new: int = 0
+    articles_known: int = 0
+    fetch_failed: int = 0
+    extraction_failed: int = 0
+    off_topic: int = 0
+    indexed: int = 0
+    index_failed: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    drift_windows: int = 0
+    drift_events: int = 0
+    alerts: int = 0
+    seconds: float = 0.0
+    errors: list[Failure] = field(default_factory=list)
+    indexed_ids: list[str] = field(default_factory=list)
+
+    def add_error(self, failure: Failure) -> None:
+        self.errors.append(failure)
+
+    def merge(self, other: RunSummary) -> None:
+        for key, value in asdict(other).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                setattr(self, key, getattr(self, key) + value)
+        self.errors.extend(other.errors)
+        self.indexed_ids.extend(other.indexed_ids)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["errors"] = [e.to_dict() for e in self.errors]
+        data.pop("indexed_ids")
+        data["seconds"] = round(self.seconds, 2)
+        return data
+
+
+@dataclass
+class PollOutcome:
+    results: list[Any]  # extractors.feeds.FeedPollResult
+    entries: list[FeedEntry]
+
+
+# --- stage 1: poll ----------------------------------------------------------------
+
+
+async def poll_feeds(
+    settings: Settings,
+    client: OpenSearch,
+    names: IndexNames,
+    feeds: list[Feed],
+    summary: RunSummary,
+    *,
+    force: bool = False,
+    progress: Progress = _no_progress,
+) -> PollOutcome:
+    """Poll due feeds concurrently (bounded), store their new state, return their entries."""
+    from extractors.feeds import poll_feed
+    from extractors.http import make_client as make_http_client
+
+    states = _cluster_call(feedstate.load_states, client, names, feeds)
+    now = datetime.now(UTC)
+    due = [f for f in feeds if force and f.enabled or feedstate.is_due(f, states.get(f.id), now)]
+    progress("poll_start", total=len(due))
+    gate = asyncio.Semaphore(settings.fetch_concurrency)
+    async with make_http_client(settings) as http:
+
+        async def one(feed: Feed) -> Any:
+            async with gate:
+                result = await poll_feed(http, feed, states.get(feed.id), settings)
+            progress("poll_done", feed=feed.name, outcome=result.outcome)
+            return result
+
+        results = await asyncio.gather(*(one(f) for f in due))
+    new_states = []
+    entries: list[FeedEntry] = []
+    for feed, result in zip(due, results, strict=True):
+        summary.feeds_polled += 1
+        summary.entries_seen += len(result.entries)
+        if result.outcome == "failed":
+            summary.feeds_failed += 1
+            summary.add_error(result.failure)
+        elif result.outcome == "not_modified":
+            summary.feeds_not_modified += 1
+        entries.extend(result.entries)
+        new_states.append(feedstate.next_state(feed, states.get(feed.id), result))
+    if new_states:
+        outcomes = _cluster_call(feedstate.save_states, client, names, new_states)
+        for o in outcomes:
+            if not o.ok:
+                summary.add_error(Failure(f"feed-state:{o.doc_id}", o.reason or "not stored"))
+    return PollOutcome(results, entries)
+
+
+# --- stage 2: select new entries -------------------------------------------------------
+
+
+def existing_ids(client: OpenSearch, names: IndexNames, ids: Iterable[str], chunk: int = 1000) -> set[str]:
+    """Which of ``ids`` are already indexed (across all rollover indices of the alias)."""
+    ids = list(dict.fromkeys(ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        resp = client.search(
+            index=names.articles,
+            body={"query": {"ids": {"values": part}}, "size": len(part), "_source": False},
+        )
+        found.update(h["_id"] for h in resp["hits"]["hits"])
+    return found
+
+
+def select_new_entries(
+    client: OpenSearch, names: IndexNames, entries: list[FeedEntry], summary: RunSummary
+) -> list[FeedEntry]:
+    """Drop entries whose canonical id is indexed already or repeated in this pass."""
+    from extractors.article import canonical_id_for_link
+
+    by_id: dict[str, FeedEntry] = {}
+    for entry in entries:
+        by_id.setdefault(canonical_id_for_link(entry.link), entry)
+    known = _cluster_call(existing_ids, client, names, by_id)
+    summary.articles_known += len(known) + (len(entries) - len(by_id))
+    return [e for cid, e in by_id.items() if cid not in known]
+
+
+# --- stage 3: fetch, extract, score, index -------------------------------------------
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def fetch_and_extract(
+    settings: Settings,
+    entries: list[FeedEntry],
+    summary: RunSummary,
+    *,
+    executor: Executor,
+    progress: Progress = _no_progress,
+) -> list[Article]:
+    """Fetch a batch politely and extract each page (extraction off the event loop)."""
+    from extractors.article import extract_article
+    from extractors.fetch import PoliteFetcher
+
+    loop = asyncio.get_running_loop()
+    articles: list[Article] = []
+    async with PoliteFetcher(settings) as fetcher:
+
+        async def one(entry: FeedEntry) -> None:
+            page = await fetcher.fetch(entry)
+            if isinstance(page, Failure):
+                summary.fetch_failed += 1
+                summary.add_error(page)
+            else:
+                result = await loop.run_in_executor(executor, extract_article, page, settings)
+                if isinstance(result, Failure):
+                    summary.extraction_failed += 1
+                    summary.add_error(result)
+                else:
+                    articles.append(result)
+            progress("entry_done")
+
+        await asyncio.gather(*(one(e) for e in entries))
+    return articles
+
+
+def index_batch(
+    settings: Settings,
+    client: OpenSearch,
+    names: IndexNames,
+    articles: list[Article],
+    scorers: list[Scorer],
+    summary: RunSummary,
+) -> list[ScoredArticle]:
+    """Score and bulk-index one batch; returns what was newly indexed."""
+    fresh_ids = {a.id for a in articles}
+    known = _cluster_call(existing_ids, client, names, fresh_ids)
+    seen: set[str] = set()
+    batch: list[ScoredArticle] = []
+    for article in articles:
+        # the page's rel=canonical can name an article indexed (or fetched) under another link
+        if article.id in known or article.id in seen:
+            summary.articles_known += 1
+            continue
+        seen.add(article.id)
+        batch.append(ScoredArticle(article=article, baseline_id=settings.baseline_id))
+    for scorer in scorers:
+        scorer.score(batch, summary)
+    keep = []
+    for item in batch:
+        if item.off_topic:
+            summary.off_topic += 1
+            if settings.off_topic == "drop":
+                continue
+        keep.append(item)
+    indexed_at = datetime.now(UTC).isoformat()
+    docs = [(i.article.id, {**i.to_document(), "indexed_at": indexed_at}) for i in keep]
+    # refresh=True makes the batch searchable now (the next batch dedups against it); wait_for
+    # would idle until the next periodic refresh
+    outcomes = _cluster_call(bulk_write, client, write_actions(names.articles, docs), refresh=True)
+    by_id = {i.article.id: i for i in keep}
+    indexed = []
+    for o in outcomes:
+        if o.status == "created":
+            summary.indexed += 1
+            summary.articles_new += 1
+            summary.indexed_ids.append(o.doc_id)
+            indexed.append(by_id[o.doc_id])
+        elif o.status == "exists":
+            summary.articles_known += 1
+        else:
+            summary.index_failed += 1
+            summary.add_error(Failure(f"index:{by_id[o.doc_id].article.url}", o.reason or "rejected"))
+    for item in indexed:
+        if item.duplicate_kind == "exact":
+            summary.exact_duplicates += 1
+        elif item.duplicate_kind == "near":
+            summary.near_duplicates += 1
+    for scorer in scorers:
+        scorer.after_index(indexed, summary)
+    return indexed
+
+
+def count_indexed_per_feed(indexed: list[ScoredArticle]) -> Counter[str]:
+    return Counter(i.article.feed_url for i in indexed)
+
+
+def add_indexed_counts(client: OpenSearch, names: IndexNames, counts: Counter[str]) -> None:
+    """Increment ``articles_indexed`` on each feed's state (a painless counter, no read-modify-write)."""
+    from newsdrift.records import stable_id
+
+    for feed_url, n in counts.items():
+        try:
+            client.update(
+                index=names.feeds, id=stable_id(feed_url), retry_on_conflict=5,
+                body={"script": {"source": "ctx._source.articles_indexed = "
+                                 "(ctx._source.articles_indexed == null ? 0 : ctx._source.articles_indexed) "
+                                 "+ params.n", "params": {"n": n}}},
+            )
+        except (OSConnectionError, ConnectionTimeout) as exc:
+            raise ClusterUnavailable(f"OpenSearch became unreachable: {exc}") from None
+        except Exception:  # noqa: BLE001 - a missing state doc must not fail the pass
+            continue
+
+
+async def process_entries(
+    settings: Settings,
+    client: OpenSearch,
+    names: IndexNames,
+    entries: list[FeedEntry],
+    scorers: list[Scorer],
+    summary: RunSummary,
+    *,
+    progress: Progress = _no_progress,
+) -> list[ScoredArticle]:
+    """Batches of ``settings.batch_size``: fetch+extract, score, index. Memory stays per-batch."""
+    progress("fetch_start", total=len(entries))
+    all_indexed: list[ScoredArticle] = []
+    with ThreadPoolExecutor(max_workers=settings.extract_workers, thread_name_prefix="extract") as pool:
+        for batch in chunks(entries, settings.batch_size):
+            articles = await fetch_and_extract(settings, batch, summary, executor=pool, progress=progress)
+            indexed = index_batch(settings, client, names, articles, scorers, summary)
+            add_indexed_counts(client, names, count_indexed_per_feed(indexed))
+            # keep ids only: bodies are released batch by batch
+            all_indexed.extend(_light(i) for i in indexed)
+    return all_indexed
+
+
+def _light(item: ScoredArticle) -> ScoredArticle:
+    item.article.text = ""
+    item.minhash = []
+    return item
+
+
+def _cluster_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a store call, turning a dead cluster into ``ClusterUnavailable`` (the pass cannot go on)."""
+    try:
+        return func(*args, **kwargs)
+    except (OSConnectionError, ConnectionTimeout) as exc:
+        raise ClusterUnavailable(f"OpenSearch became unreachable during the run: {exc}") from None
+
+
+# --- the whole pass ------------------------------------------------------------------
+
+
+async def run_once_async(
+    settings: Settings,
+    client: OpenSearch,
+    feeds: list[Feed],
+    *,
+    force: bool = False,
+    scorers: list[Scorer] | None = None,
+    progress: Progress = _no_progress,
+) -> RunSummary:
+    started = time.monotonic()
+    names = IndexNames(settings.index_prefix)
+    summary = RunSummary()
+    scorers = default_scorers(settings, client, names) if scorers is None else scorers
+    polled = await poll_feeds(settings, client, names, feeds, summary, force=force, progress=progress)
+    new_entries = select_new_entries(client, names, polled.entries, summary)
+    await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
+    for scorer in scorers:
+        scorer.finish(summary)
+    summary.seconds = time.monotonic() - started
+    progress("done")
+    return summary
+
+
+def run_once(settings: Settings, client: OpenSearch, feeds: list[Feed], **kwargs: Any) -> RunSummary:
+    return asyncio.run(run_once_async(settings, client, feeds, **kwargs))

@@ -1,0 +1,114 @@
+"""Scoring stages run on each batch before indexing: topic relevance, duplicates, drift.
+
+A stage fills fields of ``ScoredArticle`` in ``score``; ``after_index`` runs once
+the batch is searchable (cluster sizes on representatives); ``finish`` runs once
+per pass (drift windows for every date the pass touched).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from opensearchpy import OpenSearch
+
+from newsdrift.config import Settings
+from newsdrift.records import Failure, ScoredArticle
+from newsdrift.sources import TopicProfile, score_topic
+from newsdrift.store import IndexNames
+
+if TYPE_CHECKING:
+    from newsdrift.pipeline import RunSummary
+
+
+class Scorer:
+    """Base class: override what the stage needs."""
+
+    def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
+        return None
+
+    def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
+        return None
+
+    def finish(self, summary: RunSummary) -> None:
+        return None
+
+
+class TopicScorer(Scorer):
+    """``topic_relevance`` and ``topic_terms`` from the topic profile; flags off-topic articles."""
+
+    def __init__(self, settings: Settings, profile: TopicProfile) -> None:
+        self.settings, self.profile = settings, profile
+
+    def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
+        for item in batch:
+            relevance, terms = score_topic(item.article.title, item.article.text, self.profile)
+            item.topic_relevance, item.topic_terms = round(relevance, 4), terms
+            item.off_topic = relevance < self.settings.topic_threshold
+
+
+class DedupScorer(Scorer):
+    """Exact and near duplicates via MinHash/LSH candidates in OpenSearch (one _msearch per batch)."""
+
+    def __init__(self, client: OpenSearch, names: IndexNames) -> None:
+        from newsdrift.detection.dedup import Deduplicator
+
+        self.client, self.names = client, names
+        self.dedup = Deduplicator(client, names.articles, names.baseline)
+        self.pending: dict[str, Any] = {}
+
+    def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
+        self.dedup.score_batch(batch)
+        self.pending = self.dedup.last_updates
+
+    def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
+        from newsdrift.detection.dedup import apply_cluster_updates
+
+        # representatives are already indexed, or were indexed in this very batch
+        for outcome in apply_cluster_updates(self.client, self.names.articles, self.pending):
+            if not outcome.ok:
+                summary.add_error(Failure(f"cluster-update:{outcome.doc_id}", outcome.reason or "failed"))
+        self.pending = {}
+
+
+class DriftScoring(Scorer):
+    """Per-article drift fields against the baseline; windows and events once per pass."""
+
+    def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
+        from newsdrift.detection import baseline
+        from newsdrift.detection.drift import DriftScorer, DriftStore
+        from newsdrift.detection.frames import load_frames
+
+        frames = load_frames(settings.frames_path)
+        docs = baseline.ensure_default(client, names, settings, frames)
+        self.scorer = DriftScorer([d["text"] for d in docs], frames, baseline_id=settings.baseline_id)
+        self.store = DriftStore(client, names.drift, names.articles, self.scorer)
+        self.dates: set[datetime] = set()
+
+    def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
+        for item in batch:
+            self.scorer.apply(item)
+
+    def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
+        self.dates.update(i.article.published_at for i in indexed if i.article.published_at)
+
+    def finish(self, summary: RunSummary) -> None:
+        if not self.dates:
+            return
+        update = self.store.update(sorted(self.dates))
+        summary.drift_events += len(update.events)
+        summary.drift_windows += len(update.windows)
+        for failure in update.failures:
+            summary.add_error(failure)
+        self.dates = set()
+
+
+def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames) -> list[Scorer]:
+    """Topic, then duplicates, then drift (drift reads the dedup fields to skip copies)."""
+    from newsdrift.sources import load_topic
+
+    return [
+        TopicScorer(settings, load_topic(settings.topic_path)),
+        DedupScorer(client, names),
+        DriftScoring(settings, client, names),
+    ]
