@@ -1,0 +1,584 @@
+"""Exact and near-duplicate detection: MinHash/LSH fingerprints verified against OpenSearch.
+
+Pure part: normalise -> word shingles -> MinHash signature -> LSH band keys.
+Two texts are near-duplicates when they share at least one band key (the
+candidate test OpenSearch runs as a ``terms`` query on ``lsh_bands``) and the
+Jaccard estimate of their signatures reaches ``DedupSettings.threshold``.
+
+Clusters (what ``Deduplicator`` maintains):
+
+* ``story_cluster_id`` is the id of the first article of the story that was
+  indexed; it never changes, so it is the key to group by.
+* The *representative* is the earliest-published member (ties: smaller id).
+  Members point to it with ``near_duplicate_of``; it has none itself and its
+  ``cluster_size`` is kept current. Other members keep the size as it was
+  when they arrived (a snapshot, handy for percolator burst rules).
+* When an arriving article was published before the current representative it
+  takes over: it joins the same ``story_cluster_id``, carries the current
+  size, and the old representative is demoted (``near_duplicate_of`` = the
+  newcomer, ``duplicate_kind="near"``). Members that already pointed at the
+  old representative are not rewritten: that would be an unbounded update;
+  ``story_cluster_id`` stays the stable join key. Exact copies never take over.
+* Clusters are never merged; an article that matches several clusters joins
+  the one holding its best match (an exact copy: its original's cluster).
+* The representative's current size is read from the candidate hits, sorted
+  earliest first so it is normally among them. If it is not (a chain of near
+  copies that drifted away from it), the largest member snapshot seen is used
+  as a lower bound and no takeover is attempted.
+* ``duplicate_score`` is the Jaccard estimate against the best match (1.0 for exact copies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+from opensearchpy import OpenSearch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from newsdrift.records import IndexOutcome, ScoredArticle
+from newsdrift.store.bulk import bulk_write
+
+# Fixed so signatures computed by any process (pipeline, backfill, baseline
+# loader) compare equal. Changing seed, scheme, num_perm, shingle_size,
+# bands or min_line_words invalidates every stored signature or band key.
+MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"  # 32-bit values: always fit the mapping's signed `long`
+
+
+class DedupSettings(BaseModel):
+    """Tuning for duplicate detection; defaults measured by ``bench/dedup_quality.py``."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    threshold: float = Field(default=0.25, gt=0.0, le=1.0)
+    """Minimum Jaccard estimate for a near-duplicate."""
+    shingle_size: int = Field(default=3, ge=1, le=10)
+    """Words per shingle."""
+    num_perm: int = Field(default=192, ge=16, le=1024)
+    """MinHash permutations = length of the stored ``minhash`` array."""
+    bands: int = Field(default=64, ge=1)
+    """LSH bands (= ``lsh_bands`` keys per document); rows per band = num_perm / bands."""
+    min_line_words: int = Field(default=10, ge=0, le=50)
+    """Lines with fewer words are left out of the signature (headlines, bylines, teasers)."""
+    candidate_limit: int = Field(default=50, ge=1, le=1000)
+    """Max candidates fetched per article and per index in the ``_msearch``."""
+
+    @model_validator(mode="after")
+    def _bands_divide_perms(self) -> DedupSettings:
+        if self.num_perm % self.bands:
+            raise ValueError(f"bands ({self.bands}) must divide num_perm ({self.num_perm})")
+        return self
+
+    @property
+    def rows(self) -> int:
+        return self.num_perm // self.bands
+
+    @property
+    def lsh_threshold(self) -> float:
+        """Jaccard at which two texts become candidates with probability ~0.5."""
+        return s_curve_threshold(self.bands, self.rows)
+
+
+# --------------------------------------------------------------------------- pure part
+
+
+class _Separators(dict[int, int | str | None]):
+    """``str.translate`` table, filled per code point on first sight (C speed afterwards)."""
+
+    def __missing__(self, code: int) -> int | str | None:
+        ch = chr(code)
+        # Apostrophes vanish so "meta's" stays one word; other punctuation,
+        # symbols, separators and controls become a space so "open-source"
+        # and "open source" normalise alike.
+        value: int | str | None = None if ch in "'\u2019" else " " if unicodedata.category(ch)[0] in "PSZC" else code
+        self[code] = value
+        return value
+
+
+_SEPARATORS = _Separators()
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, lowercase, punctuation and symbols to spaces, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().translate(_SEPARATORS).split())
+
+
+def shingles(normalized: str, k: int) -> set[str]:
+    """Word k-shingles of normalised text; a text shorter than k is one shingle."""
+    words = normalized.split()
+    if not words:
+        return set()
+    if len(words) <= k:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+
+
+def signature_text(text: str, min_line_words: int) -> str:
+    """Normalised text of the lines long enough to be body copy.
+
+    Copies of a story differ mostly in short lines (headline, byline, section
+    labels, "Share this", "Read more: ..." teasers) and unrelated articles of
+    one outlet share exactly those, so they are left out of the signature.
+    A text with no long line is kept whole.
+    """
+    lines = [normalize_text(line) for line in text.splitlines()]
+    body = [line for line in lines if len(line.split()) >= min_line_words]
+    return " ".join(body or lines).strip()
+
+
+def content_sha1(text: str) -> str:
+    """sha1 of the normalised text: equal for copies that differ only in case, punctuation or spacing."""
+    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int) -> Any:
+    # Generating permutations costs more than hashing a short article; reuse them.
+    return MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+
+
+def minhash_signature(shingle_set: Iterable[str], num_perm: int) -> list[int]:
+    """MinHash signature as plain ints (JSON- and ``long``-safe); empty input -> []."""
+    encoded = [s.encode("utf-8") for s in shingle_set]
+    if not encoded:
+        return []
+    mh = MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME, permutations=_permutations(num_perm))
+    mh.update_batch(encoded)
+    return [int(v) for v in LeanMinHash(mh).hashvalues]
+
+
+def lsh_band_keys(signature: Sequence[int], bands: int) -> list[str]:
+    """One key per band, ``b{band}_{digest}``; the band number keeps equal rows in different bands apart."""
+    if not signature:
+        return []
+    rows = len(signature) // bands
+    keys = []
+    for b in range(bands):
+        chunk = struct.pack(f">{rows}Q", *signature[b * rows : (b + 1) * rows])
+        keys.append(f"b{b}_{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
+    return keys
+
+
+def jaccard_estimate(a: Sequence[int], b: Sequence[int]) -> float:
+    """Fraction of equal positions of two signatures (0.0 when they are not comparable)."""
+    if not a or len(a) != len(b):
+        return 0.0
+    return float(np.count_nonzero(np.asarray(a, dtype=np.int64) == np.asarray(b, dtype=np.int64))) / len(a)
+
+
+def s_curve_threshold(bands: int, rows: int) -> float:
+    """Jaccard at which P(candidate) = 1 - (1 - J^r)^b is 0.5 (exact, not the (1/b)^(1/r) rule of thumb)."""
+    return (1.0 - 0.5 ** (1.0 / bands)) ** (1.0 / rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What dedup stores per document."""
+
+    content_sha1: str
+    minhash: list[int]
+    lsh_bands: list[str]
+
+
+def fingerprint(text: str, settings: DedupSettings) -> Fingerprint:
+    """Fingerprint of an article body: exact hash of all of it, signature of its long lines."""
+    body = signature_text(text, settings.min_line_words)
+    sig = minhash_signature(shingles(body, settings.shingle_size), settings.num_perm)
+    return Fingerprint(
+        content_sha1=content_sha1(text),
+        minhash=sig,
+        lsh_bands=lsh_band_keys(sig, settings.bands),
+    )
+
+
+def verified_score(a: Sequence[int], b: Sequence[int], threshold: float) -> float | None:
+    """Jaccard estimate if it reaches the threshold, else None (the verification step)."""
+    score = jaccard_estimate(a, b)
+    return score if score >= threshold else None
+
+
+def near_duplicate_score(a: Fingerprint, b: Fingerprint, settings: DedupSettings) -> float | None:
+    """Pairwise decision: shared band key (candidate) and verified Jaccard estimate."""
+    if not set(a.lsh_bands).intersection(b.lsh_bands):
+        return None
+    return verified_score(a.minhash, b.minhash, settings.threshold)
+
+
+# --------------------------------------------------------------------------- OpenSearch part
+
+_CANDIDATE_SOURCE = [
+    "minhash",
+    "published_at",
+    "story_cluster_id",
+    "near_duplicate_of",
+    # Beyond the signature: content_sha1 tells exact from near copies,
+    # duplicate_of names the original, cluster_size is the representative's count.
+    "content_sha1",
+    "duplicate_of",
+    "cluster_size",
+]
+_BASELINE_SOURCE = ["minhash", "baseline_id", "doc_id"]
+_LATEST = datetime.max.replace(tzinfo=UTC)  # unknown dates sort last: never representative by default
+
+
+def _as_utc(value: datetime | str | None) -> datetime:
+    if value is None:
+        return _LATEST
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return _LATEST
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    id: str
+    minhash: list[int]
+    published: datetime
+    cluster_id: str
+    near_duplicate_of: str | None
+    duplicate_of: str | None
+    content_sha1: str | None
+    cluster_size: int
+
+    @classmethod
+    def from_hit(cls, hit: Mapping[str, Any]) -> _Candidate:
+        src = hit.get("_source", {})
+        return cls(
+            id=hit["_id"],
+            minhash=list(src.get("minhash") or []),
+            published=_as_utc(src.get("published_at")),
+            cluster_id=src.get("story_cluster_id") or hit["_id"],
+            near_duplicate_of=src.get("near_duplicate_of"),
+            duplicate_of=src.get("duplicate_of"),
+            content_sha1=src.get("content_sha1"),
+            cluster_size=int(src.get("cluster_size") or 1),
+        )
+
+
+@dataclass(slots=True)
+class _Cluster:
+    """A story cluster as known while scoring one batch."""
+
+    cluster_id: str
+    rep_id: str
+    rep_key: tuple[datetime, str] | None  # None: representative not seen, so no takeover
+    size: int
+    rep_minhash: list[int] = field(default_factory=list)
+    rep_article: ScoredArticle | None = None  # set when the representative is in this batch
+    grown: bool = False
+
+
+@dataclass(slots=True)
+class _Match:
+    score: float
+    key: tuple[datetime, str]
+    cluster_id: str
+    original: str  # first-seen id, for exact copies
+    exact: bool
+    candidate: _Candidate | None = None
+
+
+@dataclass(slots=True)
+class DedupResult:
+    """Scored articles plus partial updates for documents already indexed."""
+
+    articles: list[ScoredArticle]
+    updates: dict[str, dict[str, Any]]  # doc id -> partial document (cluster_size, demotion fields)
+    candidates: int = 0  # indexed candidates fetched for the batch
+    saturated: int = 0  # articles whose candidate query hit candidate_limit (raise it if this is common)
+
+    @property
+    def cluster_sizes(self) -> dict[str, int]:
+        """Representative updates as ``{doc_id: new_cluster_size}``."""
+        return {k: v["cluster_size"] for k, v in self.updates.items() if "cluster_size" in v}
+
+
+def _key(article: ScoredArticle) -> tuple[datetime, str]:
+    return (_as_utc(article.article.published_at), article.article.id)
+
+
+class Deduplicator:
+    """Scores batches of articles for exact and near duplicates with one ``_msearch`` per batch.
+
+    Call ``score_batch`` before indexing the batch, index it (with a refresh,
+    or the next batch will not see it), then apply ``last_updates`` with
+    ``apply_cluster_updates``. Assumes one writer at a time.
+    """
+
+    def __init__(
+        self,
+        client: OpenSearch,
+        articles_index: str,
+        baseline_index: str | None,
+        settings: DedupSettings | None = None,
+    ) -> None:
+        self.client = client
+        self.articles_index = articles_index
+        self.baseline_index = baseline_index
+        self.settings = settings or DedupSettings()
+        self.last_updates: dict[str, dict[str, Any]] = {}
+
+    def score_batch(self, articles: list[ScoredArticle]) -> list[ScoredArticle]:
+        """Fill dedup fields in place and return the articles; updates go to ``last_updates``."""
+        result = self.score(articles)
+        self.last_updates = result.updates
+        return result.articles
+
+    def score(self, articles: list[ScoredArticle]) -> DedupResult:
+        """Like ``score_batch`` but returns the updates with the articles."""
+        fps = [fingerprint(sa.article.text, self.settings) for sa in articles]
+        for sa, fp in zip(articles, fps, strict=True):
+            sa.minhash, sa.lsh_bands = fp.minhash, fp.lsh_bands
+            # Exact matching compares this hash with stored ones, so the stored
+            # value must be the normalised-text hash whatever the extractor set.
+            sa.article.content_sha1 = fp.content_sha1
+        indexed, baseline = self._search(articles, fps)
+        state = _BatchState(self.settings.threshold)
+        for i, sa in enumerate(articles):
+            sa.baseline_match = self._best_baseline(fps[i], baseline[i])
+            state.place(sa, fps[i], indexed[i])
+        limit = self.settings.candidate_limit
+        return DedupResult(
+            articles,
+            state.finish(),
+            candidates=sum(len(c) for c in indexed),
+            saturated=sum(1 for c in indexed if len(c) >= limit),
+        )
+
+    # -- search
+
+    def _search(
+        self, articles: list[ScoredArticle], fps: list[Fingerprint]
+    ) -> tuple[list[list[_Candidate]], list[list[dict[str, Any]]]]:
+        """One ``_msearch``: per article, candidates in the articles alias and in the baseline."""
+        batch_ids = [sa.article.id for sa in articles]
+        body: list[dict[str, Any]] = []
+        slots: list[tuple[int, str]] = []
+        for i, fp in enumerate(fps):
+            if not fp.lsh_bands:
+                continue  # empty text: nothing to compare
+            body += [{"index": self.articles_index, "ignore_unavailable": True}, self._candidate_query(fp, batch_ids)]
+            slots.append((i, "articles"))
+            if self.baseline_index:
+                body += [
+                    {"index": self.baseline_index, "ignore_unavailable": True},
+                    {
+                        "size": self.settings.candidate_limit,
+                        "_source": _BASELINE_SOURCE,
+                        "track_total_hits": False,
+                        "query": {"terms": {"lsh_bands": fp.lsh_bands}},
+                    },
+                ]
+                slots.append((i, "baseline"))
+        indexed: list[list[_Candidate]] = [[] for _ in articles]
+        baseline: list[list[dict[str, Any]]] = [[] for _ in articles]
+        if not body:
+            return indexed, baseline
+        resp = self.client.msearch(body=body)
+        for (i, kind), r in zip(slots, resp["responses"], strict=True):
+            if "error" in r:
+                raise RuntimeError(f"dedup msearch failed ({kind}): {r['error']}")
+            hits = r["hits"]["hits"]
+            if kind == "articles":
+                indexed[i] = [_Candidate.from_hit(h) for h in hits]
+            else:
+                baseline[i] = hits
+        return indexed, baseline
+
+    def _candidate_query(self, fp: Fingerprint, exclude_ids: list[str]) -> dict[str, Any]:
+        """Indexed articles sharing a band key or the exact hash, best first, bounded."""
+        return {
+            "size": self.settings.candidate_limit,
+            "_source": _CANDIDATE_SOURCE,
+            "track_total_hits": False,
+            "query": {
+                "bool": {
+                    "should": [
+                        {"terms": {"lsh_bands": fp.lsh_bands}},
+                        # An exact copy outranks band-only candidates so the limit never drops it.
+                        {"constant_score": {"filter": {"term": {"content_sha1": fp.content_sha1}}, "boost": 10}},
+                    ],
+                    "minimum_should_match": 1,
+                    # Re-scoring an indexed batch must not match itself.
+                    "must_not": [{"ids": {"values": exclude_ids}}],
+                }
+            },
+            # Exact copies first, then earliest first so the representative is seen.
+            "sort": [
+                "_score",
+                {"published_at": {"order": "asc", "missing": "_last", "unmapped_type": "date"}},
+                {"article_id": {"order": "asc", "unmapped_type": "keyword"}},
+            ],
+        }
+
+    def _best_baseline(self, fp: Fingerprint, hits: list[dict[str, Any]]) -> dict[str, Any] | None:
+        best: dict[str, Any] | None = None
+        for h in hits:
+            src = h.get("_source", {})
+            score = verified_score(fp.minhash, src.get("minhash") or [], self.settings.threshold)
+            if score is not None and (best is None or score > best["score"]):
+                best = {"baseline_id": src.get("baseline_id"), "doc_id": src.get("doc_id") or h["_id"], "score": score}
+        return best
+
+
+class _BatchState:
+    """Cluster bookkeeping for one batch, in arrival order."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.clusters: dict[str, _Cluster] = {}
+        self.updates: dict[str, dict[str, Any]] = {}
+        self.band_index: dict[str, list[ScoredArticle]] = {}
+        self.first_by_sha: dict[str, ScoredArticle] = {}
+
+    def place(self, sa: ScoredArticle, fp: Fingerprint, indexed: list[_Candidate]) -> None:
+        """Assign one article to a new or existing cluster."""
+        art = sa.article
+        if not fp.lsh_bands:
+            sa.story_cluster_id, sa.cluster_size = art.id, 1
+            return
+        matches = self._indexed_matches(fp, indexed) + self._batch_matches(fp)
+        exact = [m for m in matches if m.exact]
+        best = min(exact or matches, key=lambda m: (-m.score, m.key), default=None)
+        self._register(sa, fp)
+        if best is None:
+            sa.story_cluster_id, sa.cluster_size = art.id, 1
+            self.clusters[art.id] = _Cluster(art.id, art.id, _key(sa), 1, fp.minhash, sa)
+            return
+        cluster = self._cluster_for(best, indexed)
+        cluster.size += 1
+        cluster.grown = True
+        sa.story_cluster_id = cluster.cluster_id
+        sa.cluster_size = cluster.size
+        if not best.exact and cluster.rep_key is not None and _key(sa) < cluster.rep_key:
+            self._take_over(cluster, sa, fp, best.score)
+            return
+        sa.near_duplicate_of = cluster.rep_id
+        sa.duplicate_kind = "exact" if best.exact else "near"
+        sa.duplicate_of = best.original if best.exact else None
+        sa.duplicate_score = 1.0 if best.exact else best.score
+
+    def finish(self) -> dict[str, dict[str, Any]]:
+        """Write final sizes onto representatives (in place, or as index updates)."""
+        for c in self.clusters.values():
+            if not c.grown:
+                continue
+            if c.rep_article is not None:
+                c.rep_article.cluster_size = c.size
+            else:
+                self.updates.setdefault(c.rep_id, {})["cluster_size"] = c.size
+        return self.updates
+
+    # -- matching
+
+    def _indexed_matches(self, fp: Fingerprint, indexed: list[_Candidate]) -> list[_Match]:
+        out = []
+        for c in indexed:
+            exact = c.content_sha1 == fp.content_sha1
+            score = 1.0 if exact else verified_score(fp.minhash, c.minhash, self.threshold)
+            if score is not None:
+                out.append(_Match(score, (c.published, c.id), c.cluster_id, c.duplicate_of or c.id, exact, c))
+        return out
+
+    def _batch_matches(self, fp: Fingerprint) -> list[_Match]:
+        """Earlier articles of this batch: not indexed yet, so compared here."""
+        seen: dict[str, ScoredArticle] = {}
+        for band in fp.lsh_bands:
+            for other in self.band_index.get(band, ()):
+                seen.setdefault(other.article.id, other)
+        exact_first = self.first_by_sha.get(fp.content_sha1)
+        if exact_first is not None:
+            seen.setdefault(exact_first.article.id, exact_first)
+        out = []
+        for other in seen.values():
+            exact = other.article.content_sha1 == fp.content_sha1
+            score = 1.0 if exact else verified_score(fp.minhash, other.minhash, self.threshold)
+            if score is not None and other.story_cluster_id is not None:
+                original = other.duplicate_of or other.article.id
+                out.append(_Match(score, _key(other), other.story_cluster_id, original, exact))
+        return out
+
+    def _register(self, sa: ScoredArticle, fp: Fingerprint) -> None:
+        for band in fp.lsh_bands:
+            self.band_index.setdefault(band, []).append(sa)
+        self.first_by_sha.setdefault(fp.content_sha1, sa)
+
+    # -- clusters
+
+    def _cluster_for(self, best: _Match, indexed: list[_Candidate]) -> _Cluster:
+        """The cluster state for a match, built from the candidate hits on first use."""
+        known = self.clusters.get(best.cluster_id)
+        if known is not None:
+            return known
+        members = [c for c in indexed if c.cluster_id == best.cluster_id]
+        reps = [c for c in members if c.near_duplicate_of is None and c.duplicate_of is None]
+        if reps:
+            rep = min(reps, key=lambda c: (c.published, c.id))
+            cluster = _Cluster(best.cluster_id, rep.id, (rep.published, rep.id), rep.cluster_size, rep.minhash)
+        else:
+            # Representative not among the hits (a chain of near copies): point at
+            # the one the best match names; its size is a lower bound from snapshots.
+            cand = best.candidate
+            rep_id = (cand.near_duplicate_of if cand else None) or best.cluster_id
+            size = max((c.cluster_size for c in members), default=1)
+            cluster = _Cluster(best.cluster_id, rep_id, None, size)
+        self.clusters[best.cluster_id] = cluster
+        return cluster
+
+    def _take_over(self, cluster: _Cluster, sa: ScoredArticle, fp: Fingerprint, best_score: float) -> None:
+        """An earlier-published newcomer becomes the representative; the old one is demoted."""
+        old_score = jaccard_estimate(fp.minhash, cluster.rep_minhash) if cluster.rep_minhash else best_score
+        if cluster.rep_article is not None:
+            old = cluster.rep_article
+            old.near_duplicate_of, old.duplicate_kind, old.duplicate_score = sa.article.id, "near", old_score
+        else:
+            self.updates[cluster.rep_id] = {
+                "near_duplicate_of": sa.article.id,
+                "duplicate_kind": "near",
+                "duplicate_score": old_score,
+            }
+        sa.near_duplicate_of = sa.duplicate_kind = sa.duplicate_of = None
+        sa.duplicate_score = best_score
+        cluster.rep_id, cluster.rep_key = sa.article.id, _key(sa)
+        cluster.rep_minhash, cluster.rep_article = fp.minhash, sa
+
+
+def apply_cluster_updates(
+    client: OpenSearch,
+    index_alias: str,
+    updates: Mapping[str, int | Mapping[str, Any]],
+    refresh: bool | str = False,
+) -> list[IndexOutcome]:
+    """Apply representative updates (``{id: size}`` or ``{id: partial_doc}``); one outcome per id.
+
+    The alias may span several rolled-over indices and bulk updates need a
+    concrete index, so each id's index is looked up with one ``ids`` search.
+    """
+    if not updates:
+        return []
+    ids = list(updates)
+    resp = client.search(
+        index=index_alias,
+        body={"query": {"ids": {"values": ids}}, "_source": False, "size": len(ids)},
+    )
+    where = {h["_id"]: h["_index"] for h in resp["hits"]["hits"]}
+    actions = []
+    for doc_id, change in updates.items():
+        if doc_id in where:
+            doc = {"cluster_size": change} if isinstance(change, int) else dict(change)
+            actions.append({"_op_type": "update", "_index": where[doc_id], "_id": doc_id, "doc": doc})
+    outcomes = bulk_write(client, actions, refresh=refresh) if actions else []
+    missing = [IndexOutcome(i, None, "failed", f"not found in {index_alias}") for i in ids if i not in where]
+    return outcomes + missing
