@@ -807,7 +807,9 @@ class DriftStore:
     def _article_filter(self, start: datetime, end: datetime) -> dict[str, Any]:
         must_not: list[dict[str, Any]] = []
         if self.exclude_duplicates:
+            # exact copies carry duplicate_of, syndicated rewrites near_duplicate_of: one voice either way
             must_not.append({"exists": {"field": "duplicate_of"}})
+            must_not.append({"exists": {"field": "near_duplicate_of"}})
         if self.exclude_off_topic:
             must_not.append({"term": {"off_topic": True}})
         return {"bool": {"filter": [{"range": {"published_at": {"gte": iso(start), "lt": iso(end)}}}],
