@@ -151,29 +151,41 @@ def feed_from_dict(data: dict[str, Any]) -> Feed:
     return Feed.model_validate({k: v for k, v in data.items() if k in Feed.model_fields})
 
 
-def load_feed_list(feeds_file: str | None = None, sample_base_url: str | None = None) -> list[dict[str, Any]]:
-    """Enabled feeds as dicts (url, name, source, tags, poll_interval, ...); also prepares the indices.
+def load_feed_list(
+    feeds_file: str | None = None, sample_base_url: str | None = None, *, force: bool = False
+) -> list[dict[str, Any]]:
+    """Enabled feeds that are due, as dicts (url, name, source, tags, ...); also prepares the indices.
 
     ``feeds_file`` defaults to the settings' feeds file. With no enabled feed there,
     the sample corpus' feeds at ``sample_base_url`` (or ``$NEWSDRIFT_SAMPLE_URL``)
     are used; with neither, the list is empty and the run has nothing to poll.
+    Feeds not due yet, or disabled in their stored state, are left out (``force``: every
+    enabled feed), so the run maps no task that would do nothing.
     """
+    from newsdrift import feedstate
     from newsdrift.sources import enabled_feeds, load_feeds
 
     settings = settings_from_airflow()
     ensure_store()
     path = Path(feeds_file) if feeds_file else settings.feeds_path
     feeds = enabled_feeds(load_feeds(path))
-    if feeds:
-        return [feed_to_dict(f) for f in feeds]
-    base_url = sample_base_url or os.environ.get(SAMPLE_URL_ENV)
-    if not base_url:
-        log.warning("no enabled feed in %s and no sample base URL: nothing to poll", path)
-        return []
-    from newsdrift import demo
+    sample = False
+    if not feeds:
+        base_url = sample_base_url or os.environ.get(SAMPLE_URL_ENV)
+        if not base_url:
+            log.warning("no enabled feed in %s and no sample base URL: nothing to poll", path)
+            return []
+        from newsdrift import demo
 
-    log.info("no enabled feed in %s: polling the sample corpus at %s", path, base_url)
-    return [feed_to_dict(f, sample=True) for f in demo.sample_feeds(base_url.rstrip("/"))]
+        log.info("no enabled feed in %s: polling the sample corpus at %s", path, base_url)
+        feeds, sample = demo.sample_feeds(base_url.rstrip("/")), True
+    if not force:
+        client, names = _store(settings)
+        states, now = feedstate.load_states(client, names, feeds), datetime.now(UTC)
+        due = [f for f in feeds if feedstate.is_due(f, states.get(f.id), now)]
+        log.info("%d of %d feeds due", len(due), len(feeds))
+        feeds = due
+    return [feed_to_dict(f, sample=sample) for f in feeds]
 
 
 def entry_to_dict(entry: FeedEntry, *, sample: bool = False) -> dict[str, Any]:
@@ -211,6 +223,8 @@ def poll_one_feed(feed: dict[str, Any], *, force: bool = False, refetch: bool = 
     """
     import asyncio
 
+    from opensearchpy.exceptions import OpenSearchException
+
     from newsdrift.errors import ClusterUnavailable
     from newsdrift.pipeline import RunSummary, poll_feeds, select_new_entries
 
@@ -232,8 +246,8 @@ def poll_one_feed(feed: dict[str, Any], *, force: bool = False, refetch: bool = 
         new = select_new_entries(client, names, polled.entries, summary)
         result.update(outcome=poll.outcome, error=poll.error, http_status=poll.http_status,
                       entries_seen=len(polled.entries), new_entries=[entry_to_dict(e, sample=sample) for e in new])
-    except ClusterUnavailable:
-        raise
+    except (ClusterUnavailable, OpenSearchException):
+        raise  # the cluster's problem, not the feed's: the task retries
     except Exception as exc:  # noqa: BLE001 - one feed's problem never fails the run
         log.exception("polling %s failed", feed.get("url"))
         result["error"] = f"{type(exc).__name__}: {exc}"

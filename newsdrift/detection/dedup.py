@@ -2,8 +2,8 @@
 
 Pure part: normalise -> word shingles -> MinHash signature -> LSH band keys.
 Two texts are near-duplicates when they share at least one band key (the
-candidate test OpenSearch runs as a ``terms`` query on ``lsh_bands``) and the
-Jaccard estimate of their signatures reaches ``DedupSettings.threshold``.
+candidate test OpenSearch runs on ``lsh_bands``) and the Jaccard estimate of
+their signatures reaches ``DedupSettings.threshold``.
 
 Clusters (what ``Deduplicator`` maintains):
 
@@ -21,8 +21,8 @@ Clusters (what ``Deduplicator`` maintains):
   ``story_cluster_id`` stays the stable join key. Exact copies never take over.
 * Clusters are never merged; an article that matches several clusters joins
   the one holding its best match (an exact copy: its original's cluster).
-* The representative's current size is read from the candidate hits, sorted
-  earliest first so it is normally among them. If it is not (a chain of near
+* The representative's current size is read from the candidate hits (ranked
+  by shared bands, then earliest first), so it is normally among them. If it is not (a chain of near
   copies that drifted away from it), the largest member snapshot seen is used
   as a lower bound and no takeover is attempted.
 * ``duplicate_score`` is the Jaccard estimate against the best match (1.0 for exact copies).
@@ -221,10 +221,13 @@ _CANDIDATE_SOURCE = [
     "story_cluster_id",
     "near_duplicate_of",
     # Beyond the signature: content_sha1 tells exact from near copies,
-    # duplicate_of names the original, cluster_size is the representative's count.
+    # duplicate_of names the original, cluster_size is the representative's
+    # count; the rest restores an article that is already indexed.
     "content_sha1",
     "duplicate_of",
     "cluster_size",
+    "duplicate_kind",
+    "duplicate_score",
 ]
 _BASELINE_SOURCE = ["minhash", "baseline_id", "doc_id"]
 _LATEST = datetime.max.replace(tzinfo=UTC)  # unknown dates sort last: never representative by default
@@ -251,6 +254,8 @@ class _Candidate:
     duplicate_of: str | None
     content_sha1: str | None
     cluster_size: int
+    duplicate_kind: str | None
+    duplicate_score: float | None
 
     @classmethod
     def from_hit(cls, hit: Mapping[str, Any]) -> _Candidate:
@@ -264,6 +269,8 @@ class _Candidate:
             duplicate_of=src.get("duplicate_of"),
             content_sha1=src.get("content_sha1"),
             cluster_size=int(src.get("cluster_size") or 1),
+            duplicate_kind=src.get("duplicate_kind"),
+            duplicate_score=src.get("duplicate_score"),
         )
 
 
@@ -303,6 +310,16 @@ class DedupResult:
     def cluster_sizes(self) -> dict[str, int]:
         """Representative updates as ``{doc_id: new_cluster_size}``."""
         return {k: v["cluster_size"] for k, v in self.updates.items() if "cluster_size" in v}
+
+
+def _restore(sa: ScoredArticle, stored: _Candidate) -> None:
+    """An article scored again after it was indexed keeps what it has: counting it twice would inflate sizes."""
+    sa.story_cluster_id = stored.cluster_id
+    sa.cluster_size = stored.cluster_size
+    sa.near_duplicate_of = stored.near_duplicate_of
+    sa.duplicate_of = stored.duplicate_of
+    sa.duplicate_kind = stored.duplicate_kind
+    sa.duplicate_score = stored.duplicate_score
 
 
 def _key(article: ScoredArticle) -> tuple[datetime, str]:
@@ -363,13 +380,15 @@ class Deduplicator:
         self, articles: list[ScoredArticle], fps: list[Fingerprint]
     ) -> tuple[list[list[_Candidate]], list[list[dict[str, Any]]]]:
         """One ``_msearch``: per article, candidates in the articles alias and in the baseline."""
-        batch_ids = [sa.article.id for sa in articles]
         body: list[dict[str, Any]] = []
         slots: list[tuple[int, str]] = []
         for i, fp in enumerate(fps):
             if not fp.lsh_bands:
                 continue  # empty text: nothing to compare
-            body += [{"index": self.articles_index, "ignore_unavailable": True}, self._candidate_query(fp, batch_ids)]
+            body += [
+                {"index": self.articles_index, "ignore_unavailable": True},
+                self._candidate_query(fp, articles[i].article.id),
+            ]
             slots.append((i, "articles"))
             if self.baseline_index:
                 body += [
@@ -397,25 +416,31 @@ class Deduplicator:
                 baseline[i] = hits
         return indexed, baseline
 
-    def _candidate_query(self, fp: Fingerprint, exclude_ids: list[str]) -> dict[str, Any]:
-        """Indexed articles sharing a band key or the exact hash, best first, bounded."""
+    def _candidate_query(self, fp: Fingerprint, own_id: str) -> dict[str, Any]:
+        """Indexed articles sharing a band key or the exact hash, most shared bands first, bounded.
+
+        The article's own id is matched too (and ranked first): if it is already
+        indexed it is restored rather than counted into its cluster a second time.
+
+        One constant-score clause per band makes the score the number of shared
+        bands, a similarity proxy: when boilerplate-heavy noise fills the limit,
+        true copies still come first (a constant-score ``terms`` query ranks them
+        arbitrarily; measured in bench/dedup_scale.py's notes).
+        """
+        bands = [{"constant_score": {"filter": {"term": {"lsh_bands": key}}, "boost": 1}} for key in fp.lsh_bands]
+        exact = {"constant_score": {"filter": {"term": {"content_sha1": fp.content_sha1}}, "boost": len(bands) + 1}}
+        itself = {"constant_score": {"filter": {"ids": {"values": [own_id]}}, "boost": 3 * len(bands)}}
         return {
             "size": self.settings.candidate_limit,
             "_source": _CANDIDATE_SOURCE,
             "track_total_hits": False,
             "query": {
                 "bool": {
-                    "should": [
-                        {"terms": {"lsh_bands": fp.lsh_bands}},
-                        # An exact copy outranks band-only candidates so the limit never drops it.
-                        {"constant_score": {"filter": {"term": {"content_sha1": fp.content_sha1}}, "boost": 10}},
-                    ],
+                    "should": [itself, exact, *bands],
                     "minimum_should_match": 1,
-                    # Re-scoring an indexed batch must not match itself.
-                    "must_not": [{"ids": {"values": exclude_ids}}],
                 }
             },
-            # Exact copies first, then earliest first so the representative is seen.
+            # Exact copies, then most shared bands; among equals the earliest (the representative).
             "sort": [
                 "_score",
                 {"published_at": {"order": "asc", "missing": "_last", "unmapped_type": "date"}},
@@ -446,6 +471,10 @@ class _BatchState:
     def place(self, sa: ScoredArticle, fp: Fingerprint, indexed: list[_Candidate]) -> None:
         """Assign one article to a new or existing cluster."""
         art = sa.article
+        own = next((c for c in indexed if c.id == art.id), None)
+        if own is not None:
+            _restore(sa, own)
+            return
         if not fp.lsh_bands:
             sa.story_cluster_id, sa.cluster_size = art.id, 1
             return

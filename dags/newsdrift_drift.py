@@ -1,0 +1,65 @@
+"""newsdrift_drift: recompute the narrative-drift windows and emit drift events.
+
+Runs whenever ``newsdrift_ingest`` publishes new articles (the ``newsdrift://articles``
+asset) and at least once a day (NEWSDRIFT_DRIFT_CRON, default 02:30 UTC), so windows
+close and events release even on quiet days.
+
+* ``recompute``: windows touched by articles indexed in the last ``since_hours`` (all
+  windows with ``full``), against ``baseline_id`` (default: NEWSDRIFT_BASELINE_ID); the
+  default baseline is loaded from ``baseline/`` first when it is missing.
+* ``emit_events``: hands the current drift events to the alerting hook (no-op until
+  newsdrift.alerting provides ``on_drift_events``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+
+ARTICLES = Asset(name="newsdrift_articles", uri="newsdrift://articles")
+DAILY = CronTriggerTimetable(os.environ.get("NEWSDRIFT_DRIFT_CRON", "30 2 * * *"), timezone="UTC")
+
+DEFAULT_ARGS = {
+    "owner": "newsdrift",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=15),
+    "execution_timeout": timedelta(hours=1),
+}
+
+
+@dag(
+    dag_id="newsdrift_drift",
+    schedule=AssetOrTimeSchedule(timetable=DAILY, assets=ARTICLES),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["newsdrift", "drift"],
+    doc_md=__doc__,
+    params={
+        "since_hours": Param(48, type="number", minimum=1, description="Articles indexed this recently."),
+        "full": Param(False, type="boolean", description="Recompute every window (after a baseline change)."),
+        "baseline_id": Param(None, type=["null", "string"], description="Default: NEWSDRIFT_BASELINE_ID."),
+    },
+)
+def newsdrift_drift() -> None:
+    @task
+    def recompute(params: dict | None = None) -> dict:
+        from newsdrift import orchestration
+
+        return orchestration.update_drift(float(params["since_hours"]), params["baseline_id"], bool(params["full"]))
+
+    @task
+    def emit_events(drift: dict) -> dict:
+        from newsdrift import orchestration
+
+        return {"events": drift["events"], **orchestration.notify_drift_events(drift["event_ids"])}
+
+    emit_events(recompute())
+
+
+newsdrift_drift()

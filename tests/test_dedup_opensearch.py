@@ -1,0 +1,235 @@
+"""Deduplicator against a real OpenSearch node: exact, near, in-batch, takeover, baseline."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from newsdrift.detection.dedup import Deduplicator, DedupSettings, apply_cluster_updates, fingerprint
+from newsdrift.records import Article, ScoredArticle, stable_id
+from newsdrift.store import IndexNames
+from newsdrift.store.bulk import bulk_write, write_actions
+
+DATA = Path(__file__).parent / "data" / "dedup"
+DAY0 = datetime(2025, 7, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def texts() -> dict[str, str]:
+    rows = [json.loads(line) for line in (DATA / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {r["id"]: r["text"] for r in rows}
+
+
+class CountingClient:
+    """Passes every call through to the real client, counting search round trips."""
+
+    def __init__(self, client: OpenSearch) -> None:
+        self._client = client
+        self.calls: dict[str, int] = {"msearch": 0, "search": 0}
+
+    def msearch(self, **kwargs: Any) -> Any:
+        self.calls["msearch"] += 1
+        return self._client.msearch(**kwargs)
+
+    def search(self, **kwargs: Any) -> Any:
+        self.calls["search"] += 1
+        return self._client.search(**kwargs)
+
+
+def scored(name: str, text: str, day: int) -> ScoredArticle:
+    url = f"https://news.example/{name}"
+    art = Article(
+        id=stable_id(url),
+        url=url,
+        canonical_url=url,
+        source="example",
+        feed_url="https://news.example/rss",
+        title=name,
+        text=text,
+        authors=[],
+        published_at=DAY0 + timedelta(days=day),
+        fetched_at=DAY0 + timedelta(days=30),
+        language="en",
+        site_name="Example",
+        word_count=len(text.split()),
+        content_sha1="",
+    )
+    return ScoredArticle(article=art)
+
+
+def index_batch(client: OpenSearch, names: IndexNames, batch: list[ScoredArticle]) -> None:
+    outcomes = bulk_write(
+        client, write_actions(names.articles, ((s.article.id, s.to_document()) for s in batch)), refresh="wait_for"
+    )
+    assert all(o.ok for o in outcomes), outcomes
+
+
+def stored(client: OpenSearch, names: IndexNames, sa: ScoredArticle) -> dict[str, Any]:
+    hits = client.search(index=names.articles, body={"query": {"ids": {"values": [sa.article.id]}}})["hits"]["hits"]
+    assert len(hits) == 1
+    return hits[0]["_source"]
+
+
+def assert_untouched(sa: ScoredArticle) -> None:
+    assert sa.duplicate_of is None and sa.duplicate_kind is None and sa.near_duplicate_of is None
+    assert sa.story_cluster_id == sa.article.id
+    assert sa.cluster_size == 1
+
+
+def test_exact_near_negative_and_baseline(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str]
+) -> None:
+    names, settings = initialized_names, DedupSettings()
+    seed = texts["seed_000_115c7577b75f2486:orig"]
+    baseline_fp = fingerprint(seed, settings)
+    opensearch_client.index(
+        index=names.baseline,
+        id="bl-1:seed-000",
+        body={
+            "doc_id": "seed-000",
+            "baseline_id": "bl-1",
+            "text": seed,
+            "content_sha1": baseline_fp.content_sha1,
+            "minhash": baseline_fp.minhash,
+            "lsh_bands": baseline_fp.lsh_bands,
+        },
+        refresh=True,
+    )
+    dedup = Deduplicator(opensearch_client, names.articles, names.baseline, settings)
+
+    original = scored("original", texts["01_llama_405b_release:orig"], day=0)
+    other = scored("other-story", texts["03_llama_licence_critics:orig"], day=1)
+    first = dedup.score_batch([original, other])
+    assert dedup.last_updates == {}
+    for sa in first:
+        assert_untouched(sa)
+        assert sa.baseline_match is None
+        assert len(sa.minhash) == settings.num_perm and len(sa.lsh_bands) == settings.bands
+    index_batch(opensearch_client, names, first)
+
+    # Same text after normalisation: case, punctuation and spacing differ.
+    exact = scored("exact", "  " + original.article.text.upper().replace(".", " . "), day=3)
+    near_1 = scored("near-1", texts["01_llama_405b_release:v1"], day=2)
+    near_2 = scored("near-2", texts["01_llama_405b_release:v2"], day=4)
+    negative = scored("negative", texts["15_brief_llama_downloads:orig"], day=2)
+    copy_of_baseline = scored("baseline-copy", texts["seed_000_115c7577b75f2486:v1"], day=2)
+    counting = CountingClient(opensearch_client)
+    batch = [exact, near_1, near_2, negative, copy_of_baseline]
+    result = Deduplicator(counting, names.articles, names.baseline, settings).score(batch)  # type: ignore[arg-type]
+    assert counting.calls == {"msearch": 1, "search": 0}
+
+    assert exact.duplicate_kind == "exact"
+    assert exact.duplicate_of == original.article.id
+    assert exact.near_duplicate_of == original.article.id
+    assert exact.story_cluster_id == original.article.id
+    assert exact.duplicate_score == 1.0
+    assert exact.article.content_sha1 == original.article.content_sha1
+
+    for sa in (near_1, near_2):
+        assert sa.duplicate_kind == "near"
+        assert sa.duplicate_of is None
+        assert sa.near_duplicate_of == original.article.id  # earliest published = representative
+        assert sa.story_cluster_id == original.article.id
+        assert sa.duplicate_score is not None and sa.duplicate_score >= settings.threshold
+    assert [exact.cluster_size, near_1.cluster_size, near_2.cluster_size] == [2, 3, 4]  # snapshots on arrival
+
+    assert_untouched(negative)
+    assert negative.baseline_match is None
+    assert_untouched(copy_of_baseline)
+    assert copy_of_baseline.baseline_match is not None
+    assert copy_of_baseline.baseline_match["baseline_id"] == "bl-1"
+    assert copy_of_baseline.baseline_match["doc_id"] == "seed-000"
+    assert copy_of_baseline.baseline_match["score"] >= settings.threshold
+
+    assert result.updates == {original.article.id: {"cluster_size": 4}}
+    assert result.cluster_sizes == {original.article.id: 4}
+    index_batch(opensearch_client, names, batch)
+    outcomes = apply_cluster_updates(opensearch_client, names.articles, result.cluster_sizes, refresh="wait_for")
+    assert [(o.doc_id, o.status) for o in outcomes] == [(original.article.id, "updated")]
+    assert outcomes[0].index == names.articles_index(1)
+    assert stored(opensearch_client, names, original)["cluster_size"] == 4
+    untouched = stored(opensearch_client, names, other)
+    assert untouched["cluster_size"] == 1 and "near_duplicate_of" not in untouched
+
+    # Scored again after indexing (a re-polled feed): kept as stored, not counted twice.
+    again = scored("near-1", texts["01_llama_405b_release:v1"], day=2)
+    dedup.score_batch([again])
+    assert (again.near_duplicate_of, again.story_cluster_id, again.cluster_size) == (original.article.id,) * 2 + (3,)
+    assert again.duplicate_kind == "near" and again.duplicate_score == near_1.duplicate_score
+    assert dedup.last_updates == {}
+
+    # A later copy finds the stored cluster and its current size.
+    late = scored("near-late", texts["01_llama_405b_release:v3"], day=9)
+    dedup.score_batch([late])
+    assert late.near_duplicate_of == original.article.id
+    assert late.cluster_size == 5
+    assert dedup.last_updates == {original.article.id: {"cluster_size": 5}}
+
+
+def test_earlier_article_takes_over_as_representative(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str]
+) -> None:
+    names = initialized_names
+    dedup = Deduplicator(opensearch_client, names.articles, names.baseline)
+    later = scored("later", texts["02_osi_definition:v1"], day=5)
+    index_batch(opensearch_client, names, dedup.score_batch([later]))
+
+    earlier = scored("earlier", texts["02_osi_definition:orig"], day=1)
+    dedup.score_batch([earlier])
+    # The cluster id stays that of the first indexed article; the earlier one represents it.
+    assert earlier.story_cluster_id == later.article.id
+    assert earlier.near_duplicate_of is None and earlier.duplicate_kind is None
+    assert earlier.cluster_size == 2
+    demotion = dedup.last_updates[later.article.id]
+    assert demotion["near_duplicate_of"] == earlier.article.id
+    assert demotion["duplicate_kind"] == "near"
+    assert "cluster_size" not in demotion
+    index_batch(opensearch_client, names, [earlier])
+    outcomes = apply_cluster_updates(opensearch_client, names.articles, dedup.last_updates, refresh="wait_for")
+    assert all(o.ok for o in outcomes)
+    demoted = stored(opensearch_client, names, later)
+    assert demoted["near_duplicate_of"] == earlier.article.id and demoted["duplicate_kind"] == "near"
+
+    middle = scored("middle", texts["02_osi_definition:v2"], day=3)
+    dedup.score_batch([middle])
+    assert middle.near_duplicate_of == earlier.article.id
+    assert middle.story_cluster_id == later.article.id
+    assert middle.cluster_size == 3
+    assert dedup.last_updates == {earlier.article.id: {"cluster_size": 3}}
+    outcomes = apply_cluster_updates(opensearch_client, names.articles, dedup.last_updates, refresh="wait_for")
+    assert [o.status for o in outcomes] == ["updated"]
+    assert stored(opensearch_client, names, earlier)["cluster_size"] == 3
+
+
+def test_duplicates_within_one_batch(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str]
+) -> None:
+    names = initialized_names
+    dedup = Deduplicator(opensearch_client, names.articles, names.baseline)
+    copy = scored("copy", texts["04_eu_ai_act:v1"], day=3)
+    source = scored("source", texts["04_eu_ai_act:orig"], day=1)
+    repost = scored("repost", texts["04_eu_ai_act:orig"], day=5)
+    unrelated = scored("unrelated", texts["05_mistral_apache:orig"], day=2)
+    dedup.score_batch([copy, source, repost, unrelated])
+
+    cluster = copy.article.id  # first seen in the batch
+    assert {sa.story_cluster_id for sa in (copy, source, repost)} == {cluster}
+    assert source.near_duplicate_of is None and source.cluster_size == 3  # earliest: representative
+    assert copy.near_duplicate_of == source.article.id and copy.duplicate_kind == "near"
+    assert repost.duplicate_kind == "exact" and repost.duplicate_of == source.article.id
+    assert repost.near_duplicate_of == source.article.id
+    assert_untouched(unrelated)
+    assert dedup.last_updates == {}  # everyone involved is in the batch itself
+    index_batch(opensearch_client, names, [copy, source, repost, unrelated])
+
+
+def test_apply_cluster_updates_reports_missing_documents(
+    opensearch_client: OpenSearch, initialized_names: IndexNames
+) -> None:
+    outcomes = apply_cluster_updates(opensearch_client, initialized_names.articles, {"no-such-id": 3})
+    assert [(o.doc_id, o.status) for o in outcomes] == [("no-such-id", "failed")]
