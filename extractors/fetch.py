@@ -115,9 +115,10 @@ class PoliteFetcher:
                 hop=self._page_hop,
             )
         except FetchError as exc:
-            return Failure(where, exc.reason)
+            return Failure(where, exc.reason, transient=exc.transient)
         if not 200 <= result.status < 300:
-            return Failure(where, self._status_reason(result.url, result.status, result.headers))
+            transient = result.status in (408, 429) or result.status >= 500
+            return Failure(where, self._status_reason(result.url, result.status, result.headers), transient=transient)
         content_type = result.headers.get("content-type", "")
         if not content_type:
             if not looks_like_html(result.body):

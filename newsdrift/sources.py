@@ -242,13 +242,20 @@ class TopicProfile(BaseModel):
     saturation: float = Field(default=8.0, gt=0)
     """Raw score giving relevance 1 - 1/e (~0.63); relevance = 1 - exp(-raw / saturation)."""
 
-    _compiled: list[tuple[TopicTerm, re.Pattern[str]]] = PrivateAttr(default_factory=list)
-    _compiled_negative: list[tuple[TopicTerm, re.Pattern[str]]] = PrivateAttr(default_factory=list)
     _context_re: re.Pattern[str] | None = PrivateAttr(default=None)
 
+    _keys: dict[str, tuple[tuple[str, ...], ...]] = PrivateAttr(default_factory=dict)
+    _max_words: int = PrivateAttr(default=1)
+
     def model_post_init(self, __context: Any) -> None:
-        self._compiled = [(t, _term_pattern(t)) for t in self.terms]
-        self._compiled_negative = [(t, _term_pattern(t)) for t in self.negative]
+        # Scoring runs on every article: terms are matched as word n-grams of one tokenisation pass
+        # instead of one regex scan of the whole text per term.
+        for t in [*self.terms, *self.negative]:
+            phrases = [t.term, *t.variants]
+            self._keys[t.term] = tuple(
+                {tuple(w if t.case_sensitive else w.lower() for w in _words(p)) for p in phrases if _words(p)}
+            )
+            self._max_words = max(self._max_words, *(len(k) for k in self._keys[t.term]))
         if self.context:
             self._context_re = _phrases_pattern(self.context, case_sensitive=False)
 
@@ -265,10 +272,6 @@ def _phrases_pattern(phrases: Iterable[str], *, case_sensitive: bool) -> re.Patt
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", flags)
 
 
-def _term_pattern(term: TopicTerm) -> re.Pattern[str]:
-    return _phrases_pattern([term.term, *term.variants], case_sensitive=term.case_sensitive)
-
-
 def load_topic(path: Path | str) -> TopicProfile:
     """The topic profile from a YAML file."""
     path = Path(path)
@@ -280,6 +283,33 @@ def load_topic(path: Path | str) -> TopicProfile:
         return TopicProfile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError("\n".join(_error_lines(exc, f"{origin}: "))) from None
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_RE.findall(text)
+
+
+class _Grams:
+    """Counts of word n-grams (n <= max_n) of a text, case-folded and as written."""
+
+    def __init__(self, text: str, max_n: int) -> None:
+        words = _words(text)
+        lowered = [w.lower() for w in words]
+        self.exact: dict[tuple[str, ...], int] = {}
+        self.folded: dict[tuple[str, ...], int] = {}
+        for n in range(1, max_n + 1):
+            for i in range(len(words) - n + 1):
+                key = tuple(words[i : i + n])
+                self.exact[key] = self.exact.get(key, 0) + 1
+                key = tuple(lowered[i : i + n])
+                self.folded[key] = self.folded.get(key, 0) + 1
+
+    def count(self, term: TopicTerm, keys: tuple[tuple[str, ...], ...]) -> int:
+        table = self.exact if term.case_sensitive else self.folded
+        return sum(table.get(k, 0) for k in keys)
 
 
 def _occurrence_score(count: int) -> float:
@@ -296,10 +326,18 @@ def score_topic(title: str, text: str, profile: TopicProfile) -> tuple[float, li
     """
     title = title or ""
     text = text or ""
+    in_title = _Grams(title, profile._max_words)
+    in_text = _Grams(text, profile._max_words)
+
+    def term_score(term: TopicTerm) -> float:
+        keys = profile._keys[term.term]
+        title_bonus = profile.title_weight if in_title.count(term, keys) else 0.0
+        return term.weight * (_occurrence_score(in_text.count(term, keys)) + title_bonus)
+
     contributions: dict[str, float] = {}
     deferred: list[tuple[TopicTerm, float]] = []
-    for term, pattern in profile._compiled:
-        score = _term_score(term, pattern, title, text, profile.title_weight)
+    for term in profile.terms:
+        score = term_score(term)
         if not score:
             continue
         if term.needs_context:
@@ -313,8 +351,8 @@ def score_topic(title: str, text: str, profile: TopicProfile) -> tuple[float, li
         for term, score in deferred:
             contributions[term.term] = contributions.get(term.term, 0.0) + score
     raw = sum(contributions.values())
-    for term, pattern in profile._compiled_negative:
-        raw -= _term_score(term, pattern, title, text, profile.title_weight)
+    for term in profile.negative:
+        raw -= term_score(term)
     relevance = 1.0 - math.exp(-max(raw, 0.0) / profile.saturation)
     matched = sorted(contributions, key=lambda k: (-contributions[k], k))
     return round(relevance, 4), matched
@@ -322,9 +360,3 @@ def score_topic(title: str, text: str, profile: TopicProfile) -> tuple[float, li
 
 def _matched(profile: TopicProfile, contributions: dict[str, float]) -> list[tuple[TopicTerm, float]]:
     return [(t, contributions[t.term]) for t in profile.terms if t.term in contributions]
-
-
-def _term_score(term: TopicTerm, pattern: re.Pattern[str], title: str, text: str, title_weight: float) -> float:
-    in_text = sum(1 for _ in pattern.finditer(text))
-    in_title = title_weight if pattern.search(title) else 0.0
-    return term.weight * (_occurrence_score(in_text) + in_title)

@@ -1,0 +1,152 @@
+"""Small pure helpers: charset decoding, URL normalisation, robots policy, Retry-After, page metadata."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from lxml import html as lxml_html
+
+from extractors.charset import decode_html, normalise_label
+from extractors.http import parse_retry_after
+from extractors.layout import drop_pullquotes, unwrap_layout_tables
+from extractors.pagemeta import page_meta, parse_timestamp
+from extractors.robots import origin_of, policy_from_response, robots_url
+from extractors.urls import normalise_url, same_site
+
+LEGACY = "Café £5 – “quoted” ‘text’ … €"
+
+
+# --- charset -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "encoding"),
+    [
+        ("text/html; charset=windows-1252", LEGACY.encode("cp1252"), "cp1252"),
+        ("text/html; charset=ISO-8859-1", LEGACY.encode("cp1252"), "cp1252"),  # WHATWG: latin-1 means cp1252
+        ('text/html; charset="utf-8"', LEGACY.encode("utf-8"), "utf_8"),
+        ("text/html", b'<meta charset="windows-1252">' + LEGACY.encode("cp1252"), "cp1252"),
+        (
+            "text/html",
+            b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">' + LEGACY.encode("cp1252"),
+            "cp1252",
+        ),
+        ("text/html", LEGACY.encode("utf-8"), "utf_8"),  # undeclared, valid UTF-8
+        ("text/html", LEGACY.encode("cp1252"), "cp1252"),  # undeclared legacy bytes
+        ("text/html; charset=bogus-charset", LEGACY.encode("utf-8"), "utf_8"),
+        ("text/html; charset=windows-1252", b"\xef\xbb\xbf" + LEGACY.encode("utf-8"), "utf_8"),  # BOM wins
+    ],
+)
+def test_decode_html(content_type: str, body: bytes, encoding: str) -> None:
+    text, used = decode_html(body, content_type)
+    assert LEGACY in text
+    assert used == encoding
+
+
+def test_meta_utf16_means_utf8_and_labels() -> None:
+    text, used = decode_html(b'<meta charset="utf-16">' + "é".encode(), "text/html")
+    assert used == "utf_8" and text.endswith("é")
+    assert normalise_label("latin1") == "cp1252" and normalise_label("gb2312") == "gbk"
+    assert normalise_label("no-such-charset") is None
+
+
+# --- URLs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("HTTPS://WWW.Example.COM:443/a/b?utm_source=x&b=2&a=1&fbclid=zz#frag", "https://www.example.com/a/b?a=1&b=2"),
+        ("http://example.com:80", "http://example.com/"),
+        ("https://example.com/story?id=123&utm_medium=rss&gclid=1&mc_cid=2", "https://example.com/story?id=123"),
+        ("https://example.com/p?page=2&ref=hn&cmpid=9", "https://example.com/p?page=2"),
+        ("https://example.com/p?q=&x=1", "https://example.com/p?x=1"),  # blank values dropped
+    ],
+)
+def test_normalise_url(url: str, normal: str) -> None:
+    assert normalise_url(url) == normal
+
+
+def test_same_site() -> None:
+    assert same_site("https://www.example.co.uk/a", "https://amp.example.co.uk/b")
+    assert not same_site("https://a.github.io/x", "https://b.github.io/x")  # public suffix list
+    assert not same_site("https://example.com/a", "https://example.org/a")
+    assert same_site("http://127.0.0.1:8000/a", "http://127.0.0.1:9000/b")
+
+
+# --- robots policy -------------------------------------------------------------------
+
+
+def test_robots_policy_from_statuses() -> None:
+    ua = "newsdrift/0.1 (+https://example.invalid)"
+    rules = policy_from_response("https://x.example", 200, b"User-agent: *\nDisallow: /private/\nCrawl-delay: 3\n")
+    assert rules.refusal("https://x.example/private/a", ua) == "robots.txt disallows"
+    assert rules.refusal("https://x.example/news/a", ua) is None
+    assert rules.crawl_delay(ua) == 3.0
+    assert policy_from_response("https://x.example", 404, b"").allows("https://x.example/any", ua)
+    assert policy_from_response("https://x.example", 403, b"").allows("https://x.example/any", ua)
+    for status in (500, 503, 429):
+        down = policy_from_response("https://x.example", status, b"")
+        assert down.refusal("https://x.example/a", ua) == (
+            f"robots.txt unreachable (HTTP {status}); host disallowed for this run"
+        )
+
+
+def test_robots_locations() -> None:
+    assert origin_of("HTTPS://User:pw@News.Example.com:8443/a?b") == "https://news.example.com:8443"
+    assert robots_url("http://x.example/a/b.html") == "http://x.example/robots.txt"
+
+
+# --- Retry-After ---------------------------------------------------------------------
+
+
+def test_parse_retry_after() -> None:
+    now = datetime(2026, 9, 1, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("120", now) == 120
+    assert parse_retry_after(" 1.5 ", now) == 1.5
+    assert parse_retry_after("Tue, 01 Sep 2026 12:00:30 GMT", now) == 30
+    assert parse_retry_after("Tue, 01 Sep 2026 11:00:00 GMT", now) == 0  # in the past
+    assert parse_retry_after("-3", now) is None
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+# --- page metadata and layout ----------------------------------------------------------
+
+
+def test_parse_timestamp() -> None:
+    assert parse_timestamp("2026-09-01T10:15:00+02:00") == datetime(2026, 9, 1, 8, 15, tzinfo=UTC)
+    assert parse_timestamp("2026-09-01T10:15:00Z") == datetime(2026, 9, 1, 10, 15, tzinfo=UTC)
+    assert parse_timestamp("2026-09-01") == datetime(2026, 9, 1, tzinfo=UTC)
+    assert parse_timestamp("Tue, 01 Sep 2026 10:15:00 +0000") == datetime(2026, 9, 1, 10, 15, tzinfo=UTC)
+    assert parse_timestamp("1970-01-01") is None  # noise
+    assert parse_timestamp("2999-01-01") is None
+    assert parse_timestamp("yesterday") is None
+
+
+def test_page_meta_sources() -> None:
+    tree = lxml_html.fromstring(
+        """<html lang="de-AT"><head>
+        <link rel="alternate canonical" href="/c">
+        <meta property="og:site_name" content="Example">
+        <script type="application/ld+json">{"@graph": [{"@type": "WebPage"},
+            {"@type": "NewsArticle", "datePublished": "2026-05-04T03:02:01-05:00"}]}</script>
+        <script type="application/ld+json">{not json</script>
+        </head><body><p>x</p></body></html>"""
+    )
+    meta = page_meta(tree)
+    assert meta.canonical == "/c" and meta.language == "de" and meta.site_name == "Example"
+    assert meta.published_at == datetime(2026, 5, 4, 8, 2, 1, tzinfo=UTC) and meta.published_has_time
+
+
+def test_layout_tables_are_unwrapped_but_data_tables_kept() -> None:
+    tree = lxml_html.fromstring(
+        "<html><body><table width='900'><tr><td>menu</td><td><h1>Title</h1><p>a</p>"
+        "<table class='scores'><tr><th>Model</th><th>Score</th></tr><tr><td>X</td><td>1</td></tr></table>"
+        "<table class='comments'><tr><td>nice</td></tr></table>"
+        "</td></tr></table><blockquote class='pullquote'>quote</blockquote></body></html>"
+    )
+    assert unwrap_layout_tables(tree) == 2  # the layout table and the comment table
+    assert [t.get("class") for t in tree.iter("table")] == ["scores"]
+    assert drop_pullquotes(tree) == 1 and "quote" not in tree.text_content()
