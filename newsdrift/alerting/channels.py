@@ -1,0 +1,118 @@
+"""Sending one message to one channel through apprise, with bounded retries and redacted errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import apprise
+
+from newsdrift.alerting.rules import Channel, ChannelUnavailable
+from newsdrift.alerting.secrets import redact
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 600
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per message within one delivery call; later calls retry again (nothing is dropped)."""
+
+    attempts: int = 3
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    attempts: int
+    error: str | None = None
+    permanent: bool = False  # retrying this call would not help (bad or missing URL)
+
+
+def _level(entry: object) -> int:
+    level = getattr(entry, "level", logging.INFO)
+    if isinstance(level, int):
+        return level
+    value = logging.getLevelName(str(getattr(level, "name", level)).upper())
+    return value if isinstance(value, int) else logging.INFO
+
+
+def _result_error(result: apprise.AppriseResult) -> str:
+    """The warnings apprise recorded for a failed notification, plus the low-level cause."""
+    lines: list[str] = []
+    for entry in result.logs():
+        message = str(getattr(entry, "message", entry))
+        relevant = _level(entry) >= logging.WARNING or "Exception" in message or "error" in message.lower()
+        if relevant and message not in lines:
+            lines.append(message)
+    text = "; ".join(lines) or "the notification failed (no reason given)"
+    return redact(text)[:MAX_ERROR_CHARS]
+
+
+def notify_once(url: str, title: str, body: str, notify_type: str = "info") -> SendResult:
+    """One apprise notification; never raises."""
+    ap = apprise.Apprise()
+    try:
+        if not ap.add(url):
+            return SendResult(False, 1, "the channel URL is not a supported apprise URL", permanent=True)
+        result = ap.notify(
+            body=body, title=title, notify_type=apprise.NotifyType(notify_type),
+            body_format=apprise.NotifyFormat.TEXT, log_level=logging.DEBUG,
+        )
+        try:
+            return SendResult(True, 1) if result else SendResult(False, 1, _result_error(result))
+        finally:
+            result.close()
+    except Exception as exc:  # a plugin bug must not take the delivery loop down
+        return SendResult(False, 1, redact(f"{type(exc).__name__}: {exc}")[:MAX_ERROR_CHARS])
+
+
+def send(
+    channel: Channel,
+    title: str,
+    body: str,
+    notify_type: str = "info",
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendResult:
+    """Send with retries and exponential backoff (bounded by ``policy``); never raises."""
+    policy = policy or RetryPolicy()
+    try:
+        url = channel.resolve()
+    except ChannelUnavailable as exc:
+        return SendResult(False, 0, str(exc), permanent=True)
+    last = SendResult(False, 0, "not attempted")
+    for attempt in range(1, max(1, policy.attempts) + 1):
+        outcome = notify_once(url, title, body, notify_type)
+        last = SendResult(outcome.ok, attempt, outcome.error, outcome.permanent)
+        if outcome.ok or outcome.permanent:
+            break
+        log.info("channel %s: attempt %d failed: %s", channel.name, attempt, outcome.error)
+        if attempt < policy.attempts:
+            sleep(policy.delay(attempt))
+    if not last.ok:
+        log.warning("channel %s: not delivered after %d attempt(s): %s", channel.name, last.attempts, last.error)
+    return last
+
+
+def test_channel(channel: Channel, policy: RetryPolicy | None = None) -> tuple[bool, str | None]:
+    """Send a test message (`newsdrift alerts test CHANNEL`); returns (ok, redacted error)."""
+    result = send(
+        channel,
+        f"newsdrift test message ({channel.name})",
+        f"This is a test message from newsdrift for channel {channel.name!r}. If you can read it, alerts will "
+        "reach you here.",
+        policy=policy or RetryPolicy(attempts=1),
+    )
+    return result.ok, result.error
+
+
+test_channel.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported into a test module

@@ -1,0 +1,128 @@
+"""Channel URLs are secrets: a registry of their fragments and a log filter that masks them.
+
+Apprise and urllib3 log request URLs (with webhook tokens in the path) at debug
+level, so masking our own messages is not enough: the filter is attached to
+their loggers too, and every error we store goes through ``redact`` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+MASK = "***"
+_MIN_PASSWORD = 4
+_MIN_TOKEN = 6
+
+_lock = threading.Lock()
+_fragments: set[str] = set()
+_ordered: list[str] = []
+
+# Loggers that may print a channel URL (or part of it); filters apply where a record is created.
+_LOGGERS = (
+    "apprise",
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "requests",
+    "newsdrift.alerting",
+    "newsdrift.alerting.channels",
+    "newsdrift.alerting.delivery",
+    "newsdrift.alerting.matching",
+    "newsdrift.alerting.monitors",
+    "newsdrift.alerting.rules",
+    "newsdrift.alerting.sync",
+    "newsdrift.alerting.cli",
+    "newsdrift.alerting.documents",
+    "newsdrift.alerting.service",
+)
+
+
+def url_fragments(url: str) -> set[str]:
+    """The parts of an apprise URL that may be secret: the URL, credentials, tokens in host/path/query."""
+    found = {url.strip()}
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return found
+    if parts.password and len(parts.password) >= _MIN_PASSWORD:
+        found.add(parts.password)
+    if parts.username and len(parts.username) >= _MIN_PASSWORD:
+        found.add(parts.username)
+    # Not ``hostname``: it is lower-cased, and a token must be masked as written.
+    host = parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0]
+    # Several apprise schemas carry a token where the host would be (slack://TokenA/TokenB/TokenC).
+    if "." not in host and ":" not in host and host != "localhost" and len(host) >= 8:
+        found.add(host)
+    for segment in parts.path.split("/"):
+        if len(segment) >= _MIN_TOKEN:
+            found.add(segment)
+    for _key, value in parse_qsl(parts.query, keep_blank_values=False):
+        if len(value) >= _MIN_TOKEN:
+            found.add(value)
+    found |= {unquote(f) for f in found}
+    return {f for f in found if f}
+
+
+def register_secret(url: str) -> None:
+    """Remember a secret URL so that it is masked everywhere from now on."""
+    fragments = url_fragments(url)
+    with _lock:
+        if fragments <= _fragments:
+            return
+        _fragments.update(fragments)
+        # Longest first, so a whole URL is masked before its pieces.
+        _ordered[:] = sorted(_fragments, key=len, reverse=True)
+    install_log_redaction()
+
+
+def redact(text: object) -> str:
+    """``text`` with every registered secret fragment replaced by ``***``."""
+    value = str(text)
+    with _lock:
+        fragments = list(_ordered)
+    for fragment in fragments:
+        if fragment in value:
+            value = value.replace(fragment, MASK)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's message (and exception text) with secrets masked; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _ordered:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not hide the record
+            message = str(record.msg)
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        if record.stack_info:
+            message += "\n" + record.stack_info
+            record.stack_info = None
+        record.msg = redact(message)
+        record.args = None
+        return True
+
+
+_FILTER = RedactingFilter()
+_installed: set[str] = set()
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to every logger that may see a channel URL (idempotent)."""
+    for name in _LOGGERS:
+        if name in _installed:
+            continue
+        logging.getLogger(name).addFilter(_FILTER)
+        _installed.add(name)
+
+
+install_log_redaction()
