@@ -19,19 +19,25 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 setup: $(BIN)/.installed  ## Create .venv and install newsdrift with pinned dependencies
 	$(BIN)/newsdrift opensearch install
 
-demo: setup  ## The main job: start the embedded OpenSearch, apply templates, run the pipeline
+demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run through Airflow
 	$(BIN)/newsdrift opensearch start
 	$(BIN)/newsdrift init
-	$(BIN)/newsdrift info
+	$(BIN)/python scripts/run_ingest_dag.py
 
 test: setup  ## Install everything and run the whole test suite against a real node
 	$(BIN)/python -m pytest
 
 lint:  ## ruff
-	$(BIN)/ruff check newsdrift extractors dags tests bench
+	$(BIN)/ruff check newsdrift extractors dags scripts tests bench dashboards
 
-fmt:  ## ruff format + autofix
-	$(BIN)/ruff check --fix newsdrift extractors dags tests bench
+fmt:  ## ruff autofix
+	$(BIN)/ruff check --fix newsdrift extractors dags scripts tests bench dashboards
+
+bench:  ## Benchmarks (print figures and ratios; need a node: NEWSDRIFT_BENCH_URL, default the test node)
+	$(BIN)/python bench/ingest_bench.py --url $${NEWSDRIFT_BENCH_URL:-http://127.0.0.1:9251}
+	$(BIN)/python bench/dedup_quality.py
+	$(BIN)/python bench/drift_quality.py
+	$(BIN)/python bench/extraction_quality.py
 
 node-start:  ## Start the embedded OpenSearch node
 	$(BIN)/newsdrift opensearch start

@@ -25,38 +25,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SENTENCES = [
-    "Meta released new Llama weights under a community licence that permits commercial use with conditions.",
-    "Researchers said open weights let independent labs audit model behaviour and reproduce safety evaluations.",
-    "Critics warned that openly available frontier models could be fine-tuned to remove safeguards.",
-    "Officials in Washington debated whether export controls should cover model weights as well as chips.",
-    "Start-ups reported that self-hosting an open model cut their inference bill by more than half.",
-    "The European Union's AI Act sets lighter duties for open-source models unless they pose systemic risk.",
-    "Closed-model vendors argued that controlled access through an API is the safer way to deploy capabilities.",
-    "Developers on forums compared quantised variants that run on a single consumer graphics card.",
-    "A think tank report said Chinese labs had quickly built on openly published architectures.",
-    "Cloud providers added the new models to their catalogues within a day of the announcement.",
-    "Universities welcomed the release because it lowers the cost of research on large language models.",
-    "Security researchers published a red-team study of jailbreaks against open and closed systems alike.",
-    "The company said the licence forbids use by services with more than seven hundred million users.",
-    "Investors asked whether giving models away undermines the business case for training them.",
-    "Hospitals piloting language models said running them on premises eases data-protection concerns.",
-    "A coalition of open-source groups argued that the term open source should require open training data.",
-    "Regulators in several countries opened consultations on the risks of general-purpose AI models.",
-    "Benchmarks showed the largest open model trailing the best closed systems on reasoning tasks.",
-    "The release notes described improvements to multilingual performance and longer context windows.",
-    "Analysts said the ecosystem of fine-tuned derivatives now numbers in the tens of thousands.",
-]
+def _sentence_bank() -> list[str]:
+    """Sentences of the sample corpus (about 1,400): varied vocabulary, like a real news stream."""
+    import re
+
+    from newsdrift.sample import load_manifest
+
+    bank = []
+    for page in load_manifest()["pages"]:
+        bank += [x for x in re.split(r"(?<=[.!?])\s+", page["body"].replace("\n", " ")) if len(x.split()) >= 6]
+    return bank
+
+
+SENTENCES = _sentence_bank()
 
 NAV = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(30))
-RELATED = "".join(f"<li><a href='/related/{i}'>Related headline number {i} about technology</a></li>" for i in range(12))
+RELATED = "".join(
+    f"<li><a href='/related/{i}'>Related headline number {i} about technology</a></li>" for i in range(12)
+)
 
 
 def article_html(i: int, base: str) -> str:
     rng = random.Random(i)
     paras = []
     for _ in range(rng.randint(6, 10)):
-        picked = rng.sample(SENTENCES, 3)
+        picked = rng.sample(SENTENCES, 4)
         paras.append(f"<p>{' '.join(picked)} (Report {i}, paragraph {len(paras) + 1}.)</p>")
     published = (datetime(2026, 9, 1, tzinfo=UTC) + timedelta(hours=i)).isoformat()
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -74,13 +67,36 @@ def article_html(i: int, base: str) -> str:
 
 
 class BenchServer:
-    """Serves /feed.xml with N items and /a/<i> pages, generated on the fly."""
+    """Serves /feed.xml with N items and /a/<i> pages, generated on the fly, from a separate
+    process so that serving does not compete with the measured pipeline for the GIL."""
 
+    def __init__(self, n: int) -> None:
+        import multiprocessing
+
+        ready = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=_serve, args=(n, ready), daemon=True)
+        self.process.start()
+        self.port = ready.get(timeout=30)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+def _serve(n: int, ready: object) -> None:
+    server = _InProcessServer(n)
+    ready.put(server.port)  # type: ignore[attr-defined]
+    server.thread.join()
+
+
+class _InProcessServer:
     def __init__(self, n: int) -> None:
         self.n = n
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like any real news site
+
             def log_message(self, *args: object) -> None:
                 return None
 
@@ -94,8 +110,9 @@ class BenchServer:
                         f"<guid>{base}/a/{i}</guid></item>"
                         for i in range(outer.n)
                     )
-                    body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>Bench</title>{items}</channel></rss>"
-                    body, ctype = body.encode(), "application/rss+xml"
+                    head = "<?xml version='1.0'?><rss version='2.0'><channel><title>Bench</title>"
+                    rss = f"{head}{items}</channel></rss>"
+                    body, ctype = rss.encode(), "application/rss+xml"
                 elif self.path.startswith("/a/"):
                     body, ctype = article_html(int(self.path[3:]), base).encode(), "text/html; charset=utf-8"
                 else:
@@ -109,10 +126,8 @@ class BenchServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
 
 
 def run_one(n: int, url: str, scoring: bool) -> dict:

@@ -80,7 +80,8 @@ def newsdrift_ingest() -> None:
         from newsdrift import orchestration
 
         polls = list(polls[:]) if polls is not None else []  # one XCom request for all mapped results
-        result = orchestration.ingest_entries(orchestration.collect_entries(polls))
+        entries, held = orchestration.collect_entries(polls), orchestration.collect_validators(polls)
+        result = orchestration.ingest_entries(entries, held)
         return {"polls": orchestration.summarize_polls(polls), **result}
 
     @task(trigger_rule="none_failed")

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from newsdrift.config import Settings, get_settings
@@ -29,8 +30,10 @@ app.add_typer(opensearch_app, name="opensearch")
 
 
 def _add_subcommands() -> None:
+    from newsdrift.alerting.cli import alerts_app
     from newsdrift.dashboards_cli import dashboards_app
 
+    app.add_typer(alerts_app, name="alerts")
     app.add_typer(dashboards_app, name="dashboards")
 
 console = Console()
@@ -47,7 +50,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except NewsdriftError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            # the message may quote logs with [brackets]: escape them from rich markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")

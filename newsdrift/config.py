@@ -98,8 +98,8 @@ class Settings(BaseSettings):
     topic_threshold: float = Field(default=0.2, ge=0, le=1)
     batch_size: int = Field(default=50, ge=1, le=5000)
     """Articles fetched, scored and bulk-indexed together; memory is bounded by one batch."""
-    extract_workers: int = Field(default=2, ge=1, le=64)
-    """Threads running trafilatura while the next pages download."""
+    extract_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64)
+    """Worker processes (threads for small passes) running trafilatura while pages download."""
 
     @field_validator("index_prefix")
     @classmethod

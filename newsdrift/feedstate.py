@@ -92,6 +92,27 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
     return {k: v for k, v in state.items() if v is not None}
 
 
+def hold_validators(state: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Put the previous validators back into ``state``; return the new ones (to store later)."""
+    held = {"feed_url": state["feed_url"], "etag": state.get("etag"), "last_modified": state.get("last_modified")}
+    for key in ("etag", "last_modified"):
+        if previous and previous.get(key):
+            state[key] = previous[key]
+        else:
+            state.pop(key, None)
+    return held
+
+
+def save_validators(client: OpenSearch, names: IndexNames, validators: dict[str, dict[str, Any]]) -> list[Any]:
+    """Partial updates of etag/last_modified once a feed's entries are safely handled."""
+    actions = [
+        {"_op_type": "update", "_index": names.feeds, "_id": feed_id,
+         "doc": {"etag": v.get("etag"), "last_modified": v.get("last_modified")}}
+        for feed_id, v in validators.items()
+    ]
+    return bulk_write(client, actions) if actions else []
+
+
 def save_states(client: OpenSearch, names: IndexNames, states: list[dict[str, Any]]) -> list[Any]:
     """Write whole state documents (index op: the latest poll wins)."""
     return bulk_write(client, write_actions(names.feeds, [(s["feed_id"], s) for s in states], op_type="index"))

@@ -8,6 +8,7 @@ waits for a green/yellow cluster and records pid, URL and log in a state file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -117,14 +118,13 @@ def java_major(java: Path) -> int | None:
     return int(match.group(2) or 0) if major == 1 else major
 
 
-def find_java(settings: Settings) -> Path:
+def find_java(settings: Settings, jvm_root: Path = Path("/usr/lib/jvm")) -> Path:
     """A JDK >= 21: the configured one, JAVA_HOME, the newest under /usr/lib/jvm, or PATH."""
     candidates: list[Path] = []
     if settings.java_home:
         candidates.append(settings.java_home / "bin" / "java")
     if os.environ.get("JAVA_HOME"):
         candidates.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
-    jvm_root = Path("/usr/lib/jvm")
     if jvm_root.is_dir():
         candidates += sorted(jvm_root.glob("*/bin/java"), reverse=True)
     on_path = shutil.which("java")
@@ -220,7 +220,7 @@ def start(settings: Settings, progress=None) -> NodeState:
     java = find_java(settings)
     lib = install(settings)
     base = node_dir(settings) / "cluster"
-    base.mkdir(parents=True, exist_ok=True)
+    write_node_config(base)
     log = node_dir(settings) / "node.log"
     # The runner listens on baseHttpPort + 1 for node 1 and silently moves up when busy.
     cmd = [
@@ -229,7 +229,7 @@ def start(settings: Settings, progress=None) -> NodeState:
         "-cp", f"{lib}/*", RUNNER_CLASS,
         "-numOfNode", "1", "-basePath", str(base),
         "-baseHttpPort", str(settings.opensearch_port - 1),
-        "-clusterName", "newsdrift", "-printOnFailure",
+        "-clusterName", cluster_name(settings), "-printOnFailure",
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -247,6 +247,27 @@ def start(settings: Settings, progress=None) -> NodeState:
         raise
     state_file(settings).write_text(json.dumps(asdict(state), indent=2))
     return state
+
+
+def cluster_name(settings: Settings) -> str:
+    """Unique per home, so two embedded nodes on one machine never take each other for peers."""
+    return "newsdrift-" + hashlib.sha1(str(settings.home.resolve()).encode()).hexdigest()[:8]
+
+
+def write_node_config(base: Path) -> None:
+    """opensearch.yml for node 1 (the runner only writes its own, all commented out, when none exists).
+
+    Without single-node discovery a node on this machine pings 127.0.0.1:9300-9305 and joins
+    whatever other node it finds there: the test suite's node and the demo node would merge.
+    """
+    conf = base / "node_1" / "config"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "opensearch.yml").write_text(
+        "# written by newsdrift on every start\n"
+        "discovery.type: single-node\n"
+        "network.host: 127.0.0.1\n"
+        "action.destructive_requires_name: false\n"
+    )
 
 
 def _wait_healthy(settings: Settings, state: NodeState, proc: subprocess.Popen | None) -> None:

@@ -245,7 +245,8 @@ def poll_one_feed(feed: dict[str, Any], *, force: bool = False, refetch: bool = 
         poll = polled.results[0]
         new = select_new_entries(client, names, polled.entries, summary)
         result.update(outcome=poll.outcome, error=poll.error, http_status=poll.http_status,
-                      entries_seen=len(polled.entries), new_entries=[entry_to_dict(e, sample=sample) for e in new])
+                      entries_seen=len(polled.entries), new_entries=[entry_to_dict(e, sample=sample) for e in new],
+                      validators=polled.validators)
     except (ClusterUnavailable, OpenSearchException):
         raise  # the cluster's problem, not the feed's: the task retries
     except Exception as exc:  # noqa: BLE001 - one feed's problem never fails the run
@@ -266,6 +267,14 @@ def collect_entries(poll_results: Iterable[dict[str, Any]]) -> list[dict[str, An
     return out
 
 
+def collect_validators(poll_results: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Feed validators held back by the poll tasks (stored once the ingest task handled the entries)."""
+    held: dict[str, dict[str, Any]] = {}
+    for result in poll_results or []:
+        held.update(result.get("validators") or {})
+    return held
+
+
 def summarize_polls(poll_results: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Counts per outcome and the failed feeds with their reasons."""
     results = list(poll_results or [])
@@ -284,30 +293,41 @@ def summarize_polls(poll_results: Iterable[dict[str, Any]]) -> dict[str, Any]:
 # --- articles ------------------------------------------------------------------------
 
 
-def ingest_entries(entry_dicts: list[dict[str, Any]]) -> dict[str, Any]:
+def ingest_entries(
+    entry_dicts: list[dict[str, Any]], validators: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Select the entries not indexed yet, then fetch, extract, score and index them in batches.
 
+    ``validators`` (from the poll tasks) are stored afterwards for the feeds whose entries had
+    no transient failure, so a failed ingest never hides entries behind a 304.
     Returns the run counters of ``RunSummary`` (first errors only) and the indexed ids.
     """
     import asyncio
 
-    from newsdrift.pipeline import RunSummary, default_scorers, process_entries, select_new_entries
+    from newsdrift.pipeline import (
+        RunSummary,
+        commit_validators,
+        default_scorers,
+        finish_pass,
+        process_entries,
+        select_new_entries,
+    )
 
     started = time.monotonic()
     summary = RunSummary()
     entries = [entry_from_dict(d) for d in entry_dicts or []]
     result: dict[str, Any] = {"entries": len(entries), "new": 0}
-    if entries:
+    if entries or validators:
         # loopback/private pages are allowed only when every entry comes from the sample corpus
-        settings = _settings(private=all(d.get("sample") for d in entry_dicts))
+        settings = _settings(private=bool(entries) and all(d.get("sample") for d in entry_dicts))
         client, names = _store(settings)
-        new = select_new_entries(client, names, entries, summary)
+        new = select_new_entries(client, names, entries, summary) if entries else []
         result["new"] = len(new)
         if new:
-            scorers = default_scorers(settings, client, names)
+            scorers = default_scorers(settings, client, names, alerts=False)  # the percolate task alerts
             asyncio.run(process_entries(settings, client, names, new, scorers, summary))
-            for scorer in scorers:  # once per pass, as run_once does (drift windows of the touched dates)
-                scorer.finish(summary)
+            finish_pass(scorers, summary)
+        commit_validators(client, names, validators or {}, summary)
     summary.seconds = time.monotonic() - started
     data = {k: v for k, v in summary.to_json().items() if not k.startswith(("feeds_", "entries_"))}  # poll stage
     data["error_count"] = len(data["errors"])

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,11 +25,13 @@ from newsdrift import feedstate
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle
-from newsdrift.scoring import Scorer, default_scorers
+from newsdrift.scoring import Scorer, default_scorers, finish_pass
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, write_actions
 
 Progress = Callable[..., None]
+# below this many new entries, worker processes cost more to start than they save
+PROCESS_POOL_MIN_ENTRIES = 40
 
 
 def _no_progress(event: str, **info: Any) -> None:
@@ -59,6 +61,7 @@ class RunSummary:
     seconds: float = 0.0
     errors: list[Failure] = field(default_factory=list)
     indexed_ids: list[str] = field(default_factory=list)
+    transient_feeds: set[str] = field(default_factory=set)  # feeds with entries worth retrying
 
     def add_error(self, failure: Failure) -> None:
         self.errors.append(failure)
@@ -69,11 +72,13 @@ class RunSummary:
                 setattr(self, key, getattr(self, key) + value)
         self.errors.extend(other.errors)
         self.indexed_ids.extend(other.indexed_ids)
+        self.transient_feeds |= other.transient_feeds
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["errors"] = [e.to_dict() for e in self.errors]
         data.pop("indexed_ids")
+        data.pop("transient_feeds")
         data["seconds"] = round(self.seconds, 2)
         return data
 
@@ -82,6 +87,8 @@ class RunSummary:
 class PollOutcome:
     results: list[Any]  # extractors.feeds.FeedPollResult
     entries: list[FeedEntry]
+    # feed id -> the validators of this poll, stored only once its entries are handled
+    validators: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # --- stage 1: poll ----------------------------------------------------------------
@@ -117,6 +124,7 @@ async def poll_feeds(
         results = await asyncio.gather(*(one(f) for f in due))
     new_states = []
     entries: list[FeedEntry] = []
+    validators: dict[str, dict[str, Any]] = {}
     for feed, result in zip(due, results, strict=True):
         summary.feeds_polled += 1
         summary.entries_seen += len(result.entries)
@@ -126,13 +134,18 @@ async def poll_feeds(
         elif result.outcome == "not_modified":
             summary.feeds_not_modified += 1
         entries.extend(result.entries)
-        new_states.append(feedstate.next_state(feed, states.get(feed.id), result))
+        state = feedstate.next_state(feed, states.get(feed.id), result)
+        if result.outcome == "ok" and result.entries:
+            # Keep the old validators until the entries are indexed: if the pass dies, the next
+            # poll gets the feed again instead of a 304 that would hide these entries for good.
+            validators[feed.id] = feedstate.hold_validators(state, states.get(feed.id))
+        new_states.append(state)
     if new_states:
         outcomes = _cluster_call(feedstate.save_states, client, names, new_states)
         for o in outcomes:
             if not o.ok:
                 summary.add_error(Failure(f"feed-state:{o.doc_id}", o.reason or "not stored"))
-    return PollOutcome(results, entries)
+    return PollOutcome(results, entries, validators)
 
 
 # --- stage 2: select new entries -------------------------------------------------------
@@ -176,6 +189,7 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 async def fetch_and_extract(
     settings: Settings,
+    fetcher: Any,
     entries: list[FeedEntry],
     summary: RunSummary,
     *,
@@ -184,28 +198,35 @@ async def fetch_and_extract(
 ) -> list[Article]:
     """Fetch a batch politely and extract each page (extraction off the event loop)."""
     from extractors.article import extract_article
-    from extractors.fetch import PoliteFetcher
 
     loop = asyncio.get_running_loop()
     articles: list[Article] = []
-    async with PoliteFetcher(settings) as fetcher:
 
-        async def one(entry: FeedEntry) -> None:
-            page = await fetcher.fetch(entry)
-            if isinstance(page, Failure):
-                summary.fetch_failed += 1
-                summary.add_error(page)
+    async def one(entry: FeedEntry) -> None:
+        page = await fetcher.fetch(entry)
+        if isinstance(page, Failure):
+            summary.fetch_failed += 1
+            summary.add_error(page)
+            if page.transient:
+                summary.transient_feeds.add(entry.feed_url)
+        else:
+            result = await loop.run_in_executor(executor, extract_article, page, settings)
+            if isinstance(result, Failure):
+                summary.extraction_failed += 1
+                summary.add_error(result)
             else:
-                result = await loop.run_in_executor(executor, extract_article, page, settings)
-                if isinstance(result, Failure):
-                    summary.extraction_failed += 1
-                    summary.add_error(result)
-                else:
-                    articles.append(result)
-            progress("entry_done")
+                articles.append(result)
+        progress("entry_done")
 
-        await asyncio.gather(*(one(e) for e in entries))
+    await asyncio.gather(*(one(e) for e in entries))
     return articles
+
+
+def extraction_executor(settings: Settings, entries: int) -> Executor:
+    """Processes for real passes (trafilatura holds the GIL), threads for a handful of pages."""
+    if entries >= PROCESS_POOL_MIN_ENTRIES and settings.extract_workers > 1:
+        return ProcessPoolExecutor(max_workers=settings.extract_workers)
+    return ThreadPoolExecutor(max_workers=settings.extract_workers, thread_name_prefix="extract")
 
 
 def index_batch(
@@ -297,16 +318,32 @@ async def process_entries(
     *,
     progress: Progress = _no_progress,
 ) -> list[ScoredArticle]:
-    """Batches of ``settings.batch_size``: fetch+extract, score, index. Memory stays per-batch."""
+    """Batches of ``settings.batch_size``: fetch+extract, score, index. Memory stays per-batch.
+
+    Batch N is scored and indexed in a worker thread while batch N+1 downloads; batches are
+    indexed strictly in order because dedup of a batch needs the previous one searchable.
+    """
+    from extractors.fetch import PoliteFetcher
+
     progress("fetch_start", total=len(entries))
     all_indexed: list[ScoredArticle] = []
-    with ThreadPoolExecutor(max_workers=settings.extract_workers, thread_name_prefix="extract") as pool:
-        for batch in chunks(entries, settings.batch_size):
-            articles = await fetch_and_extract(settings, batch, summary, executor=pool, progress=progress)
-            indexed = index_batch(settings, client, names, articles, scorers, summary)
-            add_indexed_counts(client, names, count_indexed_per_feed(indexed))
-            # keep ids only: bodies are released batch by batch
-            all_indexed.extend(_light(i) for i in indexed)
+
+    def index_and_count(articles: list[Article]) -> None:
+        indexed = index_batch(settings, client, names, articles, scorers, summary)
+        add_indexed_counts(client, names, count_indexed_per_feed(indexed))
+        all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
+
+    with extraction_executor(settings, len(entries)) as pool:
+        async with PoliteFetcher(settings) as fetcher:
+            pending: asyncio.Future[None] | None = None
+            for batch in chunks(entries, settings.batch_size):
+                articles = await fetch_and_extract(settings, fetcher, batch, summary, executor=pool,
+                                                   progress=progress)
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(asyncio.to_thread(index_and_count, articles))
+            if pending is not None:
+                await pending
     return all_indexed
 
 
@@ -314,6 +351,16 @@ def _light(item: ScoredArticle) -> ScoredArticle:
     item.article.text = ""
     item.minhash = []
     return item
+
+
+def commit_validators(
+    client: OpenSearch, names: IndexNames, validators: dict[str, dict[str, Any]], summary: RunSummary
+) -> None:
+    """Store held feed validators, except for feeds whose entries hit a transient failure (retried next pass)."""
+    ready = {fid: v for fid, v in validators.items() if v["feed_url"] not in summary.transient_feeds}
+    for outcome in _cluster_call(feedstate.save_validators, client, names, ready):
+        if not outcome.ok:
+            summary.add_error(Failure(f"feed-state:{outcome.doc_id}", outcome.reason or "not stored"))
 
 
 def _cluster_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -343,8 +390,8 @@ async def run_once_async(
     polled = await poll_feeds(settings, client, names, feeds, summary, force=force, progress=progress)
     new_entries = select_new_entries(client, names, polled.entries, summary)
     await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
-    for scorer in scorers:
-        scorer.finish(summary)
+    commit_validators(client, names, polled.validators, summary)
+    finish_pass(scorers, summary)
     summary.seconds = time.monotonic() - started
     progress("done")
     return summary

@@ -24,6 +24,7 @@ class Failure:
 
     where: str  # e.g. "feed:https://x/rss", "page:https://x/a", "index:<id>"
     reason: str
+    transient: bool = False  # worth retrying on the next pass (timeouts, 5xx, 429)
 
     def to_dict(self) -> dict[str, str]:
         return {"where": self.where, "reason": self.reason}

@@ -103,12 +103,26 @@ class DriftScoring(Scorer):
         self.dates = set()
 
 
-def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames) -> list[Scorer]:
-    """Topic, then duplicates, then drift (drift reads the dedup fields to skip copies)."""
+def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True) -> list[Any]:
+    """Topic, duplicates, drift (it skips copies), then alerting (it reads all of them).
+
+    ``alerts=False`` leaves alerting to a later step (the Airflow DAG's ``percolate`` task).
+    """
     from newsdrift.sources import load_topic
 
-    return [
+    stages: list[Any] = [
         TopicScorer(settings, load_topic(settings.topic_path)),
         DedupScorer(client, names),
         DriftScoring(settings, client, names),
     ]
+    if alerts:
+        from newsdrift.alerting.stage import AlertingStage
+
+        stages.append(AlertingStage(settings, client, names))
+    return stages
+
+
+def finish_pass(scorers: list[Any], summary: RunSummary) -> None:
+    """The once-per-pass hooks, in stage order (drift events exist before alerting looks for them)."""
+    for scorer in scorers:
+        scorer.finish(summary)

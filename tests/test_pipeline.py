@@ -171,3 +171,20 @@ def test_feed_counts_are_kept_in_feed_state(settings, sample_server, opensearch_
     ok = [s for s in by_url.values() if s["health"] == "ok"]
     assert all(s.get("etag") or s.get("last_modified") for s in ok)
     assert Counter(s["health"] for s in by_url.values())["degraded"] == len(BROKEN_FEEDS)
+
+
+def test_transient_page_failure_is_retried_on_the_next_pass(settings, sample_server, opensearch_client, index_names):
+    target_id = stable_id(sample_server.url + TARGET["canonical_path"])
+    sample_server.set_fault(TARGET["path"], "status", code=503)
+    first = run(settings, sample_server)
+    assert "HTTP 503" in reasons(first)[f"page:{sample_server.url}{TARGET['path']}"]
+    assert target_id not in indexed_docs(opensearch_client, index_names)
+
+    # the feed's validators were held back, so the next poll gets the entries again, not a 304
+    sample_server.clear_faults()
+    second = run(settings, sample_server, force=True)
+    assert second.indexed == 1
+    assert target_id in indexed_docs(opensearch_client, index_names)
+    (feed_path,) = TARGET["feed"]
+    assert sample_server.requests_for(feed_path)[-1].path == feed_path
+    assert second.feeds_not_modified == len([f for f in MANIFEST["feeds"] if f["path"] not in BROKEN_FEEDS]) - 1
