@@ -336,6 +336,8 @@ def watch(
     interval: str = typer.Option("5m", help="Time between passes, e.g. 30s, 5m, 1h."),
     feeds_file=FeedsOption,
     max_passes: int = typer.Option(0, help="Stop after N passes (0: until Ctrl-C)."),
+    all_feeds: bool = typer.Option(False, "--all", help="Poll every enabled feed on every pass, not only the "
+                                   "due ones (conditional GETs keep it cheap): for watching a few feeds closely."),
     as_json: bool = typer.Option(False, "--json", help="One JSON summary line per pass."),
 ) -> None:
     """Run passes in a loop until Ctrl-C (stops cleanly between or during passes)."""
@@ -344,7 +346,7 @@ def watch(
     with _RunContext(feeds_file, quiet=as_json) as (s, feeds):
         try:
             while True:
-                summary = _run_pass(s, feeds, force=False, as_json=True)
+                summary = _run_pass(s, feeds, force=all_feeds, as_json=True)
                 passes += 1
                 if as_json:
                     sys.stdout.write(json.dumps(summary.to_json(), default=str) + "\n")

@@ -24,6 +24,7 @@ import hashlib
 import json
 import socket
 import socketserver
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -79,6 +80,12 @@ class _Stopped(Exception):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing its connection mid-response is normal (timeouts, size caps, Ctrl-C), not a server bug.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
     block_on_close = False  # stop() must not wait for a slow or trickling response
 
     def __init__(self, address: tuple[str, int], sample: SampleServer) -> None:
