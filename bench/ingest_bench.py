@@ -136,8 +136,8 @@ def run_one(n: int, url: str, scoring: bool) -> dict:
 
     from newsdrift.config import load_settings
     from newsdrift.pipeline import run_once
-    from newsdrift.scoring import TopicScorer, default_scorers
-    from newsdrift.sources import Feed, load_topic
+    from newsdrift.scoring import default_scorers
+    from newsdrift.sources import Feed
     from newsdrift.store import IndexNames, apply_templates, connect
     from newsdrift.store.templates import delete_all
 
@@ -150,8 +150,8 @@ def run_one(n: int, url: str, scoring: bool) -> dict:
     apply_templates(client, names)
     feed = Feed(url=f"http://127.0.0.1:{server.port}/feed.xml", name="bench")
     try:
-        scorers = (default_scorers(settings, client, names) if scoring
-                   else [TopicScorer(settings, load_topic(settings.topic_path))])
+        # topic relevance and fingerprints are computed next to extraction either way
+        scorers = default_scorers(settings, client, names) if scoring else []
         started = time.perf_counter()
         summary = run_once(settings, client, [feed], scorers=scorers)
         pipeline_s = time.perf_counter() - started
@@ -181,19 +181,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--url", default="http://127.0.0.1:9251", help="OpenSearch URL")
-    parser.add_argument("--no-scoring", action="store_true", help="topic scoring only (to measure scoring overhead)")
+    parser.add_argument("--no-scoring", action="store_true",
+                        help="without dedup, drift and alerting stages (to measure their overhead)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_one(args.child, args.url, not args.no_scoring)))
         return
-    rows = []
-    for n in args.sizes:
+    def child(n: int, scoring: bool) -> dict:
         cmd = [sys.executable, __file__, "--child", str(n), "--url", args.url]
-        if args.no_scoring:
+        if not scoring:
             cmd.append("--no-scoring")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    rows = [child(n, not args.no_scoring) for n in args.sizes]
     print(f"{'articles':>8} {'indexed':>7} {'pipeline s':>10} {'plain s':>8} {'ratio':>6} {'art/s':>7} {'peak MB':>8}")
     for r in rows:
         print(f"{r['articles']:>8} {r['indexed']:>7} {r['pipeline_s']:>10} {r['plain_extraction_s']:>8} "
@@ -201,6 +203,12 @@ def main() -> None:
     if len(rows) >= 2:
         print(f"peak RSS ratio {rows[-1]['articles']}/{rows[0]['articles']} articles: "
               f"{rows[-1]['peak_rss_mb'] / rows[0]['peak_rss_mb']:.2f}")
+    if not args.no_scoring:
+        # the same first size without the dedup, drift and alerting stages: what they add
+        base = child(args.sizes[0], scoring=False)
+        overhead = rows[0]["pipeline_s"] / base["pipeline_s"] - 1
+        print(f"scoring overhead at {base['articles']} articles: {rows[0]['pipeline_s']} s with dedup+drift+alerts "
+              f"vs {base['pipeline_s']} s without = +{overhead:.0%}")
     print(json.dumps(rows))
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -195,12 +196,10 @@ async def fetch_and_extract(
     *,
     executor: Executor,
     progress: Progress = _no_progress,
-) -> list[Article]:
+) -> list[Extracted]:
     """Fetch a batch politely and extract each page (extraction off the event loop)."""
-    from extractors.article import extract_article
-
     loop = asyncio.get_running_loop()
-    articles: list[Article] = []
+    articles: list[Extracted] = []
 
     async def one(entry: FeedEntry) -> None:
         page = await fetcher.fetch(entry)
@@ -210,7 +209,7 @@ async def fetch_and_extract(
             if page.transient:
                 summary.transient_feeds.add(entry.feed_url)
         else:
-            result = await loop.run_in_executor(executor, extract_article, page, settings)
+            result = await loop.run_in_executor(executor, extract_and_score_text, page, settings)
             if isinstance(result, Failure):
                 summary.extraction_failed += 1
                 summary.add_error(result)
@@ -220,6 +219,39 @@ async def fetch_and_extract(
 
     await asyncio.gather(*(one(e) for e in entries))
     return articles
+
+
+@dataclass(slots=True)
+class Extracted:
+    """What an extraction worker returns for one page: the article and its text-only scores."""
+
+    article: Article
+    topic_relevance: float
+    topic_terms: list[str]
+    fingerprint: Any  # detection.dedup.Fingerprint
+
+
+@lru_cache(maxsize=4)
+def _topic_profile(path: str) -> Any:
+    from newsdrift.sources import load_topic
+
+    return load_topic(path)
+
+
+def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure:
+    """Extraction plus the scores that need only the text (topic, MinHash): runs in the worker processes,
+    next to trafilatura, so it overlaps with fetching instead of queueing in the indexing thread."""
+    from extractors.article import extract_article
+    from newsdrift.detection.dedup import DedupSettings, fingerprint
+    from newsdrift.sources import score_topic
+
+    article = extract_article(page, settings)
+    if isinstance(article, Failure):
+        return article
+    relevance, terms = score_topic(article.title, article.text, _topic_profile(str(settings.topic_path)))
+    fp = fingerprint(article.text, DedupSettings())
+    article.content_sha1 = fp.content_sha1  # the normalised-text hash exact-duplicate matching compares
+    return Extracted(article, round(relevance, 4), terms, fp)
 
 
 def extraction_executor(settings: Settings, entries: int) -> Executor:
@@ -233,22 +265,28 @@ def index_batch(
     settings: Settings,
     client: OpenSearch,
     names: IndexNames,
-    articles: list[Article],
+    extracted: list[Extracted],
     scorers: list[Scorer],
     summary: RunSummary,
 ) -> list[ScoredArticle]:
     """Score and bulk-index one batch; returns what was newly indexed."""
-    fresh_ids = {a.id for a in articles}
+    fresh_ids = {e.article.id for e in extracted}
     known = _cluster_call(existing_ids, client, names, fresh_ids)
     seen: set[str] = set()
     batch: list[ScoredArticle] = []
-    for article in articles:
+    for item in extracted:
+        article = item.article
         # the page's rel=canonical can name an article indexed (or fetched) under another link
         if article.id in known or article.id in seen:
             summary.articles_known += 1
             continue
         seen.add(article.id)
-        batch.append(ScoredArticle(article=article, baseline_id=settings.baseline_id))
+        batch.append(ScoredArticle(
+            article=article, baseline_id=settings.baseline_id,
+            topic_relevance=item.topic_relevance, topic_terms=item.topic_terms,
+            off_topic=item.topic_relevance < settings.topic_threshold,
+            minhash=item.fingerprint.minhash, lsh_bands=item.fingerprint.lsh_bands,
+        ))
     for scorer in scorers:
         scorer.score(batch, summary)
     keep = []
@@ -328,7 +366,7 @@ async def process_entries(
     progress("fetch_start", total=len(entries))
     all_indexed: list[ScoredArticle] = []
 
-    def index_and_count(articles: list[Article]) -> None:
+    def index_and_count(articles: list[Extracted]) -> None:
         indexed = index_batch(settings, client, names, articles, scorers, summary)
         add_indexed_counts(client, names, count_indexed_per_feed(indexed))
         all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go

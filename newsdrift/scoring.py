@@ -1,4 +1,4 @@
-"""Scoring stages run on each batch before indexing: topic relevance, duplicates, drift.
+"""Scoring stages run on each batch before indexing: duplicates and drift, then alerting.
 
 A stage fills fields of ``ScoredArticle`` in ``score``; ``after_index`` runs once
 the batch is searchable (cluster sizes on representatives); ``finish`` runs once
@@ -14,7 +14,6 @@ from opensearchpy import OpenSearch
 
 from newsdrift.config import Settings
 from newsdrift.records import Failure, ScoredArticle
-from newsdrift.sources import TopicProfile, score_topic
 from newsdrift.store import IndexNames
 
 if TYPE_CHECKING:
@@ -32,19 +31,6 @@ class Scorer:
 
     def finish(self, summary: RunSummary) -> None:
         return None
-
-
-class TopicScorer(Scorer):
-    """``topic_relevance`` and ``topic_terms`` from the topic profile; flags off-topic articles."""
-
-    def __init__(self, settings: Settings, profile: TopicProfile) -> None:
-        self.settings, self.profile = settings, profile
-
-    def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
-        for item in batch:
-            relevance, terms = score_topic(item.article.title, item.article.text, self.profile)
-            item.topic_relevance, item.topic_terms = round(relevance, 4), terms
-            item.off_topic = relevance < self.settings.topic_threshold
 
 
 class DedupScorer(Scorer):
@@ -104,14 +90,12 @@ class DriftScoring(Scorer):
 
 
 def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True) -> list[Any]:
-    """Topic, duplicates, drift (it skips copies), then alerting (it reads all of them).
+    """Duplicates, drift (it skips copies), then alerting (it reads all of them). Topic relevance and the
+    MinHash fingerprint are computed earlier, next to extraction (``pipeline.extract_and_score_text``).
 
     ``alerts=False`` leaves alerting to a later step (the Airflow DAG's ``percolate`` task).
     """
-    from newsdrift.sources import load_topic
-
     stages: list[Any] = [
-        TopicScorer(settings, load_topic(settings.topic_path)),
         DedupScorer(client, names),
         DriftScoring(settings, client, names),
     ]

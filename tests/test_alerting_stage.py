@@ -43,6 +43,8 @@ def test_stage_alerts_per_batch_and_reloads_rules(opensearch_client, initialized
         stage.score([], summary)
         stage.after_index([scored("https://wire/a", "Llama news"), scored("https://wire/b", "Weather")], summary)
         assert summary.alerts == 1
+        assert not hook.requests  # matched per batch, delivered once per pass
+        stage.finish(summary)
         assert hook.wait_for(1) and hook.requests[0].json["title"] == "newsdrift [llama]: Llama news"
 
         rules.write_text(textwrap.dedent("""
@@ -56,5 +58,6 @@ def test_stage_alerts_per_batch_and_reloads_rules(opensearch_client, initialized
         assert report.alerts == [] and report.delivery.sent == []
         stage.after_index([scored("https://wire/c", "Weather and llamas")], summary)
         assert summary.alerts == 2
+        stage.finish(summary)
         assert hook.wait_for(2) and hook.requests[1].json["title"] == "newsdrift [weather]: Weather and llamas"
         assert len(hook.requests) == 2

@@ -4,9 +4,10 @@
     ... after each pass:  stage.after_pass()
 
 ``after_index`` matches the freshly indexed batch (full documents, before the
-pipeline drops the bodies) and delivers; ``after_pass`` runs the checks that do
-not depend on new articles (feed health, bursts, drift) and retries pending
-deliveries, so it must run even when a pass indexed nothing. The rules file
+pipeline drops the bodies) with one percolate request; ``after_pass`` runs the
+checks that do not depend on new articles (feed health, bursts, drift) and
+delivers everything pending (new alerts and retries) once per pass, so it must
+run even when a pass indexed nothing. The rules file
 is re-read and re-synced whenever it changes. It does not import
 ``newsdrift.pipeline`` (no import cycle); it only has the same method names.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from newsdrift.alerting.delivery import DeliveryPolicy
+from newsdrift.alerting.matching import match_articles
 from newsdrift.alerting.rules import RuleSet, load_rules
 from newsdrift.alerting.service import CycleReport, run_cycle
 from newsdrift.alerting.sync import sync_rules
@@ -64,10 +66,18 @@ class AlertingStage:
         """Nothing to score: alerting reads what the other stages computed."""
 
     def after_index(self, indexed: list[Any], summary: Any) -> None:
+        """Percolate the batch (one request); checks and delivery wait for the end of the pass."""
         if not indexed:
             return
         docs = [(item.article.id, item.to_document()) for item in indexed]
-        self._count(self._cycle(docs), summary)
+        try:
+            self.reload()
+            matched = match_articles(self.client, self.names, docs, self.ruleset.rules)
+        except Exception:  # alerting never stops indexing; the records are idempotent, a later pass retries
+            log.exception("alert matching failed for a batch of %d articles", len(docs))
+            return
+        if summary is not None and hasattr(summary, "alerts"):
+            summary.alerts += len(matched)
 
     def after_pass(self, summary: Any = None) -> CycleReport:
         """Feed health, bursts, drift and delivery retries (call once per pass, even an empty one)."""

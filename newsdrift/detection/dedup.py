@@ -355,7 +355,7 @@ class Deduplicator:
 
     def score(self, articles: list[ScoredArticle]) -> DedupResult:
         """Like ``score_batch`` but returns the updates with the articles."""
-        fps = [fingerprint(sa.article.text, self.settings) for sa in articles]
+        fps = [self._fingerprint(sa) for sa in articles]
         for sa, fp in zip(articles, fps, strict=True):
             sa.minhash, sa.lsh_bands = fp.minhash, fp.lsh_bands
             # Exact matching compares this hash with stored ones, so the stored
@@ -373,6 +373,12 @@ class Deduplicator:
             candidates=sum(len(c) for c in indexed),
             saturated=sum(1 for c in indexed if len(c) >= limit),
         )
+
+    def _fingerprint(self, sa: ScoredArticle) -> Fingerprint:
+        """Computed here unless the pipeline's extraction workers already did (same settings)."""
+        if sa.minhash and sa.lsh_bands and self.settings == DedupSettings():
+            return Fingerprint(sa.article.content_sha1, sa.minhash, sa.lsh_bands)
+        return fingerprint(sa.article.text, self.settings)
 
     # -- search
 
