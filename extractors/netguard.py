@@ -109,8 +109,10 @@ class NetGuard:
         allowed_networks: Iterable[str | Network] = (),
         resolver: Resolver | None = None,
     ) -> NetGuard:
-        """Guard for ``settings.allow_private_networks`` plus an optional allow-list."""
-        nets = tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
+        """Guard for ``settings.allow_private_networks`` plus the allow-list (``settings.allowed_networks``
+        and ``allowed_networks``)."""
+        configured = getattr(settings, "allowed_networks", None) or ()
+        nets = tuple(ipaddress.ip_network(n, strict=False) for n in (*configured, *allowed_networks))
         return cls(bool(settings.allow_private_networks), nets, resolver)
 
     def refusal(self, ip: IPAddress) -> str | None:

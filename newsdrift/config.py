@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     user_agent: str = "newsdrift/0.1 (+https://github.com/newsdrift/newsdrift; news monitoring)"
     allow_private_networks: bool = False
     """Allow feeds/pages on loopback and private addresses (tests and the offline demo)."""
+    allowed_networks: list[str] = Field(default_factory=list)
+    """CIDR ranges allowed even when private networks are not (an internal feed proxy, say);
+    as an environment variable a JSON list: NEWSDRIFT_ALLOWED_NETWORKS='["10.8.0.0/16"]'."""
     http_timeout: float = Field(default=15.0, gt=0)
     max_feed_bytes: int = Field(default=5_000_000, gt=0)
     max_page_bytes: int = Field(default=5_000_000, gt=0)
@@ -106,6 +109,18 @@ class Settings(BaseSettings):
     def _valid_prefix(cls, value: str) -> str:
         if not _PREFIX_RE.match(value):
             raise ValueError("must be lower-case letters, digits, '-' or '_' (max 41 chars)")
+        return value
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not a network in CIDR notation ({exc})") from None
         return value
 
     @field_validator("opensearch_url")

@@ -61,3 +61,11 @@ def test_settings_file_errors_name_file_and_field(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("NEWSDRIFT_CONFIG", str(unknown))
     with pytest.raises(ConfigError, match="FETCH_CONCURENCY"):
         load_settings()
+
+
+def test_allowed_networks_are_validated(monkeypatch):
+    monkeypatch.setenv("NEWSDRIFT_ALLOWED_NETWORKS", '["10.8.0.0/16"]')
+    assert load_settings().allowed_networks == ["10.8.0.0/16"]
+    monkeypatch.setenv("NEWSDRIFT_ALLOWED_NETWORKS", '["not-a-net"]')
+    with pytest.raises(ConfigError, match="NEWSDRIFT_ALLOWED_NETWORKS"):
+        load_settings()

@@ -188,3 +188,17 @@ def test_transient_page_failure_is_retried_on_the_next_pass(settings, sample_ser
     (feed_path,) = TARGET["feed"]
     assert sample_server.requests_for(feed_path)[-1].path == feed_path
     assert second.feeds_not_modified == len([f for f in MANIFEST["feeds"] if f["path"] not in BROKEN_FEEDS]) - 1
+
+
+def test_redirect_to_a_private_address_is_refused_and_the_rest_lands(
+    settings, sample_server, opensearch_client, index_names
+):
+    # loopback is allowed for the sample server only; everything else private stays refused
+    guarded = settings.model_copy(update={"allow_private_networks": False, "allowed_networks": ["127.0.0.0/8"]})
+    sample_server.set_fault(TARGET["path"], "redirect", location="http://10.0.0.1/internal/admin")
+    summary = run(guarded, sample_server)
+    reason = reasons(summary)[f"page:{sample_server.url}{TARGET['path']}"]
+    assert "10.0.0.1" in reason and "refused" in reason
+    docs = indexed_docs(opensearch_client, index_names)
+    assert len(docs) == len(expected_pages()) - 1
+    assert stable_id(sample_server.url + TARGET["canonical_path"]) not in docs
