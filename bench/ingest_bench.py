@@ -4,7 +4,7 @@ Prints articles/second, the ratio of the whole pipeline's time to plain
 trafilatura extraction of the same pages (measured in the same process), and
 peak RSS. Each size runs in its own subprocess so peak RSS is per size.
 
-    python bench/ingest_bench.py --sizes 500 2000 [--url http://127.0.0.1:9251]
+    python bench/ingest_bench.py --sizes 500 2000 [--url http://127.0.0.1:9251] [--stages all|scoring|none]
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class _InProcessServer:
         self.thread.start()
 
 
-def run_one(n: int, url: str, scoring: bool) -> dict:
+def run_one(n: int, url: str, stages: str) -> dict:
     import httpx
     import trafilatura
 
@@ -150,8 +150,8 @@ def run_one(n: int, url: str, scoring: bool) -> dict:
     apply_templates(client, names)
     feed = Feed(url=f"http://127.0.0.1:{server.port}/feed.xml", name="bench")
     try:
-        # topic relevance and fingerprints are computed next to extraction either way
-        scorers = default_scorers(settings, client, names) if scoring else []
+        # topic relevance and fingerprints are computed next to extraction in every configuration
+        scorers = [] if stages == "none" else default_scorers(settings, client, names, alerts=stages == "all")
         started = time.perf_counter()
         summary = run_once(settings, client, [feed], scorers=scorers)
         pipeline_s = time.perf_counter() - started
@@ -181,21 +181,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--url", default="http://127.0.0.1:9251", help="OpenSearch URL")
-    parser.add_argument("--no-scoring", action="store_true",
-                        help="without dedup, drift and alerting stages (to measure their overhead)")
+    parser.add_argument("--stages", choices=["all", "scoring", "none"], default="all",
+                        help="all: dedup+drift+alerting; scoring: dedup+drift; none: extraction, topic, indexing")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.url, not args.no_scoring)))
+        print(json.dumps(run_one(args.child, args.url, args.stages)))
         return
-    def child(n: int, scoring: bool) -> dict:
-        cmd = [sys.executable, __file__, "--child", str(n), "--url", args.url]
-        if not scoring:
-            cmd.append("--no-scoring")
+    def child(n: int, stages: str) -> dict:
+        cmd = [sys.executable, __file__, "--child", str(n), "--url", args.url, "--stages", stages]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    rows = [child(n, not args.no_scoring) for n in args.sizes]
+    rows = [child(n, args.stages) for n in args.sizes]
     print(f"{'articles':>8} {'indexed':>7} {'pipeline s':>10} {'plain s':>8} {'ratio':>6} {'art/s':>7} {'peak MB':>8}")
     for r in rows:
         print(f"{r['articles']:>8} {r['indexed']:>7} {r['pipeline_s']:>10} {r['plain_extraction_s']:>8} "
@@ -203,12 +201,13 @@ def main() -> None:
     if len(rows) >= 2:
         print(f"peak RSS ratio {rows[-1]['articles']}/{rows[0]['articles']} articles: "
               f"{rows[-1]['peak_rss_mb'] / rows[0]['peak_rss_mb']:.2f}")
-    if not args.no_scoring:
-        # the same first size without the dedup, drift and alerting stages: what they add
-        base = child(args.sizes[0], scoring=False)
-        overhead = rows[0]["pipeline_s"] / base["pipeline_s"] - 1
-        print(f"scoring overhead at {base['articles']} articles: {rows[0]['pipeline_s']} s with dedup+drift+alerts "
-              f"vs {base['pipeline_s']} s without = +{overhead:.0%}")
+    if args.stages == "all":
+        # the first size again without stages: what scoring (dedup + drift) and alerting each add
+        n = args.sizes[0]
+        none, scoring = child(n, "none"), child(n, "scoring")
+        print(f"at {n} articles: {none['pipeline_s']} s without detection, {scoring['pipeline_s']} s with dedup+drift "
+              f"(scoring overhead +{scoring['pipeline_s'] / none['pipeline_s'] - 1:.0%}), {rows[0]['pipeline_s']} s "
+              f"with alerting too (+{rows[0]['pipeline_s'] / scoring['pipeline_s'] - 1:.0%} more)")
     print(json.dumps(rows))
 
 

@@ -598,7 +598,8 @@ def maintenance(
 
 
 def default_airflow_home() -> Path:
-    return Path(os.environ.get("NEWSDRIFT_AIRFLOW_HOME") or Path.home() / ".newsdrift" / "airflow")
+    home = Path(os.environ.get("NEWSDRIFT_HOME") or Path.home() / ".newsdrift")
+    return Path(os.environ.get("NEWSDRIFT_AIRFLOW_HOME") or home / "airflow")
 
 
 def airflow_environment(home: Path, dags_folder: Path | None = None) -> dict[str, str]:

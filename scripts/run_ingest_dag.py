@@ -2,7 +2,8 @@
 
     python scripts/run_ingest_dag.py [--airflow-home DIR] [--feeds FILE] [--sample-url URL] [--force] [--json]
 
-Airflow lives under ``--airflow-home`` (default NEWSDRIFT_AIRFLOW_HOME or ~/.newsdrift/airflow) with a
+Airflow lives under ``--airflow-home`` (default NEWSDRIFT_AIRFLOW_HOME, else
+``$NEWSDRIFT_HOME/airflow``, i.e. ~/.newsdrift/airflow) with a
 SQLite metadata DB, migrated on first use; the DAGs are this checkout's ``dags/``. OpenSearch is the
 Airflow connection ``opensearch_default`` if defined (AIRFLOW_CONN_OPENSEARCH_DEFAULT), else the
 NEWSDRIFT_* settings (NEWSDRIFT_OPENSEARCH_URL or the embedded node). With no feed configured, the
@@ -23,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run the newsdrift_ingest DAG once (dag.test) and print a summary.")
-    parser.add_argument("--airflow-home", type=Path, default=None, help="default: ~/.newsdrift/airflow")
+    parser.add_argument("--airflow-home", type=Path, default=None,
+                        help="default: NEWSDRIFT_AIRFLOW_HOME, else $NEWSDRIFT_HOME/airflow (~/.newsdrift/airflow)")
     parser.add_argument("--feeds", type=Path, default=None, help="feed list YAML (default: settings)")
     parser.add_argument("--sample-url", default=None, help="an already running sample corpus server")
     parser.add_argument("--force", action="store_true", help="poll every enabled feed, not only the due ones")

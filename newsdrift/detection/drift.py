@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from newsdrift.detection.frames import FrameSet, normalise, tokenize
 from newsdrift.records import Failure, ScoredArticle, stable_id
+from newsdrift.store.bulk import bulk_write
 
 _STOP_FILE = Path(__file__).with_name("stopwords.txt")
 ENGLISH_STOP_WORDS = frozenset(
@@ -400,7 +401,10 @@ class WindowAccumulator:
     def add(self, item: WindowArticle | Sequence[Any] | Mapping[str, Any]) -> None:
         article = WindowArticle.coerce(item)
         # remember=False: a window's numbers must not depend on what was scored before it.
-        analysis = self.scorer.analyse(article.text, remember=False)
+        self.add_analysed(article, self.scorer.analyse(article.text, remember=False))
+
+    def add_analysed(self, article: WindowArticle, analysis: Analysis) -> None:
+        """Like ``add`` with the analysis already done (one analysis serves every window size)."""
         self.counts.update(analysis.terms)
         self.doc_freq.update(analysis.terms.keys())
         self.centroid.update(analysis.vector)
@@ -764,6 +768,17 @@ class DriftUpdate:
 ARTICLE_FIELDS = ["article_id", "title", "text", "published_at", "frame_scores"]
 
 
+def _merged_ranges(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping or touching [start, end) ranges merged, so a stretch of windows is read once."""
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 class DriftStore:
     """Keeps one baseline's drift docs in OpenSearch in step with the articles.
 
@@ -856,22 +871,85 @@ class DriftStore:
         return {name: sorted(s) for name, s in starts.items()}
 
     def update(self, published: Iterable[datetime | str]) -> DriftUpdate:
-        """Recompute the windows containing these publication times, then the events."""
+        """Recompute the windows containing these publication times, then the events.
+
+        Each contiguous stretch of affected windows is read once (every article analysed once for all
+        window sizes), and all window, frame and term docs, stale ones deleted, go in one bulk request.
+        """
         result = DriftUpdate()
         affected = self.affected_windows(published)
         if not any(affected.values()):
             return result
-        self.client.indices.refresh(index=self.drift_index)  # stale-doc deletes must see earlier writes
-        for name, starts in affected.items():
-            spec = WindowSpec.parse(name)
-            for start in starts:
-                self._recompute(spec, start, result)
+        specs = {name: WindowSpec.parse(name) for name in affected}
+        accumulators = {
+            (name, start): WindowAccumulator(self.scorer, specs[name], start, self.config)
+            for name, starts in affected.items() for start in starts
+        }
+        for lo, hi in _merged_ranges((start, specs[name].end_of(start)) for name, start in accumulators):
+            for article in self.iter_articles(lo, hi):
+                analysis = self.scorer.analyse(article.text, remember=False)
+                for name, spec in specs.items():
+                    acc = accumulators.get((name, spec.start_of(article.published_at)))
+                    if acc is not None:
+                        acc.add_analysed(article, analysis)
+        now = self.clock()
+        docs: list[tuple[str, dict[str, Any]]] = []
+        for (name, start), acc in accumulators.items():
+            record = acc.finish()
+            if record is None:
+                result.windows_removed.append((name, start))
+            else:
+                docs += window_documents(record, now)
+                result.windows.append((name, start))
+        self.client.indices.refresh(index=self.drift_index)  # the stale-doc search must see earlier writes
+        keep = {doc_id for doc_id, _ in docs}
+        stale = [i for i in self._window_doc_ids(list(accumulators)) if i not in keep]
+        result.docs_written, result.docs_deleted = self._bulk_write(docs, stale, result)
         self.client.indices.refresh(index=self.drift_index)
         for name, starts in affected.items():
             if starts:
                 self._refresh_events(name, result)
         self.client.indices.refresh(index=self.drift_index)
         return result
+
+    def _window_doc_ids(self, windows: list[tuple[str, datetime]]) -> list[str]:
+        """Ids of the stored window/frame/term docs of these windows (this baseline only)."""
+        ids: list[str] = []
+        for start in range(0, len(windows), 500):
+            should = [{"bool": {"filter": [{"term": {"window": name}}, {"term": {"window_start": iso(when)}}]}}
+                      for name, when in windows[start : start + 500]]
+            body: dict[str, Any] = {
+                "size": 5000, "_source": False, "sort": [{"_id": "asc"}],
+                "query": {"bool": {
+                    "filter": [{"term": {"baseline_id": self.baseline_id}},
+                               {"terms": {"kind": ["window", "frame", "term"]}}],
+                    "should": should, "minimum_should_match": 1,
+                }},
+            }
+            while True:
+                hits = self.client.search(index=self.drift_index, body=body)["hits"]["hits"]
+                ids += [h["_id"] for h in hits]
+                if len(hits) < body["size"]:
+                    break
+                body["search_after"] = hits[-1]["sort"]
+        return ids
+
+    def _bulk_write(
+        self, docs: Sequence[tuple[str, dict[str, Any]]], stale: Sequence[str], result: DriftUpdate
+    ) -> tuple[int, int]:
+        actions: list[dict[str, Any]] = [
+            {"_op_type": "index", "_index": self.drift_index, "_id": doc_id, "_source": doc} for doc_id, doc in docs
+        ]
+        actions += [{"_op_type": "delete", "_index": self.drift_index, "_id": doc_id} for doc_id in stale]
+        written = deleted = 0
+        for outcome in bulk_write(self.client, actions):
+            if outcome.status in ("created", "updated", "noop"):
+                written += 1
+            elif outcome.status in ("deleted", "not_found"):
+                deleted += 1
+            else:
+                result.failures.append(Failure(f"drift:{outcome.doc_id}", outcome.reason or "not written"))
+        return written, deleted
 
     def backfill(self) -> DriftUpdate:
         """Recompute every window that has articles (first run, or after a baseline change)."""
@@ -887,46 +965,6 @@ class DriftStore:
         step = min(WindowSpec.parse(w).size for w in self.config.windows)
         times = [first + i * step for i in range(int((last - first) / step) + 1)] + [last]
         return self.update(times)
-
-    def _recompute(self, spec: WindowSpec, start: datetime, result: DriftUpdate) -> None:
-        acc = WindowAccumulator(self.scorer, spec, start, self.config)
-        for article in self.iter_articles(start, spec.end_of(start)):
-            acc.add(article)
-        record = acc.finish()
-        keep: list[str] = []
-        if record is None:
-            result.windows_removed.append((spec.name, start))
-        else:
-            docs = window_documents(record, self.clock())
-            keep = [doc_id for doc_id, _ in docs]
-            result.docs_written += self._bulk_index(docs, result)
-            result.windows.append((spec.name, start))
-        # Terms that dropped out of the top list (or a window emptied) leave stale docs behind.
-        query: dict[str, Any] = {"bool": {
-            "filter": [{"term": {"baseline_id": self.baseline_id}}, {"term": {"window": spec.name}},
-                       {"term": {"window_start": iso(start)}}, {"terms": {"kind": ["window", "frame", "term"]}}],
-            "must_not": [{"ids": {"values": keep}}] if keep else [],
-        }}
-        resp = self.client.delete_by_query(index=self.drift_index, body={"query": query},
-                                           conflicts="proceed", refresh=False)
-        result.docs_deleted += int(resp.get("deleted", 0))
-
-    def _bulk_index(self, docs: Sequence[tuple[str, dict[str, Any]]], result: DriftUpdate) -> int:
-        lines: list[dict[str, Any]] = []
-        for doc_id, doc in docs:
-            lines.append({"index": {"_index": self.drift_index, "_id": doc_id}})
-            lines.append(doc)
-        if not lines:
-            return 0
-        resp = self.client.bulk(body=lines)
-        written = 0
-        for item in resp["items"]:
-            outcome = item["index"]
-            if outcome.get("status", 500) < 300:
-                written += 1
-            else:
-                result.failures.append(Failure(f"drift:{outcome.get('_id')}", str(outcome.get("error"))))
-        return written
 
     # -- events
 
@@ -977,5 +1015,5 @@ class DriftStore:
         if titles:
             events = detect_events(records, self.config, titles=titles)
         now = self.clock()
-        result.docs_written += self._bulk_index([(e.event_id, event_document(e, now)) for e in events], result)
+        result.docs_written += self._bulk_write([(e.event_id, event_document(e, now)) for e in events], [], result)[0]
         result.events.extend(e.event_id for e in events)
