@@ -914,24 +914,22 @@ class DriftStore:
 
     def _window_doc_ids(self, windows: list[tuple[str, datetime]]) -> list[str]:
         """Ids of the stored window/frame/term docs of these windows (this baseline only)."""
+        # A window has at most 1 + frames + top_terms docs, so each chunk fits one page of 10,000 hits.
+        per_window = 1 + len(self.scorer.frames.names) + self.config.top_terms
+        chunk = max(1, 10_000 // per_window)
         ids: list[str] = []
-        for start in range(0, len(windows), 500):
+        for start in range(0, len(windows), chunk):
             should = [{"bool": {"filter": [{"term": {"window": name}}, {"term": {"window_start": iso(when)}}]}}
-                      for name, when in windows[start : start + 500]]
-            body: dict[str, Any] = {
-                "size": 5000, "_source": False, "sort": [{"_id": "asc"}],
+                      for name, when in windows[start : start + chunk]]
+            hits = self.client.search(index=self.drift_index, body={
+                "size": 10_000, "_source": False,
                 "query": {"bool": {
                     "filter": [{"term": {"baseline_id": self.baseline_id}},
                                {"terms": {"kind": ["window", "frame", "term"]}}],
                     "should": should, "minimum_should_match": 1,
                 }},
-            }
-            while True:
-                hits = self.client.search(index=self.drift_index, body=body)["hits"]["hits"]
-                ids += [h["_id"] for h in hits]
-                if len(hits) < body["size"]:
-                    break
-                body["search_after"] = hits[-1]["sort"]
+            })["hits"]["hits"]
+            ids += [h["_id"] for h in hits]
         return ids
 
     def _bulk_write(
