@@ -507,7 +507,8 @@ def baseline_list(as_json: bool = JsonOption) -> None:
 
 def _drift_store(s: Settings):
     from newsdrift.detection import baseline
-    from newsdrift.detection.drift import DriftScorer, DriftStore
+    from newsdrift.detection.drift import DriftScorer
+    from newsdrift.detection.drift_store import DriftStore
     from newsdrift.detection.frames import load_frames
     from newsdrift.store import IndexNames, apply_templates, connect
 

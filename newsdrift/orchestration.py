@@ -465,7 +465,8 @@ def update_drift(since_hours: float = 48.0, baseline_id: str | None = None, full
     from ``baseline_dir`` on first use). Events are written by
     ``DriftStore`` with deterministic ids, so a re-run overwrites and never duplicates.
     """
-    from newsdrift.detection.drift import DriftScorer, DriftStore
+    from newsdrift.detection.drift import DriftScorer
+    from newsdrift.detection.drift_store import DriftStore
     from newsdrift.detection.frames import load_frames
 
     settings = settings_from_airflow()

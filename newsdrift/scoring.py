@@ -62,7 +62,8 @@ class DriftScoring(Scorer):
 
     def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
         from newsdrift.detection import baseline
-        from newsdrift.detection.drift import DriftScorer, DriftStore
+        from newsdrift.detection.drift import DriftScorer
+        from newsdrift.detection.drift_store import DriftStore
         from newsdrift.detection.frames import load_frames
 
         frames = load_frames(settings.frames_path)

@@ -13,12 +13,12 @@ from opensearchpy import OpenSearch
 from newsdrift.detection.drift import (
     DriftConfig,
     DriftScorer,
-    DriftStore,
     compute_windows,
     event_id,
     utc,
     window_doc_id,
 )
+from newsdrift.detection.drift_store import DriftStore
 from newsdrift.detection.frames import load_frames
 from newsdrift.records import Article, ScoredArticle
 from newsdrift.store import IndexNames
