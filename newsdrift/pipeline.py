@@ -257,6 +257,12 @@ def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure
 def extraction_executor(settings: Settings, entries: int) -> Executor:
     """Processes for real passes (trafilatura holds the GIL), threads for a handful of pages."""
     if entries >= PROCESS_POOL_MIN_ENTRIES and settings.extract_workers > 1:
+        # Load what the workers run before they are forked: they inherit it instead of each
+        # importing trafilatura and compiling the topic profile again (about a second per worker).
+        import extractors.article  # noqa: F401
+        import newsdrift.detection.dedup  # noqa: F401
+
+        _topic_profile(str(settings.topic_path))
         return ProcessPoolExecutor(max_workers=settings.extract_workers)
     return ThreadPoolExecutor(max_workers=settings.extract_workers, thread_name_prefix="extract")
 
