@@ -67,6 +67,11 @@ class _Claim:
     token: str  # last_attempt_at written by this claim
 
 
+def _refresh_hit(hit: dict[str, Any], claim: _Claim) -> None:
+    """Carry the record's latest version back into the search hit its other channels will use."""
+    hit.update(_source=claim.source, _seq_no=claim.seq_no, _primary_term=claim.primary_term)
+
+
 def _delivery(source: dict[str, Any], channel: str) -> dict[str, Any] | None:
     return next((d for d in source.get("deliveries") or [] if d.get("channel") == channel), None)
 
@@ -140,9 +145,12 @@ class _Deliverer:
                 partial = _with_entry(source, claim.channel, state="failed", attempts=attempts,
                                       error=redact(result.error or "failed"), last_attempt_at=claim.token)
             try:
-                self.client.update(index=self.names.alerts, id=claim.alert_id, body={"doc": partial},
-                                   if_seq_no=seq_no, if_primary_term=term)
+                resp = self.client.update(index=self.names.alerts, id=claim.alert_id, body={"doc": partial},
+                                          if_seq_no=seq_no, if_primary_term=term)
                 self.wrote = True
+                # the record's new version, so the alert's next channel claims without a 409 round trip
+                claim.source, claim.seq_no, claim.primary_term = (
+                    {**source, **partial}, resp["_seq_no"], resp["_primary_term"])
                 return
             except ConflictError:
                 current = self.client.get(index=self.names.alerts, id=claim.alert_id)
@@ -158,6 +166,7 @@ class _Deliverer:
         claim = self.claim(hit, channel)
         if claim is not None:
             self.finish(claim, SendResult(False, 0, error))
+            _refresh_hit(hit, claim)
 
     # --- sending -----------------------------------------------------------------------
 
@@ -186,6 +195,7 @@ class _Deliverer:
         notify_type = "warning" if doc.get("kind") in _WARNING_KINDS else "info"
         result = self.send(channel, render_title(doc), render_message(doc), notify_type)
         self.finish(claim, result)
+        _refresh_hit(hit, claim)
         self.record(claim.alert_id, channel, result)
 
     def digest(self, rule_name: str, channel: str, hits: list[dict[str, Any]]) -> None:
