@@ -25,7 +25,7 @@ from opensearchpy.exceptions import ConnectionTimeout
 from newsdrift import feedstate
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
-from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle
+from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle, stable_id
 from newsdrift.scoring import Scorer, default_scorers, finish_pass
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, write_actions
@@ -334,22 +334,19 @@ def count_indexed_per_feed(indexed: list[ScoredArticle]) -> Counter[str]:
     return Counter(i.article.feed_url for i in indexed)
 
 
-def add_indexed_counts(client: OpenSearch, names: IndexNames, counts: Counter[str]) -> None:
-    """Increment ``articles_indexed`` on each feed's state (a painless counter, no read-modify-write)."""
-    from newsdrift.records import stable_id
-
-    for feed_url, n in counts.items():
-        try:
-            client.update(
-                index=names.feeds, id=stable_id(feed_url), retry_on_conflict=5,
-                body={"script": {"source": "ctx._source.articles_indexed = "
-                                 "(ctx._source.articles_indexed == null ? 0 : ctx._source.articles_indexed) "
-                                 "+ params.n", "params": {"n": n}}},
-            )
-        except (OSConnectionError, ConnectionTimeout) as exc:
-            raise ClusterUnavailable(f"OpenSearch became unreachable: {exc}") from None
-        except Exception:  # noqa: BLE001 - a missing state doc must not fail the pass
-            continue
+def add_indexed_counts(client: OpenSearch, names: IndexNames, counts: Counter[str], summary: RunSummary) -> None:
+    """Increment ``articles_indexed`` on each feed's state: one bulk of painless counters (no read-modify-write)."""
+    actions = [
+        {"_op_type": "update", "_index": names.feeds, "_id": stable_id(feed_url), "retry_on_conflict": 5,
+         "script": {"source": "ctx._source.articles_indexed = (ctx._source.articles_indexed == null ? 0 : "
+                              "ctx._source.articles_indexed) + params.n", "params": {"n": n}}}
+        for feed_url, n in counts.items()
+    ]
+    if not actions:
+        return
+    for outcome in _cluster_call(bulk_write, client, actions):
+        if not outcome.ok:
+            summary.add_error(Failure(f"feed-state:{outcome.doc_id}", outcome.reason or "counter not updated"))
 
 
 async def process_entries(
@@ -374,7 +371,7 @@ async def process_entries(
 
     def index_and_count(articles: list[Extracted]) -> None:
         indexed = index_batch(settings, client, names, articles, scorers, summary)
-        add_indexed_counts(client, names, count_indexed_per_feed(indexed))
+        add_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
         all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
 
     with extraction_executor(settings, len(entries)) as pool:
