@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-from collections.abc import AsyncIterator, Callable, Mapping
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ import httpx
 from extractors.netguard import GuardedBackend, GuardError, NetGuard
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ACCEPT_ENCODING = "gzip, deflate"
+"""The content codings we decode ourselves (see ``_Inflater``); nothing else is advertised."""
 
 HopContext = Callable[[str], AbstractAsyncContextManager[None]]
 """Entered around each hop's request with the hop URL (robots check, host slot)."""
@@ -70,7 +73,7 @@ def make_client(settings: Any, guard: NetGuard | None = None) -> httpx.AsyncClie
     guard = guard or NetGuard.from_settings(settings)
     return httpx.AsyncClient(
         transport=GuardedTransport(guard, max_connections=max(10, settings.fetch_concurrency * 2)),
-        headers={"User-Agent": settings.user_agent},
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         timeout=httpx.Timeout(settings.http_timeout),
         follow_redirects=False,
         trust_env=False,
@@ -108,22 +111,119 @@ def _describe_transport_error(exc: httpx.TransportError) -> str:
     return f"network error: {detail}"
 
 
+_DECODE_STEP = 64 * 1024  # most bytes one decompress call may produce
+_GZIP_NAMES = frozenset({"gzip", "x-gzip"})
+_DEFLATE_NAMES = frozenset({"deflate"})
+
+
+class _DecodeError(Exception):
+    pass
+
+
+class _Inflater:
+    """One gzip or deflate layer whose output comes in pieces of at most ``_DECODE_STEP`` bytes.
+
+    ``zlib``'s ``max_length`` keeps the unread input in ``unconsumed_tail``, so a
+    2 KB member that inflates to a gigabyte costs one piece at a time, and the
+    caller can stop pulling as soon as it has seen enough.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._gzip = name in _GZIP_NAMES
+        self._raw = False  # "deflate" sent without its zlib wrapper (common)
+        self._pending = bytearray()  # deflate input kept until the first output, to retry as raw
+        self._produced = False
+        self._d = self._new()
+
+    def _new(self) -> Any:
+        if self._gzip:
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return zlib.decompressobj(-zlib.MAX_WBITS if self._raw else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not self._gzip and not self._produced and not self._raw:
+            self._pending += data
+        while True:
+            try:
+                out = self._d.decompress(data, _DECODE_STEP)
+            except zlib.error as exc:
+                if not self._gzip and not self._produced and not self._raw:
+                    self._raw = True
+                    self._d = self._new()
+                    data, self._pending = bytes(self._pending), bytearray()
+                    continue
+                raise _DecodeError(f"{self.name}: {exc}") from None
+            if out:
+                if not self._produced:
+                    self._produced, self._pending = True, bytearray()
+                yield out
+            if self._d.eof:
+                rest = self._d.unused_data
+                if self._gzip and rest.startswith(b"\x1f\x8b"):
+                    self._d, data = self._new(), rest  # the next member of a multi-member gzip
+                    continue
+                return  # bytes after the end of the stream are ignored, as browsers do
+            data = self._d.unconsumed_tail
+            # A full step may leave more output inside zlib: ask again with no new input.
+            if not data and len(out) < _DECODE_STEP:
+                return
+
+
+def _content_codings(headers: httpx.Headers, status: int) -> list[str]:
+    """The Content-Encoding tokens in the order they were applied ("identity" dropped)."""
+    names = [v.strip().lower() for v in headers.get_list("content-encoding", split_commas=True)]
+    names = [n for n in names if n and n != "identity"]
+    for name in names:
+        if name not in _GZIP_NAMES and name not in _DEFLATE_NAMES:
+            raise FetchError(f"unsupported content encoding {name!r}", status=status)
+    return names
+
+
+def _decode_through(layers: list[_Inflater], data: bytes) -> Iterator[bytes]:
+    """``data`` pushed through the layers (outermost first), lazily, piece by piece."""
+    if not layers:
+        if data:
+            yield data
+        return
+    head, rest = layers[0], layers[1:]
+    for piece in head.feed(data):
+        yield from _decode_through(rest, piece)
+
+
 async def _read_capped(response: httpx.Response, max_bytes: int, truncate: bool = False) -> bytes:
-    """The decoded body, aborting (or cutting it, with ``truncate``) past ``max_bytes``."""
+    """The decoded body, aborting (or cutting it, with ``truncate``) past ``max_bytes``.
+
+    The raw bytes are decoded here, layer by layer for a stacked Content-Encoding,
+    in bounded pieces: decoding stops as soon as the cap is passed, so no more
+    than ``max_bytes`` plus one piece is ever inflated, whatever the ratio.
+    """
+    status = response.status_code
     declared = response.headers.get("content-length", "")
-    if not truncate and declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in response.headers:
-        raise FetchError(f"body exceeds {max_bytes} bytes (Content-Length {declared})", status=response.status_code)
+    codings = _content_codings(response.headers, status)
+    if not truncate and declared.isdigit() and int(declared) > max_bytes and not codings:
+        raise FetchError(f"body exceeds {max_bytes} bytes (Content-Length {declared})", status=status)
+    via = f" (decoded from Content-Encoding {', '.join(codings)})" if codings else ""
+    layers = [_Inflater(name) for name in reversed(codings)]
     chunks: list[bytes] = []
-    size = 0
-    # aiter_bytes yields decompressed data, so the cap also stops gzip bombs.
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            if truncate:
-                chunks.append(chunk[: len(chunk) - (size - max_bytes)])
-                break
-            raise FetchError(f"body exceeds {max_bytes} bytes", status=response.status_code)
-        chunks.append(chunk)
+    size = raw_size = 0
+    try:
+        async for raw in response.aiter_raw():
+            raw_size += len(raw)
+            if raw_size > max_bytes and codings:
+                if truncate:
+                    break
+                raise FetchError(f"body exceeds {max_bytes} bytes before decoding{via}", status=status)
+            for chunk in _decode_through(layers, raw):
+                size += len(chunk)
+                if size > max_bytes:
+                    if truncate:
+                        chunks.append(chunk[: len(chunk) - (size - max_bytes)])
+                        return b"".join(chunks)
+                    raise FetchError(f"body exceeds {max_bytes} bytes{via}", status=status)
+                chunks.append(chunk)
+    except _DecodeError as exc:
+        raise FetchError(f"invalid content encoding: {exc}", status=status) from None
     return b"".join(chunks)
 
 
@@ -152,6 +252,8 @@ async def guarded_get(
     ``max_bytes`` of a longer body instead of failing (robots.txt).
     """
     hop = hop or _no_hop_context
+    # Only what _read_capped decodes; httpx would also offer br/zstd when their modules are installed.
+    headers = {"Accept-Encoding": ACCEPT_ENCODING, **(headers or {})}
     redirects: list[str] = []
     current = url
     while True:

@@ -1,0 +1,306 @@
+"""Hostile or broken inputs from issue #9, through real loopback HTTP servers (no mocks).
+
+Compression bombs (stacked and single-layer), pages whose declared charset
+lies, scripts written without spaces, and feed entries that are dropped.
+The servers follow tests/test_extractors_fetch.py: a threaded ``http.server``
+per test with a route table, on 127.0.0.0/8, reached through the SSRF guard
+with an explicit allow-list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from extractors.feeds import FeedPollResult, poll_feed
+from extractors.fetch import PoliteFetcher
+from extractors.http import make_client
+from extractors.netguard import NetGuard
+from newsdrift.config import load_settings
+from newsdrift.records import Failure, FeedEntry, FetchedPage
+from newsdrift.sources import Feed
+
+ROOT = Path(__file__).resolve().parents[1]
+CAP = 5_000_000
+
+# --- loopback server ----------------------------------------------------------------
+
+Route = Callable[[BaseHTTPRequestHandler], None]
+
+
+def send(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> None:
+    handler.send_response(status)
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def serve(body: bytes, ctype: str = "text/html", encoding: str | None = None) -> Route:
+    headers = {"Content-Type": ctype}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    return lambda h: send(h, 200, body, headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        route = self.server.routes.get(urlsplit(self.path).path)  # type: ignore[attr-defined]
+        try:
+            if route is None:
+                send(self, 404, b"not found", {"Content-Type": "text/plain"})
+            else:
+                route(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (size-cap tests)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, routes: dict[str, Route]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.routes = routes
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+@contextmanager
+def server(routes: dict[str, Route]) -> Iterator[_Server]:
+    srv = _Server(routes)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def settings(**overrides: Any) -> Any:
+    values = {
+        "allow_private_networks": False,
+        "per_host_delay": 0.0,
+        "http_timeout": 10.0,
+        "feed_retries": 0,
+        "max_page_bytes": CAP,
+        "max_feed_bytes": CAP,
+        **overrides,
+    }
+    return load_settings(**values)
+
+
+def guard_for(cfg: Any) -> NetGuard:
+    return NetGuard.from_settings(cfg, allowed_networks=["127.0.0.0/8"])
+
+
+def fetch_page(url: str, cfg: Any = None) -> FetchedPage | Failure:
+    cfg = cfg or settings()
+
+    async def run() -> FetchedPage | Failure:
+        async with PoliteFetcher(cfg, guard=guard_for(cfg)) as fetcher:
+            return await fetcher.fetch(
+                FeedEntry(feed_url="http://feed.invalid/rss", feed_name="T", source="T", link=url)
+            )
+
+    return asyncio.run(run())
+
+
+def poll(url: str, cfg: Any = None) -> FeedPollResult:
+    cfg = cfg or settings()
+    guard = guard_for(cfg)
+
+    async def run() -> FeedPollResult:
+        async with make_client(cfg, guard) as client:
+            return await poll_feed(client, Feed(url=url, name="Test feed"), None, cfg, guard=guard)
+
+    return asyncio.run(run())
+
+
+# --- 1. compression bombs -------------------------------------------------------------
+
+
+def gzip_zeros(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, compressed in 1 MiB steps (no big buffer)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    parts = [comp.compress(block) for _ in range(size >> 20)]
+    parts.append(comp.flush())
+    return b"".join(parts)
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return comp.compress(data) + comp.flush()
+
+
+def deflate_bytes(data: bytes) -> bytes:
+    comp = zlib.compressobj(9, zlib.DEFLATED, 15)
+    return comp.compress(data) + comp.flush()
+
+
+BOMB_SIZE = 256 << 20  # inflated size of the innermost layer
+
+
+@pytest.fixture(scope="module")
+def bombs() -> dict[str, bytes]:
+    single = gzip_zeros(BOMB_SIZE)  # ~250 KB on the wire
+    return {"single": single, "stacked": gzip_bytes(single)}  # ~600 bytes on the wire
+
+
+SMALL_PAGE = (
+    "<!DOCTYPE html><html lang='en'><head><title>Warm</title></head><body><article>"
+    + "<p>Open weights and closed models were debated again this week by many people.</p>" * 20
+    + "</article></body></html>"
+).encode()
+SMALL_FEED = (
+    b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><link>http://127.0.0.1/</link>"
+    b"<item><title>A</title><link>http://127.0.0.1/a</link></item></channel></rss>"
+)
+
+# Runs in a fresh interpreter so that ru_maxrss (the peak RSS of the process)
+# measures this one request: everything is imported and warmed up first with a
+# small gzip response, then the bomb is fetched once. tracemalloc's peak (Python
+# allocations during the bomb request, bytes objects included) is the finer figure.
+_CLIENT = r"""
+import asyncio, json, resource, sys, tracemalloc
+from extractors.feeds import poll_feed
+from extractors.fetch import PoliteFetcher
+from extractors.http import make_client
+from extractors.netguard import NetGuard
+from newsdrift.config import load_settings
+from newsdrift.records import Failure, FeedEntry
+from newsdrift.sources import Feed
+
+kind, warm_url, bomb_url, cap = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+cfg = load_settings(allow_private_networks=False, per_host_delay=0.0, http_timeout=30.0, feed_retries=0,
+                    max_page_bytes=cap, max_feed_bytes=cap)
+guard = NetGuard.from_settings(cfg, allowed_networks=["127.0.0.0/8"])
+
+async def page(url):
+    async with PoliteFetcher(cfg, guard=guard) as fetcher:
+        got = await fetcher.fetch(FeedEntry(feed_url="http://feed.invalid/rss", feed_name="T", source="T", link=url))
+    return got.reason if isinstance(got, Failure) else "ok"
+
+async def feed(url):
+    async with make_client(cfg, guard) as client:
+        got = await poll_feed(client, Feed(url=url, name="T"), None, cfg, guard=guard)
+    return got.error or "ok"
+
+run = page if kind == "page" else feed
+warm = asyncio.run(run(warm_url))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()
+reason = asyncio.run(run(bomb_url))
+traced_peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"warm": warm, "reason": reason, "growth_mb": (after - before) / 1024,
+                  "traced_peak_mb": traced_peak / 2**20}))
+"""
+
+
+def measure(kind: str, warm_url: str, bomb_url: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLIENT, kind, warm_url, bomb_url, str(CAP)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("kind", ["page", "feed"])
+@pytest.mark.parametrize("layers", ["stacked", "single"])
+def test_gzip_bomb_is_stopped_at_the_cap_without_inflating(bombs: dict[str, bytes], kind: str, layers: str) -> None:
+    ctype = "text/html" if kind == "page" else "application/rss+xml"
+    warm = SMALL_PAGE if kind == "page" else SMALL_FEED
+    encoding = "gzip, gzip" if layers == "stacked" else "gzip"
+    routes = {"/warm": serve(gzip_bytes(warm), ctype, "gzip"), "/bomb": serve(bombs[layers], ctype, encoding)}
+    with server(routes) as srv:
+        got = measure(kind, f"{srv.url}/warm", f"{srv.url}/bomb")
+    print(f"{layers} {kind}: peak RSS growth {got['growth_mb']:.1f} MB, traced peak {got['traced_peak_mb']:.1f} MB")
+    assert got["warm"] == "ok"
+    assert got["reason"].startswith(f"body exceeds {CAP} bytes"), got
+    assert encoding in got["reason"], got
+    # Before the fix: +125 MB (single layer) and the whole 256 MB or more (stacked).
+    assert got["growth_mb"] < 40, got
+    assert got["traced_peak_mb"] < 3 * CAP / 2**20, got  # the capped body, joined once
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", gzip_bytes),
+        ("x-gzip", gzip_bytes),
+        ("deflate", deflate_bytes),
+        ("deflate, gzip", lambda b: gzip_bytes(deflate_bytes(b))),
+        ("gzip, identity, gzip", lambda b: gzip_bytes(gzip_bytes(b))),
+        ("identity", lambda b: b),
+    ],
+)
+def test_supported_encodings_are_decoded(encoding: str, encode: Callable[[bytes], bytes]) -> None:
+    with server({"/a": serve(encode(SMALL_PAGE), "text/html; charset=utf-8", encoding)}) as srv:
+        got = fetch_page(f"{srv.url}/a")
+    assert isinstance(got, FetchedPage), got
+    assert "Open weights and closed models" in got.html
+
+
+def test_raw_deflate_is_accepted_and_corrupt_data_is_a_clear_failure() -> None:
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw_deflate = comp.compress(SMALL_PAGE) + comp.flush()
+    routes = {
+        "/raw": serve(raw_deflate, "text/html", "deflate"),
+        "/corrupt": serve(b"\x1f\x8b\x08\x00garbage-not-gzip" * 10, "text/html", "gzip"),
+    }
+    with server(routes) as srv:
+        raw = fetch_page(f"{srv.url}/raw")
+        corrupt = fetch_page(f"{srv.url}/corrupt")
+    assert isinstance(raw, FetchedPage) and "Open weights" in raw.html
+    assert isinstance(corrupt, Failure) and corrupt.reason.startswith("invalid content encoding"), corrupt
+    assert not corrupt.transient
+
+
+def test_unknown_content_encoding_is_refused() -> None:
+    with server(
+        {"/a": serve(b"\x00" * 100, "text/html", "br"), "/f": serve(b"x", "application/rss+xml", "zstd")}
+    ) as srv:
+        page = fetch_page(f"{srv.url}/a")
+        feed = poll(f"{srv.url}/f")
+    assert isinstance(page, Failure) and page.reason == "unsupported content encoding 'br'", page
+    assert feed.outcome == "failed" and feed.error == "unsupported content encoding 'zstd'"
+
+
+def test_a_body_just_under_the_cap_still_decodes_in_full() -> None:
+    body = b"<html><body><p>" + b"a" * (CAP - 40) + b"</p></body></html>"
+    assert len(body) <= CAP
+    with server({"/a": serve(gzip_bytes(body), "text/html", "gzip")}) as srv:
+        got = fetch_page(f"{srv.url}/a")
+    assert isinstance(got, FetchedPage), got
+    assert len(got.html) == len(body)
