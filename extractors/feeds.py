@@ -48,6 +48,8 @@ class FeedPollResult:
     last_modified: str | None = None
     error: str | None = None  # reason when outcome == "failed"
     warnings: list[str] = field(default_factory=list)  # e.g. recovered malformed XML
+    dropped: list[Failure] = field(default_factory=list)
+    """One record per entry left out (no usable link, duplicate link): where = "entry:<feed url>#<id or position>"."""
     attempts: int = 0  # HTTP attempts made (1 + retries)
     retry_after: float | None = None  # seconds the server last asked to wait (429/503)
     final_url: str | None = None  # after redirects
@@ -224,15 +226,18 @@ async def _parse_into(result: FeedPollResult, response: HttpResult, feed: Feed) 
 
 
 def _entries(raw_entries: list[Any], result: FeedPollResult, base_url: str, feed: Feed) -> list[FeedEntry]:
+    """The entries with a usable link, first occurrence of each link; the others go to ``result.dropped``."""
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     skipped = 0
-    for raw in raw_entries:
-        link = _entry_link(raw, base_url)
+    for position, raw in enumerate(raw_entries, start=1):
+        link, why = _entry_link(raw, base_url)
         if link is None:
             skipped += 1
+            result.dropped.append(_dropped(result, raw, position, why))
             continue
         if link in seen:
+            result.dropped.append(_dropped(result, raw, position, f"duplicate link {link}"))
             continue
         seen.add(link)
         entries.append(
@@ -254,18 +259,37 @@ def _entries(raw_entries: list[Any], result: FeedPollResult, base_url: str, feed
     return entries
 
 
-def _entry_link(raw: Mapping[str, Any], base_url: str) -> str | None:
+def _dropped(result: FeedPollResult, raw: Mapping[str, Any], position: int, reason: str) -> Failure:
+    """A dropped entry, named by its id (guid/atom:id) or, without one, its 1-based position in the feed."""
+    ident = str(raw.get("id") or "").strip() or str(position)
+    return Failure(where=f"entry:{result.feed_url}#{ident}", reason=reason)
+
+
+def _entry_link(raw: Mapping[str, Any], base_url: str) -> tuple[str | None, str]:
+    """The entry's http(s) link, or None and why there is none."""
     candidates = [raw.get("link")]
     candidates += [lk.get("href") for lk in raw.get("links", []) if lk.get("rel", "alternate") == "alternate"]
     if raw.get("guidislink"):
         candidates.append(raw.get("id"))
+    why = "no link"
     for candidate in candidates:
-        if not candidate:
+        if not candidate or not str(candidate).strip():
             continue
         url = urljoin(base_url, str(candidate).strip())
-        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname:
-            return url
-    return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            if why == "no link":
+                why = f"unsupported link scheme {parts.scheme!r}" if parts.scheme else f"unusable link {url!r}"
+            continue
+        try:
+            host = parts.hostname
+        except ValueError:
+            host = None
+        if host:
+            return url, ""
+        if why == "no link":
+            why = f"link without a host {url!r}"
+    return None, why
 
 
 def _entry_date(raw: Mapping[str, Any]) -> datetime | None:

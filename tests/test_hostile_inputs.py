@@ -304,3 +304,56 @@ def test_a_body_just_under_the_cap_still_decodes_in_full() -> None:
         got = fetch_page(f"{srv.url}/a")
     assert isinstance(got, FetchedPage), got
     assert len(got.html) == len(body)
+
+
+# --- 4. dropped feed entries ----------------------------------------------------------
+
+
+def rss(items: list[str]) -> bytes:
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Drops</title>"
+        "<link>http://127.0.0.1/</link><description>d</description>" + "".join(items) + "</channel></rss>"
+    ).encode()
+
+
+def item(title: str, link: str | None = None, guid: str | None = None) -> str:
+    parts = [f"<title>{title}</title>"]
+    if link is not None:
+        parts.append(f"<link>{link}</link>")
+    if guid is not None:
+        parts.append(f"<guid isPermaLink='false'>{guid}</guid>")
+    return "<item>" + "".join(parts) + "</item>"
+
+
+def test_every_dropped_entry_is_reported_with_its_reason() -> None:
+    good = [item(f"Story {i}", f"https://news.example.com/story-{i}", f"id-{i}") for i in range(24)]
+    bad = [
+        item("No link at all", guid="id-nolink"),
+        item("Script link", "javascript:alert(1)", "id-js"),
+        item("Local file", "file:///etc/passwd"),  # no guid: reported by position
+        item("Mail link", "mailto:desk@news.example.com", "id-mail"),
+        item("Copy of story 3", "https://news.example.com/story-3", "id-dup"),
+    ]
+    items = good[:10] + bad[:2] + good[10:20] + bad[2:] + good[20:]
+    with server({"/rss": serve(rss(items), "application/rss+xml")}) as srv:
+        result = poll(f"{srv.url}/rss")
+    feed_url = f"{srv.url}/rss"
+    assert result.outcome == "ok"
+    assert len(result.entries) == 24
+    assert [(f.where, f.reason) for f in result.dropped] == [
+        (f"entry:{feed_url}#id-nolink", "no link"),
+        (f"entry:{feed_url}#id-js", "unsupported link scheme 'javascript'"),
+        (f"entry:{feed_url}#23", "unsupported link scheme 'file'"),
+        (f"entry:{feed_url}#id-mail", "unsupported link scheme 'mailto'"),
+        (f"entry:{feed_url}#id-dup", "duplicate link https://news.example.com/story-3"),
+    ]
+    assert all(isinstance(f, Failure) and not f.transient for f in result.dropped)
+    assert len(result.entries) + len(result.dropped) == 29
+    assert "4 entries without an http(s) link skipped" in result.warnings  # the existing warning stays
+
+
+def test_a_clean_feed_drops_nothing() -> None:
+    items = [item(f"Story {i}", f"https://news.example.com/s{i}") for i in range(3)]
+    with server({"/rss": serve(rss(items), "application/rss+xml")}) as srv:
+        result = poll(f"{srv.url}/rss")
+    assert result.outcome == "ok" and len(result.entries) == 3 and result.dropped == []
