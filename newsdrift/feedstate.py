@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,43 @@ def load_states(client: OpenSearch, names: IndexNames, feeds: list[Feed]) -> dic
     return {d["_id"]: d["_source"] for d in found["docs"] if d.get("found")}
 
 
-def all_states(client: OpenSearch, names: IndexNames, size: int = 1000) -> list[dict[str, Any]]:
-    resp = client.search(index=names.feeds, body={"size": size, "query": {"match_all": {}}, "sort": ["name"]})
-    return [h["_source"] for h in resp["hits"]["hits"]]
+def iter_states(client: OpenSearch, names: IndexNames, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every stored feed state, sorted by name, streamed a page at a time.
+
+    A point in time keeps the pages consistent while states are updated; ``search_after`` on
+    (name, ``_shard_doc``) pages through any number of feeds. Nothing when the index does not exist.
+    """
+    from opensearchpy.exceptions import NotFoundError
+
+    if not client.indices.exists(index=names.feeds):
+        return
+    try:
+        pit = client.create_pit(index=names.feeds, keep_alive="2m")["pit_id"]
+    except NotFoundError:
+        return
+    try:
+        body: dict[str, Any] = {
+            "size": page_size, "query": {"match_all": {}},
+            "pit": {"id": pit, "keep_alive": "2m"},
+            "sort": [{"name": {"order": "asc", "missing": "_last"}}, {"_shard_doc": "asc"}],
+        }
+        while True:
+            hits = client.search(body=body)["hits"]["hits"]
+            for hit in hits:
+                yield hit["_source"]
+            if len(hits) < page_size:
+                return
+            body["search_after"] = hits[-1]["sort"]
+    finally:
+        try:
+            client.delete_pit(body={"pit_id": [pit]})
+        except Exception:  # noqa: BLE001 - it expires by itself after keep_alive
+            pass
+
+
+def all_states(client: OpenSearch, names: IndexNames, page_size: int = 1000) -> list[dict[str, Any]]:
+    """Every stored feed state, sorted by name (all of them: see ``iter_states``)."""
+    return list(iter_states(client, names, page_size))
 
 
 def is_due(feed: Feed, state: dict[str, Any] | None, now: datetime) -> bool:
@@ -47,6 +82,7 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
     """The feed's state after one poll. Validators only move forward on a successful poll."""
     prev = previous or {}
     polled = result.polled_at
+    dropped = list(getattr(result, "dropped", None) or [])
     state: dict[str, Any] = {
         "feed_id": feed.id,
         "feed_url": feed.url,
@@ -65,6 +101,9 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
         "failing_since": prev.get("failing_since"),
         "consecutive_failures": int(prev.get("consecutive_failures", 0)),
         "entries_seen": int(prev.get("entries_seen", 0)) + len(result.entries),
+        # entries of the last poll that could not be used (no link, bad scheme, repeated link)
+        "entries_dropped": len(dropped),
+        "dropped_reasons": [f.reason for f in dropped[:20]],
         "articles_indexed": int(prev.get("articles_indexed", 0)),
         "disabled_reason": prev.get("disabled_reason"),
         "disabled_at": prev.get("disabled_at"),

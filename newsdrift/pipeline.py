@@ -22,13 +22,13 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout
 
-from newsdrift import feedstate
+from newsdrift import feedstate, runctx
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle, stable_id
 from newsdrift.scoring import Scorer, default_scorers, finish_pass
 from newsdrift.sources import Feed
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
 
 Progress = Callable[..., None]
 # below this many new entries, worker processes cost more to start than they save
@@ -47,6 +47,7 @@ class RunSummary:
     feeds_failed: int = 0
     feeds_not_modified: int = 0
     entries_seen: int = 0
+    entries_dropped: int = 0
     articles_new: int = 0
     articles_known: int = 0
     fetch_failed: int = 0
@@ -129,6 +130,9 @@ async def poll_feeds(
     for feed, result in zip(due, results, strict=True):
         summary.feeds_polled += 1
         summary.entries_seen += len(result.entries)
+        dropped = list(getattr(result, "dropped", None) or [])
+        summary.entries_dropped += len(dropped)
+        summary.errors.extend(dropped)
         if result.outcome == "failed":
             summary.feeds_failed += 1
             summary.add_error(result.failure)
@@ -303,10 +307,15 @@ def index_batch(
                 continue
         keep.append(item)
     indexed_at = datetime.now(UTC).isoformat()
-    docs = [(i.article.id, {**i.to_document(), "indexed_at": indexed_at}) for i in keep]
+    run_id = runctx.current_run_id.get()
+    # alert_state "pending" until the alerting stage has matched the article: a pass that dies
+    # in between leaves it for the next pass to match (alerting.pending)
+    stamp = {"indexed_at": indexed_at, "alert_state": "pending", **({"run_id": run_id} if run_id else {})}
+    docs = [(i.article.id, {**i.to_document(), **stamp}) for i in keep]
     # refresh=True makes the batch searchable now (the next batch dedups against it); wait_for
     # would idle until the next periodic refresh
     outcomes = _cluster_call(bulk_write, client, write_actions(names.articles, docs), refresh=True)
+    outcomes = _cluster_call(claim_own_writes, client, outcomes, run_id)
     by_id = {i.article.id: i for i in keep}
     indexed = []
     for o in outcomes:
@@ -319,7 +328,10 @@ def index_batch(
             summary.articles_known += 1
         else:
             summary.index_failed += 1
-            summary.add_error(Failure(f"index:{by_id[o.doc_id].article.url}", o.reason or "rejected"))
+            article = by_id[o.doc_id].article
+            summary.add_error(Failure(f"index:{article.url}", o.reason or "rejected"))
+            # the entry must come back: keep the feed's old validators so the next poll is not a 304
+            summary.transient_feeds.add(article.feed_url)
     for item in indexed:
         if item.duplicate_kind == "exact":
             summary.exact_duplicates += 1
@@ -334,19 +346,34 @@ def count_indexed_per_feed(indexed: list[ScoredArticle]) -> Counter[str]:
     return Counter(i.article.feed_url for i in indexed)
 
 
-def add_indexed_counts(client: OpenSearch, names: IndexNames, counts: Counter[str], summary: RunSummary) -> None:
-    """Increment ``articles_indexed`` on each feed's state: one bulk of painless counters (no read-modify-write)."""
-    actions = [
-        {"_op_type": "update", "_index": names.feeds, "_id": stable_id(feed_url), "retry_on_conflict": 5,
-         "script": {"source": "ctx._source.articles_indexed = (ctx._source.articles_indexed == null ? 0 : "
-                              "ctx._source.articles_indexed) + params.n", "params": {"n": n}}}
-        for feed_url, n in counts.items()
-    ]
-    if not actions:
+def set_indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: Iterable[str], summary: RunSummary) -> None:
+    """Set each feed's ``articles_indexed`` to the number of its articles in the index.
+
+    Counted, not incremented: a retried request or a killed pass cannot make it drift, and the
+    next pass that touches the feed repairs it.
+    """
+    urls = sorted(set(feed_urls))
+    if not urls:
         return
+    counts = _cluster_call(indexed_counts, client, names, urls)
+    actions = [
+        {"_op_type": "update", "_index": names.feeds, "_id": stable_id(url), "retry_on_conflict": 5,
+         "doc": {"articles_indexed": counts.get(url, 0)}}
+        for url in urls
+    ]
     for outcome in _cluster_call(bulk_write, client, actions):
         if not outcome.ok:
             summary.add_error(Failure(f"feed-state:{outcome.doc_id}", outcome.reason or "counter not updated"))
+
+
+def indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: list[str]) -> dict[str, int]:
+    """Articles in the index per feed URL (one terms aggregation)."""
+    resp = client.search(index=names.articles, body={
+        "size": 0, "track_total_hits": False,
+        "query": {"terms": {"feed_url": feed_urls}},
+        "aggs": {"feeds": {"terms": {"field": "feed_url", "size": len(feed_urls)}}},
+    })
+    return {b["key"]: b["doc_count"] for b in resp["aggregations"]["feeds"]["buckets"]}
 
 
 async def process_entries(
@@ -371,7 +398,7 @@ async def process_entries(
 
     def index_and_count(articles: list[Extracted]) -> None:
         indexed = index_batch(settings, client, names, articles, scorers, summary)
-        add_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
+        set_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
         all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
 
     with extraction_executor(settings, len(entries)) as pool:
@@ -427,12 +454,14 @@ async def run_once_async(
     started = time.monotonic()
     names = IndexNames(settings.index_prefix)
     summary = RunSummary()
-    scorers = default_scorers(settings, client, names) if scorers is None else scorers
-    polled = await poll_feeds(settings, client, names, feeds, summary, force=force, progress=progress)
-    new_entries = select_new_entries(client, names, polled.entries, summary)
-    await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
-    commit_validators(client, names, polled.validators, summary)
-    finish_pass(scorers, summary)
+    with runctx.pass_context(summary.add_error):
+        # stages are built (rules, frames, baseline checked) before anything is polled or written
+        scorers = default_scorers(settings, client, names) if scorers is None else scorers
+        polled = await poll_feeds(settings, client, names, feeds, summary, force=force, progress=progress)
+        new_entries = select_new_entries(client, names, polled.entries, summary)
+        await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
+        commit_validators(client, names, polled.validators, summary)
+        finish_pass(scorers, summary)
     summary.seconds = time.monotonic() - started
     progress("done")
     return summary

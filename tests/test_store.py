@@ -42,13 +42,19 @@ def test_template_upgrade_is_reported_with_versions(opensearch_client, index_nam
     edited = tmp_path / "mappings"
     shutil.copytree(MAPPINGS_DIR, edited)
     feeds = json.loads((edited / "feeds.json").read_text())
-    feeds["version"] = 2
+    before = feeds["version"]
+    feeds["version"] = before + 1
     feeds["template"]["mappings"]["properties"]["owner"] = {"type": "keyword"}
     (edited / "feeds.json").write_text(json.dumps(feeds))
 
     changes = apply_templates(opensearch_client, index_names, mappings_dir=edited)
-    updated = [c for c in changes if c.action == "updated"]
-    assert [(c.name, c.previous_version, c.version) for c in updated] == [(f"{index_names.prefix}-feeds", 1, 2)]
+    updated = [c for c in changes if c.action == "updated" and c.kind in ("component", "index")]
+    assert [(c.name, c.previous_version, c.version) for c in updated] == [
+        (f"{index_names.prefix}-feeds", before, before + 1)]
+    # the index created under the old template takes the new field too (it is dynamic: strict)
+    assert [(c.name, c.kind) for c in changes if c.kind == "mapping"] == [(index_names.feeds, "mapping")]
+    opensearch_client.index(index=index_names.feeds, id="x", body={"feed_id": "x", "owner": "desk"}, refresh=True)
+    assert opensearch_client.get(index=index_names.feeds, id="x")["_source"]["owner"] == "desk"
 
 
 def test_bulk_reports_rejected_document_and_lands_the_rest(opensearch_client, initialized_names):

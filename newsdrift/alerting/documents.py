@@ -16,7 +16,8 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from newsdrift.records import Alert, IndexOutcome
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.runctx import current_run_id
+from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +120,14 @@ def alert_from_document(doc: dict[str, Any]) -> Alert:
 def create_alerts(client: OpenSearch, names: IndexNames, alerts: Iterable[Alert]) -> list[IndexOutcome]:
     """Write new alerts with ``op_type=create``: an id that exists already is reported ``exists``, never rewritten."""
     now = utcnow()
-    docs = [(a.id, alert_to_document(a, now)) for a in alerts]
+    run_id = current_run_id.get()
+    docs = [(a.id, {**alert_to_document(a, now), **({"run_id": run_id} if run_id else {})}) for a in alerts]
     if not docs:
         return []
     # refresh=True: the next batch's fold lookup and the delivery step must see these at once.
     outcomes = bulk_write(client, write_actions(names.alerts, docs, op_type="create"), refresh=True)
+    # a retried request answers 409 for what its first attempt wrote: that is this pass's alert
+    outcomes = claim_own_writes(client, outcomes, run_id)
     for outcome in outcomes:
         if outcome.status == "failed":
             log.error("alert %s could not be written: %s", outcome.doc_id, outcome.reason)

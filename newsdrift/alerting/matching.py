@@ -269,6 +269,14 @@ def _new_alert(rule: ArticleRule, lead: _Match, copies: list[_Match], now: datet
     return alert
 
 
+@dataclass
+class MatchResult:
+    """Alerts created or extended by a batch, and the articles whose alert could not be written."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    unresolved: set[str] = field(default_factory=set)
+
+
 def match_articles(
     client: OpenSearch,
     names: IndexNames,
@@ -282,10 +290,22 @@ def match_articles(
     a re-run of the same batch returns an empty list and writes nothing.
     Rules must have been registered with ``sync_rules`` (matching filters on these rules' names).
     """
+    return match_batch(client, names, docs, rules, now).alerts
+
+
+def match_batch(
+    client: OpenSearch,
+    names: IndexNames,
+    docs: Sequence[tuple[str, dict[str, Any]]],
+    rules: Iterable[Rule],
+    now: datetime | None = None,
+) -> MatchResult:
+    """``match_articles`` that also says which articles must be matched again (their alert write failed)."""
     now = now or utcnow()
     article_rules = {r.name: r for r in rules if isinstance(r, ArticleRule) and r.enabled}
+    result = MatchResult()
     if not docs or not article_rules:
-        return []
+        return result
     found = percolate(client, names, docs, sorted(article_rules))
     matches: dict[str, list[_Match]] = {}
     for rule_name, slots in found.items():
@@ -297,11 +317,11 @@ def match_articles(
             for s, terms in sorted(slots.items())
         ]
     if not matches:
-        return []
+        return result
 
     all_keys = {k for ms in matches.values() for m in ms for k in m.links}
     existing = _existing(client, names, matches, all_keys)
-    results: list[Alert] = []
+    results = result.alerts
     to_create: list[tuple[Alert, list[_Match]]] = []
     for rule_name, ms in matches.items():
         rule = article_rules[rule_name]
@@ -329,10 +349,12 @@ def match_articles(
             updated = _fold(client, names, alert.id, group)
             if updated:
                 results.append(alert_from_document(updated))
+        elif outcome.status == "failed":
+            result.unresolved.update(m.article_id for m in group)
     if results:
         log.info("%d alert(s) from %d article(s): %s", len(results), len(docs),
                  ", ".join(sorted({a.rule for a in results})))
-    return results
+    return result
 
 
 def _alert_keys(alert_doc: dict[str, Any]) -> set[str]:
@@ -345,4 +367,4 @@ def _fold(client: OpenSearch, names: IndexNames, alert_id: str, group: list[_Mat
     return fold_copies(client, names, alert_id, [(m.article_id, m.doc) for m in group], render_message, cluster)
 
 
-__all__ = ["match_articles", "percolate"]
+__all__ = ["MatchResult", "match_articles", "match_batch", "percolate"]

@@ -21,7 +21,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from newsdrift.alerting.delivery import DeliveryPolicy
-from newsdrift.alerting.matching import match_articles
+from newsdrift.alerting.matching import match_batch
+from newsdrift.alerting.pending import mark_matched, pending_batches
 from newsdrift.alerting.rules import RuleSet, load_rules
 from newsdrift.alerting.service import CycleReport, run_cycle
 from newsdrift.alerting.sync import sync_rules
@@ -33,17 +34,23 @@ log = logging.getLogger(__name__)
 
 
 class AlertingStage:
-    """Alerts for each indexed batch and once per pass; never raises into the pipeline."""
+    """Alerts for each indexed batch and once per pass; never raises into the pipeline once built.
+
+    Building it reads the rules file: a file that cannot be read or parsed refuses the pass
+    before anything is indexed. A file broken later, mid-pass, keeps the last good rules.
+    """
 
     def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames,
-                 rules_path: Path | None = None, policy: DeliveryPolicy | None = None) -> None:
+                 rules_path: Path | None = None, policy: DeliveryPolicy | None = None,
+                 resume_limit: int = 5000) -> None:
         self.client, self.names, self.policy = client, names, policy
         self.rules_path = rules_path or settings.alert_rules_path
+        self.resume_limit = resume_limit
         self.ruleset = RuleSet()
         self._mtime: float | None = None
-        self.reload()
+        self.reload(strict=True)
 
-    def reload(self) -> bool:
+    def reload(self, *, strict: bool = False) -> bool:
         """Re-read and sync the rules file if it changed; keep the last good rules if it cannot be read."""
         try:
             mtime = self.rules_path.stat().st_mtime
@@ -54,7 +61,9 @@ class AlertingStage:
         try:
             ruleset = load_rules(self.rules_path)
         except ConfigError as exc:
-            log.error("alert rules not reloaded: %s", exc)
+            if strict:
+                raise
+            log.error("alert rules not reloaded, the last good rules stay in use: %s", exc)
             return False
         sync_rules(self.client, self.names, ruleset)
         self.ruleset, self._mtime = ruleset, mtime
@@ -69,18 +78,12 @@ class AlertingStage:
         """Percolate the batch (one request); checks and delivery wait for the end of the pass."""
         if not indexed:
             return
-        docs = [(item.article.id, item.to_document()) for item in indexed]
-        try:
-            self.reload()
-            matched = match_articles(self.client, self.names, docs, self.ruleset.rules)
-        except Exception:  # alerting never stops indexing; the records are idempotent, a later pass retries
-            log.exception("alert matching failed for a batch of %d articles", len(docs))
-            return
-        if summary is not None and hasattr(summary, "alerts"):
-            summary.alerts += len(matched)
+        self._match([(item.article.id, item.to_document()) for item in indexed], summary)
 
     def after_pass(self, summary: Any = None) -> CycleReport:
-        """Feed health, bursts, drift and delivery retries (call once per pass, even an empty one)."""
+        """Articles left unmatched (by a dead pass or a failed batch), then feed health, bursts, drift and
+        delivery (call once per pass, even an empty one)."""
+        self.resume_pending(summary)
         report = self._cycle(())
         self._count(report, summary)
         return report
@@ -89,7 +92,35 @@ class AlertingStage:
         """The pipeline's once-per-pass hook (runs after drift has written its events)."""
         self.after_pass(summary)
 
+    def resume_pending(self, summary: Any = None) -> int:
+        """Match articles still ``pending`` (indexed, never matched); returns how many were looked at."""
+        seen = 0
+        try:
+            self.reload()
+            for docs in pending_batches(self.client, self.names, limit=self.resume_limit):
+                seen += len(docs)
+                self._match(docs, summary)
+        except Exception:
+            log.exception("unmatched articles could not be matched; the next pass retries")
+        return seen
+
     # --- internals ---------------------------------------------------------------------------
+
+    def _match(self, docs: list[tuple[str, dict[str, Any]]], summary: Any) -> None:
+        """Match, then mark matched what was resolved; whatever fails stays pending for the next pass."""
+        try:
+            self.reload()
+            result = match_batch(self.client, self.names, docs, self.ruleset.rules)
+        except Exception:  # alerting never stops indexing; the articles stay pending, a later pass retries
+            log.exception("alert matching failed for a batch of %d articles; they stay pending", len(docs))
+            return
+        if summary is not None and hasattr(summary, "alerts"):
+            summary.alerts += len(result.alerts)
+        for outcome in mark_matched(self.client, self.names, [i for i, _ in docs if i not in result.unresolved]):
+            if not outcome.ok:
+                log.error("article %s stays pending: %s", outcome.doc_id, outcome.reason)
+        if result.unresolved:
+            log.error("%d article(s) stay pending: their alerts could not be written", len(result.unresolved))
 
     def _cycle(self, docs: Any) -> CycleReport:
         try:

@@ -131,18 +131,24 @@ def load(
     name: str = "seed",
     frames: FrameSet | None = None,
     dedup: DedupSettings | None = None,
+    version: int | None = None,
 ) -> BaselineLoad:
-    """Index ``docs`` as a new version of ``name`` unless an identical version exists."""
+    """Index ``docs`` as a new version of ``name`` unless an identical version exists.
+
+    ``version`` writes that version number (the shipped default loads as v1): document ids are
+    stable and written with ``create``, so two processes loading it at once write it once.
+    """
     if not docs:
         raise NewsdriftError("a baseline needs at least one document")
     dedup = dedup or DedupSettings()
     prints = [fingerprint(d.text, dedup) for d in docs]
     wanted = {p.content_sha1 for p in prints}
     versions = _versions(client, names, name)
-    for version, hashes in sorted(versions.items()):
+    for existing, hashes in sorted(versions.items()):
         if hashes == wanted:
-            return BaselineLoad(f"{name}-v{version}", version, False, len(docs), [])
-    version = max(versions, default=0) + 1
+            return BaselineLoad(f"{name}-v{existing}", existing, False, len(docs), [])
+    if version is None:
+        version = max(versions, default=0) + 1
     baseline_id = f"{name}-v{version}"
     loaded_at = datetime.now(UTC).isoformat()
     rows = []
@@ -195,10 +201,19 @@ def ensure_default(client: OpenSearch, names: IndexNames, settings: Settings, fr
     docs, failures = read_documents([str(settings.baseline_dir)], settings)
     if failures:
         raise NewsdriftError("; ".join(f"{f.where}: {f.reason}" for f in failures))
-    result = load(client, names, docs, name=name, frames=frames or load_frames(settings.frames_path))
-    if result.baseline_id != settings.baseline_id:
+    # Another process may be loading it at this moment: write v1 with stable ids (a no-op if it
+    # won), then read it back after a refresh instead of trusting what a search saw before.
+    result = load(client, names, docs, name=name, frames=frames or load_frames(settings.frames_path), version=1)
+    if result.failures:
+        raise NewsdriftError("; ".join(f"{f.where}: {f.reason}" for f in result.failures))
+    client.indices.refresh(index=names.baseline)
+    found = documents(client, names, settings.baseline_id)
+    stored = {fingerprint(d["text"], DedupSettings()).content_sha1 for d in found}
+    wanted = {fingerprint(d.text, DedupSettings()).content_sha1 for d in docs}
+    if result.baseline_id != settings.baseline_id or stored != wanted:
         raise NewsdriftError(
             f"{settings.baseline_dir} does not match the stored baseline {settings.baseline_id!r} "
-            f"(it loaded as {result.baseline_id}); set NEWSDRIFT_BASELINE_ID={result.baseline_id}"
+            f"(it loaded as {result.baseline_id}); load it under a new name with `newsdrift baseline load` "
+            f"and set NEWSDRIFT_BASELINE_ID"
         )
-    return documents(client, names, settings.baseline_id)
+    return found

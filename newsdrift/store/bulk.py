@@ -61,3 +61,23 @@ def bulk_write(
         else:
             outcomes.append(IndexOutcome(doc_id, index, "failed", _reason(info)))
     return outcomes
+
+
+def claim_own_writes(client: OpenSearch, outcomes: list[IndexOutcome], run_id: str | None) -> list[IndexOutcome]:
+    """Turn ``exists`` into ``created`` where the existing document was written by this very pass.
+
+    A bulk request retried after a timeout answers 409 for documents its first attempt wrote;
+    they are this pass's work and must be counted, matched and alerted as such.
+    """
+    exists = [o for o in outcomes if o.status == "exists"]
+    if not run_id or not exists:
+        return outcomes
+    by_index: dict[str, list[str]] = {}
+    for o in exists:
+        by_index.setdefault(str(o.index), []).append(o.doc_id)
+    mine: set[tuple[str, str]] = set()
+    for index, ids in by_index.items():
+        found = client.mget(index=index, body={"ids": ids}, _source_includes=["run_id"])
+        mine |= {(index, d["_id"]) for d in found["docs"] if (d.get("_source") or {}).get("run_id") == run_id}
+    return [IndexOutcome(o.doc_id, o.index, "created") if (str(o.index), o.doc_id) in mine else o
+            for o in outcomes]

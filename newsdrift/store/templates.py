@@ -98,6 +98,29 @@ def apply_templates(
         changes.append(_apply_one(client, "index", names.template(family), body))
     if create_indices:
         changes += ensure_indices(client, names)
+        if any(c.action == "updated" for c in changes):
+            changes += sync_mappings(client, names)
+    return changes
+
+
+def sync_mappings(client: OpenSearch, names: IndexNames) -> list[TemplateChange]:
+    """Put the templates' (additive) mappings on indices created before a template change.
+
+    A template only shapes indices created after it; without this, a field added in a new
+    version would be rejected by the ``dynamic: strict`` indices an older version created.
+    """
+    changes = []
+    indices = client.indices.get(index=f"{names.prefix}-*", expand_wildcards="open")
+    for index in sorted(indices):
+        simulated = client.indices.simulate_index_template(name=index)
+        properties = ((simulated.get("template") or {}).get("mappings") or {}).get("properties")
+        if not properties:
+            continue
+        current = (indices[index].get("mappings") or {}).get("properties") or {}
+        if set(properties) <= set(current):
+            continue
+        client.indices.put_mapping(index=index, body={"properties": properties})
+        changes.append(TemplateChange(index, "mapping", "updated"))
     return changes
 
 
