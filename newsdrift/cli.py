@@ -51,7 +51,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except NewsdriftError as exc:
             # the message may quote logs with [brackets]: escape them from rich markup
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            # soft_wrap: a long path or value stays on one line (no hard breaks at 80 columns)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -236,8 +237,11 @@ class _RunContext:
 
     def __enter__(self):
         from newsdrift import demo
+        from newsdrift.config import validate_all
 
         s = settings()
+        # every configuration file, before a feed is polled or anything is written
+        validate_all(s, feeds_file=self.feeds_file)
         feeds = _load_feed_list(self.feeds_file)
         if feeds is None:
             self.server = demo.start_sample_server(s.sample_port)

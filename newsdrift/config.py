@@ -7,16 +7,19 @@ start-up with a ``ConfigError`` that names the field.
 
 from __future__ import annotations
 
+import codecs
+import json
 import os
 import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from newsdrift.errors import ConfigError
 
@@ -54,7 +57,7 @@ class Settings(BaseSettings):
     """Every index, alias and template name starts with this prefix."""
 
     # --- embedded node ----------------------------------------------------
-    opensearch_port: int = Field(default=9201, ge=1025, le=65000)
+    opensearch_port: int = Field(default=9201, ge=1024, le=65535)
     """HTTP port the embedded node asks for (the runner moves up when it is busy)."""
     opensearch_heap: str = "1g"
     opensearch_start_timeout: float = Field(default=120.0, gt=0)
@@ -75,9 +78,10 @@ class Settings(BaseSettings):
     user_agent: str = "newsdrift/0.1 (+https://github.com/newsdrift/newsdrift; news monitoring)"
     allow_private_networks: bool = False
     """Allow feeds/pages on loopback and private addresses (tests and the offline demo)."""
-    allowed_networks: list[str] = Field(default_factory=list)
+    allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """CIDR ranges allowed even when private networks are not (an internal feed proxy, say);
-    as an environment variable a JSON list: NEWSDRIFT_ALLOWED_NETWORKS='["10.8.0.0/16"]'."""
+    as an environment variable comma-separated (NEWSDRIFT_ALLOWED_NETWORKS=10.8.0.0/16,192.168.5.0/24)
+    or a JSON list (NEWSDRIFT_ALLOWED_NETWORKS='["10.8.0.0/16"]')."""
     http_timeout: float = Field(default=15.0, gt=0)
     max_feed_bytes: int = Field(default=5_000_000, gt=0)
     max_page_bytes: int = Field(default=5_000_000, gt=0)
@@ -110,6 +114,19 @@ class Settings(BaseSettings):
         if not _PREFIX_RE.match(value):
             raise ValueError("must be lower-case letters, digits, '-' or '_' (max 41 chars)")
         return value
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _network_list(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"not a JSON list ({exc}); write e.g. 10.8.0.0/16,192.168.5.0/24") from None
+        return [part for part in re.split(r"[,\s]+", text) if part]
 
     @field_validator("allowed_networks")
     @classmethod
@@ -177,20 +194,105 @@ class _FileSource(PydanticBaseSettingsSource):
         return read_settings_file(Path(path))
 
 
+# --- reading configuration files ---------------------------------------------------
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (shorter messages)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (OSError, ValueError):
+        return str(path)
+
+
+def read_config_text(path: Path | str, what: str) -> str:
+    """The text of a configuration file; unreadable files and invalid UTF-8 raise ``ConfigError``
+    naming the file (and, for bad bytes, the line and column)."""
+    path = Path(path)
+    origin = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{origin}: cannot read {what} ({exc.strerror or exc})") from None
+    raw = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{origin}: not valid UTF-8 at line {line}, column {column} (byte 0x{raw[exc.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (plain YAML silently keeps the last one)."""
+
+
+def _construct_unique_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *anchor' merges; explicit keys may override
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable: construct_mapping reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def describe_yaml_error(exc: yaml.YAMLError) -> str:
+    """``at line L, column C: problem (context)`` from a PyYAML error, 1-based like editors."""
+    if not isinstance(exc, yaml.MarkedYAMLError) or exc.problem is None:
+        return str(exc).replace("\n", " ")
+    where = ""
+    if exc.problem_mark is not None:
+        where = f"at line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: "
+    context = ""
+    if exc.context:
+        context = f" ({exc.context}"
+        if exc.context_mark is not None:
+            context += f" at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+        context += ")"
+    return f"{where}{exc.problem}{context}"
+
+
+def load_yaml(path: Path | str, what: str) -> Any:
+    """Parse one YAML configuration file: the shared loader of feeds, topic, frames, alert rules
+    and settings files. Unreadable files, invalid UTF-8, YAML syntax errors and duplicate keys all
+    raise ``ConfigError`` naming the file and, where known, the line."""
+    path = Path(path)
+    text = read_config_text(path, what)
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        detail = describe_yaml_error(exc)
+        sep = " " if detail.startswith("at line") else ": "
+        raise ConfigError(f"{display_path(path)}: not valid YAML{sep}{detail}") from None
+
+
 def read_settings_file(path: Path) -> dict[str, Any]:
     """Parse a YAML or TOML settings file into a dict, with errors naming the file."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read settings file ({exc.strerror})") from exc
-    try:
-        data = tomllib.loads(raw) if path.suffix == ".toml" else yaml.safe_load(raw)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {exc}") from exc
+    origin = display_path(path)
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(read_config_text(path, "settings file"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    else:
+        data = load_yaml(path, "settings file")
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of setting names to values")
+        raise ConfigError(f"{origin}: expected a mapping of setting names to values")
     return {str(k).lower().removeprefix("newsdrift_"): v for k, v in data.items()}
 
 
@@ -202,7 +304,7 @@ def describe_validation_error(exc: ValidationError, origin: str = "NEWSDRIFT_") 
         name = f"{origin}{field.upper()}" if origin == "NEWSDRIFT_" else f"{origin}{field}"
         got = err.get("input")
         shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
-        lines.append(f"{name}: {err['msg']}{shown}")
+        lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}{shown}")
     return "invalid settings:\n  " + "\n  ".join(lines)
 
 
@@ -212,6 +314,30 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+    except SettingsError as exc:  # an environment value pydantic-settings could not even decode
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise ConfigError(f"invalid settings: {exc}{cause}") from None
+
+
+def validate_all(settings: Settings, *, feeds_file: Path | str | None = None) -> None:
+    """Check every configuration file before a pass polls or writes anything.
+
+    Settings were validated when ``settings`` was built; this loads the feeds file (``feeds_file``
+    or the settings' one), the topic profile, the frames file and the alert rules, and raises the
+    first ``ConfigError``. Alert rules that are individually rejected do not fail it (they are
+    reported when rules are synced); a missing rules file fails it only when one was named
+    (NEWSDRIFT_ALERT_RULES_FILE), since alerting is optional.
+    """
+    from newsdrift.alerting.rules import load_rules
+    from newsdrift.detection.frames import load_frames
+    from newsdrift.sources import load_feeds, load_topic
+
+    load_feeds(Path(feeds_file) if feeds_file else settings.feeds_path)
+    load_topic(settings.topic_path)
+    load_frames(settings.frames_path)
+    rules = settings.alert_rules_path
+    if settings.alert_rules_file is not None or rules.exists():
+        load_rules(rules)
 
 
 @lru_cache(maxsize=1)

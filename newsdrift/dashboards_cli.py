@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from newsdrift.dashboards import SAVED_OBJECTS_PATH, DashboardsError, ImportReport, import_dashboards
@@ -67,7 +68,7 @@ def import_command(
                                    verify=str(ca_certs) if ca_certs and verify else verify,
                                    overwrite=overwrite, prefix=prefix, wait=wait, tenant=tenant)
     except (DashboardsError, NewsdriftError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")

@@ -163,11 +163,14 @@ def load_feed_list(
     enabled feed), so the run maps no task that would do nothing.
     """
     from newsdrift import feedstate
+    from newsdrift.config import validate_all
     from newsdrift.sources import enabled_feeds, load_feeds
 
     settings = settings_from_airflow()
-    ensure_store()
     path = Path(feeds_file) if feeds_file else settings.feeds_path
+    # the run's first task: every configuration file is checked before anything is polled or written
+    validate_all(settings, feeds_file=path)
+    ensure_store()
     feeds = enabled_feeds(load_feeds(path))
     sample = False
     if not feeds:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -26,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsdrift.config import display_path, load_yaml
 from newsdrift.errors import ConfigError
 from newsdrift.records import stable_id
 
@@ -120,25 +120,6 @@ class Feed(BaseModel):
 # --- loading ------------------------------------------------------------------
 
 
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it (shorter messages)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _read_yaml(path: Path, what: str) -> Any:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{display_path(path)}: cannot read {what} ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{display_path(path)}: not valid YAML: {exc}") from None
-
-
 def _error_lines(exc: ValidationError, prefix: str) -> list[str]:
     lines = []
     for err in exc.errors():
@@ -201,7 +182,7 @@ def _as_list(value: Any) -> list[Any]:
 def load_feeds(path: Path | str) -> list[Feed]:
     """All feeds (enabled or not) from a feeds YAML file."""
     path = Path(path)
-    return parse_feeds(_read_yaml(path, "feeds file"), display_path(path))
+    return parse_feeds(load_yaml(path, "feeds file"), display_path(path))
 
 
 def enabled_feeds(feeds: Iterable[Feed]) -> list[Feed]:
@@ -276,7 +257,9 @@ def load_topic(path: Path | str) -> TopicProfile:
     """The topic profile from a YAML file."""
     path = Path(path)
     origin = display_path(path)
-    data = _read_yaml(path, "topic profile")
+    data = load_yaml(path, "topic profile")
+    if data is None:
+        raise ConfigError(f"{origin}: the topic profile is empty (expected a mapping with name and terms)")
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping with name and terms")
     try:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from newsdrift.config import display_path, load_yaml
 from newsdrift.errors import ConfigError
-from newsdrift.sources import display_path, parse_duration
+from newsdrift.sources import parse_duration
 
 RULE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CHANNEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -438,10 +438,5 @@ def load_rules(path: Path | str) -> RuleSet:
     """Rules and channels from a YAML file (``settings.alert_rules_path``)."""
     path = Path(path)
     origin = display_path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{origin}: cannot read alert rules ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
+    data = load_yaml(path, "alert rules")
     return parse_rules(data, origin, path.resolve().parent)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from newsdrift.config import display_path, load_yaml
+from newsdrift.errors import ConfigError
 
 DEFAULT_FRAMES_PATH = Path(__file__).resolve().parents[2] / "config" / "frames.yaml"
 
@@ -31,8 +33,10 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
-class FramesConfigError(ValueError):
-    """A frames file that cannot be used; the message names file, frame and field."""
+class FramesConfigError(ConfigError, ValueError):
+    """A frames file that cannot be used; the message names file, frame and field.
+
+    A ``ConfigError`` (the CLI prints it as one message); still a ``ValueError`` for older callers."""
 
 
 Word = tuple[str, bool]  # (text, is_prefix)
@@ -190,25 +194,6 @@ def normalise(totals: Mapping[str, float]) -> dict[str, float]:
     return {k: (v / whole if whole > 0 else 0.0) for k, v in totals.items()}
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (YAML would silently keep the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _describe(source: str, loc: tuple[int | str, ...], msg: str) -> str:
     parts = [str(part) for part in loc]
     is_key = bool(parts) and parts[-1] == "[key]"  # pydantic's marker for a bad dict key
@@ -232,12 +217,15 @@ def frames_from_mapping(data: Any, source: str = "<memory>") -> FrameSet:
 
 
 def load_frames(path: str | Path = DEFAULT_FRAMES_PATH) -> FrameSet:
-    """Load and validate a frames file."""
+    """Load and validate a frames file (shared YAML loader: duplicate keys and bad UTF-8 are errors)."""
     path = Path(path)
+    origin = display_path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
-    except OSError as exc:
-        raise FramesConfigError(f"{path}: cannot read frames file: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise FramesConfigError(f"{path}: invalid YAML: {exc}") from None
-    return frames_from_mapping(data, str(path))
+        data = load_yaml(path, "frames file")
+    except ConfigError as exc:
+        raise FramesConfigError(str(exc)) from None
+    if data is None:
+        raise FramesConfigError(f"{origin}: the frames file is empty (expected threshold and frames)")
+    if not isinstance(data, dict):
+        raise FramesConfigError(f"{origin}: expected a mapping with threshold and frames, got a {type(data).__name__}")
+    return frames_from_mapping(data, origin)
