@@ -344,3 +344,148 @@ def test_pending_alerts_are_paged_and_an_abandoned_claim_is_retried_after_its_le
     assert fresh["state"] == "sending"  # still owned by its (maybe slow) worker
     stale = client.get(index=names.alerts, id=alerts[1].id)["_source"]["deliveries"][0]
     assert (stale["state"], stale["attempts"]) == ("sent", 2)
+
+
+# --- at-least-once delivery with an idempotency key (issue #9, item 4) ---------------------------------------
+
+KEYED_RULES = {
+    "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_HOOK"}, "mail": {"url_env": "NEWSDRIFT_TEST_MAIL"}},
+    "rules": [
+        {"name": "llama", "channels": ["hook", "mail"], "match": {"any": ["llama"]}},
+        {"name": "weights-digest", "channels": ["hook", "mail"], "mode": "digest", "every_minutes": 60,
+         "match": {"any": ["weights"]}},
+    ],
+}
+HOOK_ONLY_RULES = {
+    "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_HOOK"}},
+    "rules": [
+        {"name": "llama", "channels": ["hook"], "match": {"any": ["llama"]}},
+        {"name": "weights-digest", "channels": ["hook"], "mode": "digest", "every_minutes": 60,
+         "match": {"any": ["weights"]}},
+    ],
+}
+
+# A delivery worker in its own process, killed by the receiver once the message has arrived (before the
+# worker sees the answer, so before it can record ``sent``): the crash window of at-least-once delivery.
+_DELIVERY_WORKER = """
+import json, sys
+from newsdrift.alerting import DeliveryPolicy, RetryPolicy, deliver_pending, parse_rules
+from newsdrift.alerting.documents import parse_time
+from newsdrift.config import load_settings
+from newsdrift.store import IndexNames, make_client
+
+url, prefix, rules, now = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+client = make_client(load_settings(opensearch_url=url))
+report = deliver_pending(client, IndexNames(prefix), parse_rules(rules).channels, now=parse_time(now) if now else None,
+                         policy=DeliveryPolicy(retry=RetryPolicy(attempts=1), lease_seconds=1.0))
+print("finished", json.dumps(report.to_json()), flush=True)
+"""
+
+
+def message_key(request) -> str:
+    """The key as a receiver sees it: header, JSON field and body footer must agree."""
+    payload = request.json
+    footer = payload["message"].rsplit("\n", 1)[-1]
+    assert footer == f"Idempotency-Key: {request.idempotency_key}", footer
+    assert payload["idempotency_key"] == request.idempotency_key
+    return request.idempotency_key
+
+
+@pytest.mark.parametrize("mode", ["instant", "digest"])
+def test_a_worker_killed_after_sending_leads_to_one_resend_with_the_same_idempotency_key(
+        opensearch_url, opensearch_client, initialized_names, webhook, monkeypatch, mode):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from newsdrift.alerting.messages import digest_key
+
+    client, names = opensearch_client, initialized_names
+    ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("crash"), None, HOOK_ONLY_RULES)
+    now = utcnow()
+    if mode == "instant":
+        alerts = match_articles(client, names, [article("k1", "Llama crash test")], ruleset, now=now)
+        expected_key, send_at = alerts[0].id, None
+    else:
+        alerts = match_articles(client, names, [article(f"d{i}", f"Open weights crash {i}") for i in range(3)],
+                                ruleset, now=now)
+        expected_key = digest_key(a.id for a in alerts)
+        send_at = parse_time(alerts[0].details["digest_due_at"]) + timedelta(seconds=1)
+    assert len(alerts) == (1 if mode == "instant" else 3)
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _DELIVERY_WORKER, opensearch_url, names.prefix, json.dumps(HOOK_ONLY_RULES),
+         send_at.isoformat() if send_at else ""],
+        env={**os.environ, "NEWSDRIFT_TEST_HOOK": webhook.apprise_url("crash")},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    webhook.on_request = lambda request: os.kill(child.pid, signal.SIGKILL)
+    try:
+        out, err = child.communicate(timeout=120)
+    finally:
+        webhook.on_request = None
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL, (child.returncode, out, err)
+    assert "finished" not in out
+    assert len(webhook.requests) == 1
+    for doc in alert_docs(client, names):  # the send went out, its record did not follow
+        assert [d["state"] for d in doc["deliveries"]] == ["sending"]
+
+    time.sleep(1.2)  # past the 1 s lease of the dead worker's claim
+    policy = DeliveryPolicy(retry=FAST.retry, lease_seconds=1.0)
+    report = deliver_pending(client, names, ruleset.channels, now=send_at, policy=policy)
+    assert report.messages == 1 and len(report.sent) == len(alerts)
+    assert webhook.wait_for(2, timeout=5)
+    assert deliver_pending(client, names, ruleset.channels, now=send_at, policy=policy).messages == 0
+
+    # at-least-once: the receiver got the message twice, with the same key both times...
+    assert len(webhook.requests) == 2
+    keys = [message_key(r) for r in webhook.requests]
+    assert keys == [expected_key, expected_key]
+    assert webhook.requests[0].json["message"] == webhook.requests[1].json["message"]
+    # ...so a receiver deduplicating by that key handles exactly one alert (or one digest)
+    assert webhook.distinct_keys() == {expected_key}
+    seen: dict[str, Any] = {}
+    for request in webhook.requests:
+        seen.setdefault(request.idempotency_key, request.json)
+    assert len(seen) == 1
+    if mode == "digest":
+        body = seen[expected_key]["message"]
+        assert all(f"Alert-Id: {a.id}" in body for a in alerts)
+    for doc in alert_docs(client, names):
+        assert [d["state"] for d in doc["deliveries"]] == ["sent"]
+
+
+def test_every_message_carries_its_idempotency_key(opensearch_client, initialized_names, webhook, smtp,
+                                                   monkeypatch):
+    from newsdrift.alerting.messages import digest_key
+
+    client, names = opensearch_client, initialized_names
+    ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("keys"), mail_url(smtp.port), KEYED_RULES)
+    now = utcnow()
+    instant = match_articles(client, names, [article("i1", "Llama key one"), article("i2", "Llama key two")],
+                             ruleset, now=now)
+    digested = match_articles(client, names, [article(f"g{i}", f"Open weights key {i}") for i in range(2)],
+                              ruleset, now=now)
+    due = parse_time(digested[0].details["digest_due_at"]) + timedelta(seconds=1)
+    report = deliver_pending(client, names, ruleset.channels, now=due, policy=FAST)
+    assert report.messages == 6 and report.failed == []  # 2 alerts x 2 channels + 1 digest x 2 channels
+
+    expected = {a.id for a in instant} | {digest_key(a.id for a in digested)}
+    assert webhook.wait_for(3)
+    assert sorted(message_key(r) for r in webhook.requests) == sorted(expected)
+    assert webhook.distinct_keys() == expected
+
+    assert len(smtp.messages) == 3
+    mail_keys = []
+    for index, message in enumerate(smtp.messages):
+        footer = smtp.body(index).rstrip().rsplit("\n", 1)[-1]
+        assert footer == f"Idempotency-Key: {message['Idempotency-Key']}", footer
+        mail_keys.append(message["Idempotency-Key"])
+    assert sorted(mail_keys) == sorted(expected)
+
+    assert test_channel(ruleset.channels["hook"]) == (True, None)
+    assert webhook.wait_for(4)
+    assert message_key(webhook.requests[-1]).startswith("test-")

@@ -1,20 +1,31 @@
-"""Sending one message to one channel through apprise, with bounded retries and redacted errors."""
+"""Sending one message to one channel through apprise, with bounded retries and redacted errors.
+
+A message may carry an idempotency key (the alert id, or a digest id). Besides
+the body footer (messages.py), it is added where the apprise plugin allows
+per-message extras: as an ``Idempotency-Key`` header on every plugin that takes
+custom headers (json://, form://, xml://, mailto:// and a few HTTP services)
+and as an ``idempotency_key`` payload field on json://, form:// and xml://.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import apprise
 
+from newsdrift.alerting.messages import with_idempotency_footer
 from newsdrift.alerting.rules import Channel, ChannelUnavailable
 from newsdrift.alerting.secrets import redact
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 600
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_FIELD = "idempotency_key"
 
 
 @dataclass(frozen=True)
@@ -57,11 +68,27 @@ def _result_error(result: apprise.AppriseResult) -> str:
     return redact(text)[:MAX_ERROR_CHARS]
 
 
-def notify_once(url: str, title: str, body: str, notify_type: str = "info") -> SendResult:
+def _plugin(url: str, idempotency_key: str | None) -> apprise.NotifyBase | None:
+    """The apprise plugin for ``url`` with the key as header/payload field where the plugin takes them."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None or not idempotency_key:
+        return plugin
+    extras = getattr(plugin, "template_kwargs", None) or {}
+    # the same dicts apprise fills from ``+Header=value`` / ``:field=value`` URL arguments
+    if "headers" in extras and isinstance(getattr(plugin, "headers", None), dict):
+        plugin.headers[IDEMPOTENCY_HEADER] = idempotency_key
+    if "payload" in extras and isinstance(getattr(plugin, "payload_extras", None), dict):
+        plugin.payload_extras[IDEMPOTENCY_FIELD] = idempotency_key
+    return plugin
+
+
+def notify_once(url: str, title: str, body: str, notify_type: str = "info",
+                idempotency_key: str | None = None) -> SendResult:
     """One apprise notification; never raises."""
     ap = apprise.Apprise()
     try:
-        if not ap.add(url):
+        plugin = _plugin(url, idempotency_key)
+        if plugin is None or not ap.add(plugin):
             return SendResult(False, 1, "the channel URL is not a supported apprise URL", permanent=True)
         result = ap.notify(
             body=body, title=title, notify_type=apprise.NotifyType(notify_type),
@@ -82,8 +109,12 @@ def send(
     notify_type: str = "info",
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    idempotency_key: str | None = None,
 ) -> SendResult:
-    """Send with retries and exponential backoff (bounded by ``policy``); never raises."""
+    """Send with retries and exponential backoff (bounded by ``policy``); never raises.
+
+    Every attempt carries the same ``idempotency_key`` (header/payload field where the channel allows).
+    """
     policy = policy or RetryPolicy()
     try:
         url = channel.resolve()
@@ -91,7 +122,7 @@ def send(
         return SendResult(False, 0, str(exc), permanent=True)
     last = SendResult(False, 0, "not attempted")
     for attempt in range(1, max(1, policy.attempts) + 1):
-        outcome = notify_once(url, title, body, notify_type)
+        outcome = notify_once(url, title, body, notify_type, idempotency_key)
         last = SendResult(outcome.ok, attempt, outcome.error, outcome.permanent)
         if outcome.ok or outcome.permanent:
             break
@@ -105,12 +136,15 @@ def send(
 
 def test_channel(channel: Channel, policy: RetryPolicy | None = None) -> tuple[bool, str | None]:
     """Send a test message (`newsdrift alerts test CHANNEL`); returns (ok, redacted error)."""
+    key = f"test-{uuid.uuid4().hex}"
     result = send(
         channel,
         f"newsdrift test message ({channel.name})",
-        f"This is a test message from newsdrift for channel {channel.name!r}. If you can read it, alerts will "
-        "reach you here.",
+        with_idempotency_footer(
+            f"This is a test message from newsdrift for channel {channel.name!r}. If you can read it, alerts "
+            "will reach you here.", key),
         policy=policy or RetryPolicy(attempts=1),
+        idempotency_key=key,
     )
     return result.ok, result.error
 

@@ -2,9 +2,24 @@
 
 Per-channel state lives in each record's ``deliveries``. A delivery is claimed
 (``sending``) with optimistic concurrency (``if_seq_no``/``if_primary_term``)
-before the message goes out, so two workers never send the same alert to the
-same channel; a claim whose worker died is retried after ``lease_seconds``.
-``sent`` is final: an alert is never sent twice to one channel.
+before the message goes out, so two live workers never send the same alert to
+the same channel at the same time. ``sent`` is final: once recorded, a delivery
+is never attempted again.
+
+Delivery is **at-least-once per channel**, not exactly-once: a worker that dies
+after the message went out but before ``sent`` was recorded leaves the claim
+``sending``, and after ``lease_seconds`` the message is sent again (no system
+can close that window without the receiver's help). Every message therefore
+carries a stable idempotency key, the same on every attempt and re-send: the
+alert id, or for a digest ``digest-<hash of its sorted alert ids>`` (each alert
+in a digest is also listed with its ``Alert-Id``). It is the
+``Idempotency-Key: KEY`` last line of every body (e-mail, chat, webhooks), an
+``Idempotency-Key`` header where the apprise plugin takes custom headers
+(json://, form://, xml://, mailto://) and an ``idempotency_key`` field in
+json://, form:// and xml:// payloads. A receiver that keeps the keys it has
+seen can drop the repeat. A re-sent digest has the same key only if it holds the
+same alerts (new alerts of the rule due by then change it; the ``Alert-Id``
+lines still identify each alert).
 """
 
 from __future__ import annotations
@@ -21,7 +36,13 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from newsdrift.alerting.channels import RetryPolicy, SendResult, send
 from newsdrift.alerting.documents import iso, lease_expired, overall_state, parse_time, utcnow
-from newsdrift.alerting.messages import render_digest, render_message, render_title
+from newsdrift.alerting.messages import (
+    digest_key,
+    render_digest,
+    render_message,
+    render_title,
+    with_idempotency_footer,
+)
 from newsdrift.alerting.rules import Channel
 from newsdrift.alerting.secrets import redact
 from newsdrift.store import IndexNames
@@ -170,13 +191,15 @@ class _Deliverer:
 
     # --- sending -----------------------------------------------------------------------
 
-    def send(self, channel_name: str, title: str, body: str, notify_type: str) -> SendResult:
+    def send(self, channel_name: str, title: str, body: str, notify_type: str, key: str) -> SendResult:
+        """One message with its idempotency key (footer, and header/payload field where the channel allows)."""
         channel = self.channels.get(channel_name)
         if channel is None:
             result = SendResult(False, 0, f"channel {channel_name!r} is not defined in the rules file",
                                 permanent=True)
         else:
-            result = send(channel, title, body, notify_type, self.policy.retry, self.sleep)
+            result = send(channel, title, with_idempotency_footer(body, key), notify_type, self.policy.retry,
+                          self.sleep, idempotency_key=key)
         if result.ok:
             self.report.messages += 1
         else:
@@ -193,7 +216,7 @@ class _Deliverer:
             return
         doc = claim.source
         notify_type = "warning" if doc.get("kind") in _WARNING_KINDS else "info"
-        result = self.send(channel, render_title(doc), render_message(doc), notify_type)
+        result = self.send(channel, render_title(doc), render_message(doc), notify_type, claim.alert_id)
         self.finish(claim, result)
         _refresh_hit(hit, claim)
         self.record(claim.alert_id, channel, result)
@@ -207,8 +230,8 @@ class _Deliverer:
         self.report.skipped += len(hits[: self.policy.digest_max_items]) - len(claims)
         if not claims:
             return
-        title, body = render_digest(rule_name, [c.source for c in claims])
-        result = self.send(channel, title, body, "info")
+        title, body = render_digest(rule_name, [{"alert_id": c.alert_id, **c.source} for c in claims])
+        result = self.send(channel, title, body, "info", digest_key(c.alert_id for c in claims))
         for claim in claims:
             self.finish(claim, result)
             self.record(claim.alert_id, channel, result)

@@ -2,16 +2,23 @@
 
 Rendering at send time (not only at creation) means copies folded in after
 the alert was created still show up in a digest or a retried delivery.
+
+Every delivered message ends with an ``Idempotency-Key: ...`` footer (the alert
+id, or for a digest a stable id derived from the alert ids it contains), so a
+receiver can drop the repeat that at-least-once delivery may produce.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from newsdrift.alerting.documents import parse_time
 
 MAX_LISTED = 20
+IDEMPOTENCY_KEY = "Idempotency-Key"
+"""Name of the footer line (and of the HTTP/mail header, see channels.py) carrying a message's key."""
 _KIND_LABEL = {
     "article": "article",
     "duplicate_burst": "duplicate burst",
@@ -116,5 +123,19 @@ def render_digest(rule_name: str, docs: Sequence[dict[str, Any]]) -> tuple[str, 
     title = f"newsdrift [{rule_name}]: digest of {len(docs)} alert(s)"
     blocks = []
     for number, doc in enumerate(docs, 1):
-        blocks.append(f"{number}. " + render_message(doc).replace("\n", "\n   "))
+        text = render_message(doc)
+        if doc.get("alert_id"):
+            text += f"\nAlert-Id: {doc['alert_id']}"  # per-alert dedup, even if a re-sent digest differs
+        blocks.append(f"{number}. " + text.replace("\n", "\n   "))
     return title, "\n\n".join(blocks)
+
+
+def digest_key(alert_ids: Iterable[str]) -> str:
+    """The idempotency key of a digest: the same alerts give the same key, in any order."""
+    joined = "\n".join(sorted(set(alert_ids)))
+    return "digest-" + hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
+
+
+def with_idempotency_footer(body: str, key: str) -> str:
+    """The body with its ``Idempotency-Key: KEY`` footer line (last line, for any channel)."""
+    return f"{body}\n\n--\n{IDEMPOTENCY_KEY}: {key}"

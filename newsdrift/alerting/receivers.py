@@ -5,6 +5,7 @@
         ...
         hook.wait_for(1, timeout=5)
         hook.requests[0].json["title"]
+        hook.distinct_keys()               # what a receiver deduplicating by Idempotency-Key keeps
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,13 +31,23 @@ class ReceivedRequest:
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
 
+    @property
+    def idempotency_key(self) -> str | None:
+        """The ``Idempotency-Key`` header (HTTP header names are case-insensitive)."""
+        return next((v for k, v in self.headers.items() if k.lower() == "idempotency-key"), None)
+
 
 class WebhookReceiver:
-    """Records every POST; answers ``status`` (200 by default, settable to simulate a broken endpoint)."""
+    """Records every POST; answers ``status`` (200 by default, settable to simulate a broken endpoint).
+
+    ``on_request`` (optional) is called with each recorded request before the answer is sent, e.g. to
+    kill the sender while it still waits for the response.
+    """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[ReceivedRequest] = []
         self.status = 200
+        self.on_request: Callable[[ReceivedRequest], None] | None = None
         self._lock = threading.Condition()
         receiver = self
 
@@ -45,11 +57,12 @@ class WebhookReceiver:
                 body = self.rfile.read(length)
                 status = receiver.status
                 if status < 300:
+                    request = ReceivedRequest(self.path, dict(self.headers.items()), body, time.time())
                     with receiver._lock:
-                        receiver.requests.append(
-                            ReceivedRequest(self.path, dict(self.headers.items()), body, time.time())
-                        )
+                        receiver.requests.append(request)
                         receiver._lock.notify_all()
+                    if receiver.on_request is not None:
+                        receiver.on_request(request)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -81,6 +94,11 @@ class WebhookReceiver:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def distinct_keys(self) -> set[str | None]:
+        """Idempotency keys of the recorded requests: what a deduplicating receiver would keep."""
+        with self._lock:
+            return {r.idempotency_key for r in self.requests}
 
     def wait_for(self, count: int, timeout: float = 10.0) -> bool:
         """Block until at least ``count`` requests were recorded (False on timeout)."""
