@@ -7,6 +7,7 @@ only when no other date is known, htmldate's extensive search.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -62,6 +63,51 @@ DEFAULT_OPTIONS = ExtractionOptions(
 # htmldate restricted to the page's markup (no text heuristics): cheap, and it is "page" metadata.
 _METADATA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+# Scripts written without spaces between words. Han and kana count one word per
+# character (the convention of word processors for CJK); Thai, Lao, Khmer,
+# Myanmar and Tibetan words average about four letters.
+_CJK_RE = re.compile(
+    "[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d\U00020000-\U0003134f]"
+)
+_UNSPACED_RE = re.compile("[\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff]")
+_LETTERS_PER_UNSPACED_WORD = 4
+
+
+def count_words(text: str) -> int:
+    """Words in any script: whitespace-separated tokens, plus the words of scripts written without spaces."""
+    words = 0
+    for token in text.split():
+        cjk = len(_CJK_RE.findall(token))
+        unspaced = len(_UNSPACED_RE.findall(token))
+        if not cjk and not unspaced:
+            words += 1
+            continue
+        words += cjk + -(-unspaced // _LETTERS_PER_UNSPACED_WORD)
+        rest = _UNSPACED_RE.sub(" ", _CJK_RE.sub(" ", token))
+        words += sum(1 for part in rest.split() if any(ch.isalnum() for ch in part))
+    return words
+
+
+_LANGID_MIN_CONFIDENCE = 0.9
+
+
+@functools.cache
+def _langid() -> Any:
+    """py3langid's identifier with normalised probabilities (the model loads on first use, ~0.5 s)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of ``text``: stop words for the common Latin-script languages, then py3langid."""
+    found = guess_language(text)
+    if found or not text.strip():
+        return found
+    lang, confidence = _langid().classify(text[:20_000])
+    return str(lang) if confidence >= _LANGID_MIN_CONFIDENCE else None
 
 
 def clean_text(text: str) -> str:
@@ -180,7 +226,7 @@ def extract_article(
         return Failure(where, "no article text found")
     title = clean_text(doc.title or "").replace("\n", " ") or page.entry.title
     text = strip_leading_title(clean_text(doc.text), title)
-    words = len(text.split())
+    words = count_words(text)
     if words < settings.min_words:
         return Failure(where, f"body too short: {words} words (minimum {settings.min_words})")
     canonical = _canonical_url(meta, page.final_url)
@@ -197,11 +243,12 @@ def extract_article(
         authors=_authors(doc.author, entry.authors),
         published_at=published,
         fetched_at=page.fetched_at,
-        language=meta.language or doc.language or guess_language(text),
+        language=meta.language or doc.language or detect_language(text),
         site_name=meta.site_name or _real_site_name(doc.sitename, page.final_url),
         word_count=words,
         content_sha1=content_sha1(text),
         feed_name=entry.feed_name,
         tags=list(entry.tags),
         date_source=date_source,
+        decoding=page.decoding,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -89,15 +90,112 @@ def detect_charset(body: bytes) -> str:
     return guess
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """The page text and the codec used to decode it."""
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A decoded page: its text, the codec used, and a note when the declaration lied or bytes were lost."""
+
+    text: str
+    encoding: str  # Python codec name ("utf_8", "cp1252", ...)
+    note: str | None = None  # e.g. "declared utf-8 but the bytes are not; decoded as windows-1251", "lossy: ..."
+
+
+def _whatwg_1252(exc: UnicodeError) -> tuple[str, int]:
+    """The five bytes windows-1252 leaves undefined decode to the same code points (as in browsers)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "".join(chr(b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("newsdrift-whatwg-1252", _whatwg_1252)
+
+
+def _decode_strict(body: bytes, encoding: str) -> str | None:
+    try:
+        return body.decode(encoding, errors="newsdrift-whatwg-1252" if encoding == "cp1252" else "strict")
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _label(encoding: str) -> str:
+    """A WHATWG-style label for notes: "utf-8", "windows-1251", "gbk"."""
+    if encoding.startswith("cp125"):
+        return "windows-" + encoding[2:]
+    return encoding.replace("_", "-")
+
+
+def _lossy(body: bytes, encoding: str) -> Decoded:
+    text = body.decode(encoding, errors="replace")
+    lost = text.count("\ufffd")
+    return Decoded(text, encoding, f"lossy: {lost} invalid {_label(encoding)} sequences replaced with U+FFFD")
+
+
+def _mostly_utf8(body: bytes) -> bool:
+    """UTF-8 with a few stray bytes (more well-formed multi-byte characters than broken sequences).
+
+    Legacy single-byte text almost never forms a valid multi-byte sequence, so
+    windows-1252 or windows-1251 pages read as UTF-8 are nearly all errors.
+    """
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    multibyte = len(text) - len(text.encode("ascii", "ignore")) - broken
+    return multibyte > 0 and multibyte >= 2 * broken
+
+
+# Text decoded from UTF-8 bytes with a single-byte Latin code page: "Ã©" for "é", "â€™" for "’".
+_MOJIBAKE_RE = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|\u00e2\u20ac"
+)
+
+
+def decode_page(body: bytes, content_type: str | None = None) -> Decoded:
+    """Decode HTML bytes, checking the declaration against the bytes.
+
+    BOM, then the HTTP charset, then <meta> charset, then detection; but a
+    declaration the bytes contradict is not followed blindly: non-ASCII bytes
+    that are valid UTF-8 are UTF-8 whatever the label says, and bytes labelled
+    UTF-8 that are not go to the detector (charset-normalizer). The note says
+    when the declaration was overridden or when some bytes could only be
+    replaced with U+FFFD.
+    """
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return body[len(bom) :].decode(name, errors="replace"), name.replace("-", "_")
-    encoding = charset_from_content_type(content_type)
-    if encoding == "cp1252" and not body.isascii() and _valid_utf8(body):
-        # Server-wide "charset=ISO-8859-1" defaults on UTF-8 pages are common;
-        # legacy bytes almost never form valid multi-byte UTF-8, so trust the bytes.
-        encoding = "utf_8"
-    encoding = encoding or charset_from_meta(body) or detect_charset(body)
-    return body.decode(encoding, errors="replace"), encoding
+            codec = name.replace("-", "_")
+            text = _decode_strict(body[len(bom) :], codec)
+            return Decoded(text, codec) if text is not None else _lossy(body[len(bom) :], codec)
+    declared = charset_from_content_type(content_type) or charset_from_meta(body)
+    if declared is None:
+        encoding = detect_charset(body)
+        text = _decode_strict(body, encoding)
+        if text is not None:
+            return Decoded(text, encoding)
+        return _lossy(body, "utf_8") if _mostly_utf8(body) else _lossy(body, encoding)
+    if declared != "utf_8" and not body.isascii() and _valid_utf8(body):
+        # Server-wide "charset=ISO-8859-1" defaults and copied <meta> tags on UTF-8
+        # pages are common; legacy bytes almost never form valid multi-byte UTF-8.
+        note = f"declared {_label(declared)} but the bytes are UTF-8; decoded as utf-8"
+        return Decoded(body.decode("utf-8"), "utf_8", note)
+    text = _decode_strict(body, declared)
+    if text is not None:
+        if declared in _LATIN_SINGLE_BYTE and len(_MOJIBAKE_RE.findall(text)) >= 3 and _mostly_utf8(body):
+            return _with_note(_lossy(body, "utf_8"), f"declared {_label(declared)} but the bytes are UTF-8")
+        return Decoded(text, declared)
+    if _mostly_utf8(body):
+        lossy = _lossy(body, "utf_8")
+        return (
+            lossy if declared == "utf_8" else _with_note(lossy, f"declared {_label(declared)} but the bytes are UTF-8")
+        )
+    guess = detect_charset(body)
+    text = _decode_strict(body, guess) if guess != declared else None
+    if text is not None:
+        return Decoded(text, guess, f"declared {_label(declared)} but the bytes are not; decoded as {_label(guess)}")
+    return _lossy(body, declared)
+
+
+def _with_note(decoded: Decoded, prefix: str) -> Decoded:
+    return Decoded(decoded.text, decoded.encoding, f"{prefix}; {decoded.note}" if decoded.note else prefix)
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """The page text and the codec used to decode it (see ``decode_page``)."""
+    decoded = decode_page(body, content_type)
+    return decoded.text, decoded.encoding

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from extractors.charset import decode_html
+from extractors.charset import decode_page
 from extractors.http import FetchError, guarded_get, make_client, parse_retry_after
 from extractors.netguard import NetGuard
 from extractors.politeness import HostGate
@@ -126,15 +126,16 @@ class PoliteFetcher:
             content_type = "text/html"
         if not result.body.strip():
             return Failure(where, "empty response body")
-        text, _encoding = decode_html(result.body, content_type)
+        decoded = decode_page(result.body, content_type)
         return FetchedPage(
             entry=entry,
             requested_url=url,
             final_url=result.url,
             status=result.status,
             content_type=content_type,
-            html=text,
+            html=decoded.text,
             fetched_at=datetime.now(UTC),
+            decoding=decoded.note,
         )
 
     async def fetch_all(self, entries: Iterable[FeedEntry]) -> list[FetchedPage | Failure]:

@@ -57,6 +57,7 @@ class FetchedPage:
     content_type: str
     html: str
     fetched_at: datetime
+    decoding: str | None = None  # set when the declared charset was wrong or bytes were lost (extractors/charset.py)
 
 
 @dataclass(slots=True)
@@ -80,6 +81,7 @@ class Article:
     feed_name: str = ""
     tags: list[str] = field(default_factory=list)
     date_source: str = ""  # "page", "feed", "htmldate" or "" when unknown
+    decoding: str | None = None  # the page's charset note, e.g. "lossy: 3 invalid utf-8 sequences replaced ..."
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -24,12 +25,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from extractors.article import extract_article
 from extractors.feeds import FeedPollResult, poll_feed
 from extractors.fetch import PoliteFetcher
 from extractors.http import make_client
 from extractors.netguard import NetGuard
 from newsdrift.config import load_settings
-from newsdrift.records import Failure, FeedEntry, FetchedPage
+from newsdrift.records import Article, Failure, FeedEntry, FetchedPage, ScoredArticle
 from newsdrift.sources import Feed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -357,3 +359,152 @@ def test_a_clean_feed_drops_nothing() -> None:
     with server({"/rss": serve(rss(items), "application/rss+xml")}) as srv:
         result = poll(f"{srv.url}/rss")
     assert result.outcome == "ok" and len(result.entries) == 3 and result.dropped == []
+
+
+# --- 2. charsets that lie ---------------------------------------------------------------
+
+FRENCH = (
+    "Le débat sur l’intelligence artificielle ouverte a repris cet été à Paris, où les chercheurs ont comparé "
+    "les modèles publiés avec leurs poids et les systèmes fermés des grandes entreprises. « Nous voulons "
+    "comprendre ce que coûte réellement l’entraînement », a déclaré une ingénieure de l’école, déjà connue "
+    "pour ses travaux sur la sécurité. Les élus réclament des règles claires, les start-up craignent une "
+    "réglementation trop lourde et les universités espèrent garder l’accès aux modèles ; le budget annoncé "
+    "atteint 250 millions d’euros, soit 250 M€, pour des centres de calcul publics et des bourses d’étude."
+)
+FRENCH_WORDS = ("débat", "l’intelligence", "été", "modèles", "déjà", "sécurité", "réglementation", "M€", "« Nous")
+
+RUSSIAN = (
+    "Открытые модели искусственного интеллекта снова оказались в центре внимания. Компания выпустила новую "
+    "версию своей модели, и эксперты спорят о том, насколько безопасно публиковать веса крупных систем. "
+    "Сторонники открытости говорят, что доступ к весам помогает исследователям находить ошибки и уязвимости. "
+    "Критики отвечают, что злоумышленники тоже получают мощный инструмент. Правительства нескольких стран "
+    "обсуждают новые правила, а крупные компании пытаются убедить регуляторов в своей правоте. Стоимость "
+    "обучения растёт, поэтому небольшие лаборатории всё чаще используют открытые веса как основу для продуктов."
+)
+RUSSIAN_WORDS = ("Открытые", "искусственного", "интеллекта", "эксперты", "уязвимости", "растёт", "всё")
+
+CHINESE = (
+    "开源人工智能模型的发布再次引发了广泛讨论。支持者认为，公开模型权重可以让研究人员发现错误和安全漏洞，"
+    "也能让小型实验室以较低的成本开发自己的产品。批评者则担心，恶意使用者同样可以获得强大的工具。"
+    "多个国家的政府正在讨论新的监管规则，大型科技公司也在努力说服监管机构接受自己的观点。"
+    "训练大型模型的成本不断上升，因此越来越多的大学和初创企业选择在开放权重的基础上进行改进。"
+)
+CHINESE_WORDS = ("开源人工智能模型", "研究人员", "监管规则", "初创企业")
+
+MOJIBAKE = re.compile("Ã.|â€|Â|Ð.|Ñ.")
+
+
+def html_page(paragraph: str, *, paragraphs: int = 4, head: str = "", lang: str | None = None) -> str:
+    lang_attr = f" lang='{lang}'" if lang else ""
+    body = "".join(f"<p>{paragraph} ({i + 1})</p>" for i in range(paragraphs))
+    return (
+        f"<!DOCTYPE html><html{lang_attr}><head>{head}<title>Article</title></head>"
+        f"<body><article><h1>Article</h1>{body}</article></body></html>"
+    )
+
+
+def fetch_and_extract(body: bytes, ctype: str) -> tuple[FetchedPage, Article]:
+    with server({"/a": serve(body, ctype)}) as srv:
+        page = fetch_page(f"{srv.url}/a")
+    assert isinstance(page, FetchedPage), page
+    article = extract_article(page, settings())
+    assert isinstance(article, Article), article
+    return page, article
+
+
+def assert_clean(article: Article, words: tuple[str, ...]) -> None:
+    assert "\ufffd" not in article.text, article.text.count("\ufffd")
+    assert not MOJIBAKE.search(article.text), MOJIBAKE.findall(article.text)[:10]
+    for word in words:
+        assert word in article.text, word
+
+
+def test_windows_1252_page_labelled_utf8_is_decoded_as_windows_1252() -> None:
+    body = html_page(FRENCH, lang="fr").encode("cp1252")
+    page, article = fetch_and_extract(body, "text/html; charset=utf-8")
+    assert_clean(article, FRENCH_WORDS)
+    assert page.decoding == article.decoding == "declared utf-8 but the bytes are not; decoded as windows-1252"
+
+
+def test_utf8_page_with_a_latin1_meta_charset_is_decoded_as_utf8() -> None:
+    body = html_page(FRENCH, head="<meta charset='iso-8859-1'>", lang="fr").encode("utf-8")
+    page, article = fetch_and_extract(body, "text/html")
+    assert_clean(article, FRENCH_WORDS)
+    assert page.decoding == article.decoding == "declared windows-1252 but the bytes are UTF-8; decoded as utf-8"
+
+
+def test_cp1251_russian_page_labelled_utf8_is_decoded_as_cp1251() -> None:
+    body = html_page(RUSSIAN).encode("cp1251")  # no lang attribute either
+    assert body.decode("utf-8", errors="replace").count("\ufffd") > 1000  # what used to be indexed
+    page, article = fetch_and_extract(body, "text/html; charset=utf-8")
+    assert_clean(article, RUSSIAN_WORDS)
+    assert article.language == "ru"
+    assert page.decoding == "declared utf-8 but the bytes are not; decoded as windows-1251"
+
+
+def test_correctly_labelled_pages_carry_no_decoding_note() -> None:
+    page, article = fetch_and_extract(html_page(FRENCH, lang="fr").encode("cp1252"), "text/html; charset=windows-1252")
+    assert_clean(article, FRENCH_WORDS)
+    assert page.decoding is None and article.decoding is None
+    assert "decoding" not in ScoredArticle(article).to_document()
+
+
+def test_a_page_that_cannot_be_decoded_cleanly_says_so() -> None:
+    # UTF-8 with a few stray legacy bytes: still UTF-8, but not losslessly.
+    good = html_page(FRENCH, lang="fr").encode("utf-8")
+    body = good.replace(b"(2)", b"(2) \x96 \x92").replace(b"(3)", b"(3) \xe9t\xe9")
+    page, article = fetch_and_extract(body, "text/html; charset=utf-8")
+    for word in FRENCH_WORDS:
+        assert word in article.text
+    assert not MOJIBAKE.search(article.text)
+    assert page.decoding == article.decoding == "lossy: 4 invalid utf-8 sequences replaced with U+FFFD"
+    assert ScoredArticle(article).to_document()["decoding"] == article.decoding
+
+
+# --- 3. scripts without spaces, languages beyond Latin -------------------------------------
+
+
+def test_chinese_article_is_long_enough_and_gets_a_language() -> None:
+    text = (CHINESE * 4)[:599] + "。"  # 600 characters, a handful of "words" for str.split()
+    assert len(text) == 600 and len(text.split()) < 10
+    body = html_page(text, paragraphs=1).encode("utf-8")
+    _, article = fetch_and_extract(body, "text/html; charset=utf-8")
+    assert_clean(article, CHINESE_WORDS)
+    assert article.language == "zh"
+    assert article.word_count >= 500  # one per Han character
+
+
+def test_chinese_with_a_lang_attribute_and_mixed_latin_words() -> None:
+    text = "Meta 发布 Llama 3 之后，" + CHINESE
+    _, article = fetch_and_extract(html_page(text, paragraphs=2, lang="zh-CN").encode("utf-8"), "text/html")
+    assert article.language == "zh"
+    assert article.word_count > 2 * 150
+
+
+def test_russian_article_gets_a_language_without_a_lang_attribute() -> None:
+    _, article = fetch_and_extract(html_page(RUSSIAN, paragraphs=2).encode("utf-8"), "text/html; charset=utf-8")
+    assert article.language == "ru"
+    assert_clean(article, RUSSIAN_WORDS)
+
+
+def test_short_cjk_text_is_still_too_short() -> None:
+    body = html_page("开源模型引发讨论。", paragraphs=2).encode("utf-8")
+    with server({"/a": serve(body, "text/html; charset=utf-8")}) as srv:
+        page = fetch_page(f"{srv.url}/a")
+    assert isinstance(page, FetchedPage)
+    result = extract_article(page, settings())
+    assert isinstance(result, Failure) and result.reason.startswith("body too short: "), result
+
+
+def test_the_decoding_note_is_indexed_under_the_strict_article_mapping(opensearch_client, index_names) -> None:
+    from newsdrift.store import apply_templates
+
+    apply_templates(opensearch_client, index_names)
+    body = html_page(RUSSIAN).encode("cp1251")
+    _, article = fetch_and_extract(body, "text/html; charset=utf-8")
+    doc = ScoredArticle(article).to_document()
+    opensearch_client.index(index=index_names.articles, id=article.id, body=doc, refresh=True)
+    hits = opensearch_client.search(
+        index=index_names.articles, body={"query": {"term": {"decoding": article.decoding}}, "_source": ["language"]}
+    )["hits"]["hits"]
+    assert [(h["_id"], h["_source"]["language"]) for h in hits] == [(article.id, "ru")]
