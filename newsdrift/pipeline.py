@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,6 +29,7 @@ from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle, stable
 from newsdrift.scoring import Scorer, default_scorers, finish_pass
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
+from newsdrift.workers import process_pool
 
 Progress = Callable[..., None]
 # below this many new entries, worker processes cost more to start than they save
@@ -91,6 +92,7 @@ class PollOutcome:
     entries: list[FeedEntry]
     # feed id -> the validators of this poll, stored only once its entries are handled
     validators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    feed_urls: list[str] = field(default_factory=list)  # every feed polled
 
 
 # --- stage 1: poll ----------------------------------------------------------------
@@ -150,7 +152,7 @@ async def poll_feeds(
         for o in outcomes:
             if not o.ok:
                 summary.add_error(Failure(f"feed-state:{o.doc_id}", o.reason or "not stored"))
-    return PollOutcome(results, entries, validators)
+    return PollOutcome(results, entries, validators, [f.url for f in due])
 
 
 # --- stage 2: select new entries -------------------------------------------------------
@@ -267,7 +269,7 @@ def extraction_executor(settings: Settings, entries: int) -> Executor:
         import newsdrift.detection.dedup  # noqa: F401
 
         _topic_profile(str(settings.topic_path))
-        return ProcessPoolExecutor(max_workers=settings.extract_workers)
+        return process_pool(settings.extract_workers)  # workers die with this process (issue #9)
     return ThreadPoolExecutor(max_workers=settings.extract_workers, thread_name_prefix="extract")
 
 
@@ -461,6 +463,9 @@ async def run_once_async(
         new_entries = select_new_entries(client, names, polled.entries, summary)
         await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
         commit_validators(client, names, polled.validators, summary)
+        # recount every polled feed, so a count left short by a killed pass is repaired by the next
+        for part in chunks(polled.feed_urls, 1000):
+            set_indexed_counts(client, names, part, summary)
         finish_pass(scorers, summary)
     summary.seconds = time.monotonic() - started
     progress("done")

@@ -60,4 +60,5 @@ def pending_batches(
 
 
 def count_pending(client: OpenSearch, names: IndexNames) -> int:
+    client.indices.refresh(index=names.articles)
     return int(client.count(index=names.articles, body={"query": {"term": {"alert_state": PENDING}}})["count"])

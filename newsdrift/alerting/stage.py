@@ -48,7 +48,11 @@ class AlertingStage:
         self.resume_limit = resume_limit
         self.ruleset = RuleSet()
         self._mtime: float | None = None
-        self.reload(strict=True)
+        # no rules file where none was asked for: alerting is off, and articles stay pending
+        # (a rules file added later alerts on them)
+        self.enabled = bool(rules_path or settings.alert_rules_file or self.rules_path.exists())
+        if self.enabled:
+            self.reload(strict=True)
 
     def reload(self, *, strict: bool = False) -> bool:
         """Re-read and sync the rules file if it changed; keep the last good rules if it cannot be read."""
@@ -76,13 +80,15 @@ class AlertingStage:
 
     def after_index(self, indexed: list[Any], summary: Any) -> None:
         """Percolate the batch (one request); checks and delivery wait for the end of the pass."""
-        if not indexed:
+        if not indexed or not self.enabled:
             return
         self._match([(item.article.id, item.to_document()) for item in indexed], summary)
 
     def after_pass(self, summary: Any = None) -> CycleReport:
         """Articles left unmatched (by a dead pass or a failed batch), then feed health, bursts, drift and
         delivery (call once per pass, even an empty one)."""
+        if not self.enabled:
+            return CycleReport()
         self.resume_pending(summary)
         report = self._cycle(())
         self._count(report, summary)

@@ -1,0 +1,259 @@
+"""Nothing lost, nothing twice: faults during a pass against the real node and the loopback sample corpus.
+
+Each test sets up a real fault (a write block, a pass that indexed but never alerted, a rules file
+swapped mid-pass, two processes loading the baseline at once) and checks exact numbers against an
+undisturbed reference pass over the same corpus.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newsdrift import feedstate
+from newsdrift.alerting.pending import count_pending
+from newsdrift.alerting.stage import AlertingStage
+from newsdrift.config import load_settings
+from newsdrift.demo import sample_feeds
+from newsdrift.detection import baseline
+from newsdrift.errors import ConfigError
+from newsdrift.pipeline import RunSummary, indexed_counts, run_once, set_indexed_counts
+from newsdrift.scoring import default_scorers
+from newsdrift.store import IndexNames, apply_templates, make_client
+from newsdrift.store.templates import delete_all
+
+CHANNELS = ("NEWSROOM", "OPS", "DIGEST_MAIL")
+
+
+@pytest.fixture
+def channels(monkeypatch):
+    from newsdrift.alerting.receivers import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        for channel in CHANNELS:
+            monkeypatch.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def reference(opensearch_url, tmp_path_factory):
+    """One undisturbed pass over the sample corpus: the numbers every faulty run must end with."""
+    from newsdrift.alerting.receivers import WebhookReceiver
+    from newsdrift.sample import SampleServer
+
+    names = IndexNames(f"t{uuid.uuid4().hex[:10]}")
+    mp = pytest.MonkeyPatch()
+    with WebhookReceiver() as receiver, SampleServer(port=0) as server:
+        for channel in CHANNELS:
+            mp.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
+        settings = load_settings(opensearch_url=opensearch_url, index_prefix=names.prefix,
+                                 allow_private_networks=True, per_host_delay=0.0,
+                                 home=tmp_path_factory.mktemp("home"))
+        client = make_client(settings)
+        apply_templates(client, names)
+        try:
+            summary = run_once(settings, client, sample_feeds(server.url))
+            client.indices.refresh(index=f"{names.prefix}-*")
+            yield {
+                "indexed": summary.indexed,
+                "article_alerts": _article_alert_keys(client, names),
+                "alerts": client.count(index=names.alerts)["count"],
+            }
+        finally:
+            mp.undo()
+            delete_all(client, names)
+
+
+def _article_alert_keys(client, names: IndexNames) -> Counter[str]:
+    """Article alerts per rule (one per story): the same corpus must give the same counts, whatever
+    order the entries came in (the order decides which copy of a story leads, not how many stories)."""
+    client.indices.refresh(index=names.alerts)
+    resp = client.search(index=names.alerts, body={"size": 1000, "query": {"term": {"kind": "article"}},
+                                                   "_source": ["rule_name"]})
+    return Counter(h["_source"]["rule_name"] for h in resp["hits"]["hits"])
+
+
+def _count(client, index: str) -> int:
+    client.indices.refresh(index=index)
+    return client.count(index=index)["count"]
+
+
+def _block_writes(client, index: str, on: bool) -> None:
+    client.indices.put_settings(index=index, body={"index.blocks.write": on})
+
+
+def test_reference_pass_is_what_the_corpus_gives(reference):
+    assert reference["indexed"] == 50 and len(reference["article_alerts"]) > 0
+
+
+def test_write_block_holds_validators_and_the_entries_come_back(settings, sample_server, opensearch_client,
+                                                                 initialized_names, channels, reference):
+    client, names = opensearch_client, initialized_names
+    feeds = sample_feeds(sample_server.url)
+    _block_writes(client, names.articles_index(1), True)
+    try:
+        blocked = run_once(settings, client, feeds)
+    finally:
+        _block_writes(client, names.articles_index(1), False)
+    assert blocked.indexed == 0 and blocked.index_failed == reference["indexed"]
+    index_errors = [e for e in blocked.errors if e.where.startswith("index:")]
+    assert len(index_errors) == reference["indexed"]
+    assert all("cluster_block_exception" in e.reason for e in index_errors)
+    # no feed whose entries failed to land stored the validators of that poll
+    states = {s["feed_url"]: s for s in feedstate.all_states(client, names)}
+    assert states and not any(s.get("etag") or s.get("last_modified") for s in states.values())
+
+    # block lifted: the same feeds (polled again at once with --all) give every entry back
+    again = run_once(settings, client, feeds, force=True)
+    assert again.indexed == reference["indexed"] and again.index_failed == 0
+    assert _count(client, names.articles) == reference["indexed"]
+    assert _article_alert_keys(client, names) == reference["article_alerts"]
+    # and now the validators are stored: a third pass is all 304s and indexes nothing
+    third = run_once(settings, client, feeds, force=True)
+    assert third.indexed == 0 and third.feeds_not_modified == third.feeds_polled - third.feeds_failed
+
+
+def test_articles_indexed_but_never_matched_are_alerted_by_the_next_pass(settings, sample_server,
+                                                                         opensearch_client, initialized_names,
+                                                                         channels, reference):
+    """The state a kill between indexing and alerting leaves: articles indexed, no alert written."""
+    client, names = opensearch_client, initialized_names
+    feeds = sample_feeds(sample_server.url)
+    no_alerting = default_scorers(settings, client, names, alerts=False)
+    first = run_once(settings, client, feeds, scorers=no_alerting)
+    assert first.indexed == reference["indexed"] and first.alerts == 0
+    assert count_pending(client, names) == reference["indexed"]
+    assert _article_alert_keys(client, names) == Counter()
+
+    # nothing new on the feeds (304s), yet the pass matches what the dead one left pending
+    second = run_once(settings, client, feeds, force=True)
+    assert second.indexed == 0
+    assert _article_alert_keys(client, names) == reference["article_alerts"]
+    assert count_pending(client, names) == 0
+    # and once only: a third pass adds no alert
+    before = _count(client, names.alerts)
+    run_once(settings, client, feeds, force=True)
+    assert _count(client, names.alerts) == before
+
+
+def test_alert_write_failure_is_reported_and_retried(settings, sample_server, opensearch_client, initialized_names,
+                                                     channels, reference):
+    """Alerts that cannot be written: the summary says so (not only stderr) and a later pass writes them."""
+    client, names = opensearch_client, initialized_names
+    feeds = sample_feeds(sample_server.url)
+    _block_writes(client, names.alerts, True)
+    try:
+        blocked = run_once(settings, client, feeds)
+    finally:
+        _block_writes(client, names.alerts, False)
+    assert blocked.indexed == reference["indexed"]
+    assert blocked.alerts == 0 == _count(client, names.alerts)  # the count matches the index
+    logged = [e for e in blocked.errors if e.where.startswith("log:alerting")]
+    assert any("cluster_block_exception" in e.reason for e in logged), blocked.errors
+    assert count_pending(client, names) > 0
+
+    after = run_once(settings, client, feeds, force=True)
+    assert after.indexed == 0
+    assert _article_alert_keys(client, names) == reference["article_alerts"]
+    assert count_pending(client, names) == 0
+
+
+def test_malformed_rules_file_refuses_the_pass_before_anything_is_written(settings, sample_server,
+                                                                          opensearch_client, initialized_names,
+                                                                          tmp_path: Path):
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text("rules: [ {name: broken, match: {any: [llama]}\n")  # unclosed flow sequence
+    bad = settings.model_copy(update={"alert_rules_file": rules})
+    with pytest.raises(ConfigError, match="alerts.yaml"):
+        run_once(bad, opensearch_client, sample_feeds(sample_server.url))
+    assert _count(opensearch_client, initialized_names.feeds) == 0
+    assert _count(opensearch_client, initialized_names.articles) == 0
+
+
+def test_rules_file_broken_mid_pass_keeps_the_last_good_rules(settings, sample_server, opensearch_client,
+                                                              initialized_names, channels, reference,
+                                                              tmp_path: Path):
+    client, names = opensearch_client, initialized_names
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text((Path(settings.alert_rules_path)).read_text())
+    good = settings.model_copy(update={"alert_rules_file": rules})
+
+    class BreakRulesFile:
+        """A stage that swaps the rules file for a broken one while the first batch is scored."""
+
+        def score(self, batch, summary):
+            rules.write_text("rules: [ {name: broken\n")
+
+        def after_index(self, indexed, summary):
+            return None
+
+        def finish(self, summary):
+            return None
+
+    stages = default_scorers(good, client, names, alerts=False)
+    stages += [BreakRulesFile(), AlertingStage(good, client, names)]
+    summary = run_once(good, client, sample_feeds(sample_server.url), scorers=stages)
+    assert summary.indexed == reference["indexed"]
+    assert _article_alert_keys(client, names) == reference["article_alerts"]
+    assert any("alert rules not reloaded" in e.reason for e in summary.errors), summary.errors
+    assert count_pending(client, names) == 0
+
+
+def test_default_baseline_loaded_by_two_processes_at_once(opensearch_url, tmp_path: Path, opensearch_client):
+    """Two runs starting on a fresh prefix both load the shipped baseline: both get it, stored once."""
+    for attempt in range(6):
+        names = IndexNames(f"t{uuid.uuid4().hex[:10]}")
+        settings = load_settings(opensearch_url=opensearch_url, index_prefix=names.prefix, home=tmp_path / "h")
+        apply_templates(opensearch_client, names)
+        try:
+            barrier = threading.Barrier(2)
+            got: list[object] = [None, None]
+
+            def load(slot: int, settings=settings, names=names, barrier=barrier, got=got) -> None:
+                client = make_client(settings)
+                barrier.wait()
+                try:
+                    got[slot] = baseline.ensure_default(client, names, settings)
+                except Exception as exc:  # the assertion below reports it
+                    got[slot] = exc
+
+            threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert all(isinstance(g, list) and len(g) == 2 for g in got), (attempt, got)
+            assert [b["baseline_id"] for b in baseline.list_baselines(opensearch_client, names)] == ["seed-v1"]
+            assert _count(opensearch_client, names.baseline) == 2
+        finally:
+            delete_all(opensearch_client, names)
+
+
+def test_feed_counters_are_exact_after_retries_and_repairs(settings, sample_server, opensearch_client,
+                                                           initialized_names, channels, reference):
+    client, names = opensearch_client, initialized_names
+    feeds = sample_feeds(sample_server.url)
+    run_once(settings, client, feeds)
+
+    def stored() -> dict[str, int]:
+        client.indices.refresh(index=names.feeds)
+        return {s["feed_url"]: int(s.get("articles_indexed", 0)) for s in feedstate.all_states(client, names)}
+
+    truth = indexed_counts(client, names, [f.url for f in feeds])
+    assert sum(truth.values()) == reference["indexed"]
+    assert {u: n for u, n in stored().items() if n} == truth
+    # a retried counter update (the same request applied twice) changes nothing
+    summary = RunSummary()
+    set_indexed_counts(client, names, list(truth), summary)
+    set_indexed_counts(client, names, list(truth), summary)
+    assert not summary.errors and {u: n for u, n in stored().items() if n} == truth
+    # a count left wrong (a pass killed before its update) is repaired by the next pass, even all-304
+    for state in feedstate.all_states(client, names):
+        client.update(index=names.feeds, id=state["feed_id"], body={"doc": {"articles_indexed": 999}}, refresh=True)
+    again = run_once(settings, client, feeds, force=True)
+    assert again.indexed == 0
+    assert {u: n for u, n in stored().items() if n} == truth
