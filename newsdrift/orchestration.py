@@ -307,6 +307,7 @@ def ingest_entries(
     """
     import asyncio
 
+    from newsdrift import runctx
     from newsdrift.pipeline import (
         RunSummary,
         commit_validators,
@@ -324,30 +325,19 @@ def ingest_entries(
         # loopback/private pages are allowed only when every entry comes from the sample corpus
         settings = _settings(private=bool(entries) and all(d.get("sample") for d in entry_dicts))
         client, names = _store(settings)
-        new = select_new_entries(client, names, entries, summary) if entries else []
-        result["new"] = len(new)
-        if new:
-            scorers = default_scorers(settings, client, names, alerts=False)  # the percolate task alerts
-            asyncio.run(process_entries(settings, client, names, new, scorers, summary))
-            finish_pass(scorers, summary)
-        commit_validators(client, names, validators or {}, summary)
+        with runctx.pass_context(summary.add_error):
+            new = select_new_entries(client, names, entries, summary) if entries else []
+            result["new"] = len(new)
+            if new:
+                scorers = default_scorers(settings, client, names, alerts=False)  # the percolate task alerts
+                asyncio.run(process_entries(settings, client, names, new, scorers, summary))
+                finish_pass(scorers, summary)
+            commit_validators(client, names, validators or {}, summary)
     summary.seconds = time.monotonic() - started
     data = {k: v for k, v in summary.to_json().items() if not k.startswith(("feeds_", "entries_"))}  # poll stage
     data["error_count"] = len(data["errors"])
     data["errors"] = data["errors"][:MAX_ERRORS_RETURNED]
     return {**result, **data, "indexed_ids": list(summary.indexed_ids)}
-
-
-def _alerting() -> Any | None:
-    """The ``newsdrift.alerting`` package when it provides the cycle API (else alerting is a no-op)."""
-    import importlib
-
-    try:
-        module = importlib.import_module("newsdrift.alerting")
-    except ImportError:
-        return None
-    needed = ("load_rules", "sync_rules", "run_cycle")
-    return module if all(callable(getattr(module, n, None)) for n in needed) else None
 
 
 def article_documents(
@@ -363,23 +353,30 @@ def article_documents(
 
 
 def alerting_cycle(article_ids: list[str] | None = None) -> dict[str, Any]:
-    """Plug point to ``newsdrift.alerting``: sync the rules file, percolate the articles, run the checks
-    (feed health, bursts, drift events) and deliver what is pending. Alerts have deterministic ids,
-    so a retried task never alerts twice. Without the alerting package: ``{"alerts": 0}``.
+    """Sync the rules file, match the articles, then the pass-end work of the alerting stage: articles a
+    dead task left unmatched, feed health, bursts, drift events and delivery. Alerts have deterministic
+    ids, so a retried task never alerts twice; matched articles leave ``alert_state: pending``.
     """
-    alerting = _alerting()
-    if alerting is None:
-        return {"alerts": 0, "hook": False}
+    from newsdrift import runctx
+    from newsdrift.alerting.stage import AlertingStage
+    from newsdrift.pipeline import RunSummary
+
     settings = settings_from_airflow()
-    if not settings.alert_rules_path.exists():
-        return {"alerts": 0, "hook": True, "rules": [], "reason": f"no rules file {settings.alert_rules_path}"}
     client, names = _store(settings)
-    ruleset = alerting.load_rules(settings.alert_rules_path)
-    synced = alerting.sync_rules(client, names, ruleset)
-    docs = article_documents(client, names, list(article_ids or []))
-    report = alerting.run_cycle(client, names, ruleset, docs)
-    return {**report.to_json(), "hook": True, "articles": len(docs),
-            "rules_rejected": [p["message"] for p in synced.to_json()["rejected"]]}
+    stage = AlertingStage(settings, client, names)
+    if not stage.enabled:
+        return {"alerts": 0, "hook": True, "rules": [], "reason": f"no rules file {settings.alert_rules_path}"}
+    summary = RunSummary()
+    with runctx.pass_context(summary.add_error):
+        docs = article_documents(client, names, list(article_ids or []))
+        if docs:
+            stage.match(docs, summary)
+        report = stage.after_pass(summary)
+    rejected = stage.sync_report.to_json()["rejected"] if stage.sync_report else []
+    return {**report.to_json(), "alerts": summary.alerts, "hook": True, "articles": len(docs),
+            "rules_rejected": [p["message"] for p in rejected],
+            "error_count": len(summary.errors),
+            "errors": [e.to_dict() for e in summary.errors[:MAX_ERRORS_RETURNED]]}
 
 
 def percolate_alerts(indexed_ids: list[str] | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,8 @@ def channels(monkeypatch):
         yield receiver
 
 
-@pytest.fixture(scope="module")
-def reference(opensearch_url, tmp_path_factory):
+@contextmanager
+def reference_run(opensearch_url: str, home: Path):
     """One undisturbed pass over the sample corpus: the numbers every faulty run must end with."""
     from newsdrift.alerting.receivers import WebhookReceiver
     from newsdrift.sample import SampleServer
@@ -51,8 +52,7 @@ def reference(opensearch_url, tmp_path_factory):
         for channel in CHANNELS:
             mp.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
         settings = load_settings(opensearch_url=opensearch_url, index_prefix=names.prefix,
-                                 allow_private_networks=True, per_host_delay=0.0,
-                                 home=tmp_path_factory.mktemp("home"))
+                                 allow_private_networks=True, per_host_delay=0.0, home=home)
         client = make_client(settings)
         apply_templates(client, names)
         try:
@@ -60,12 +60,20 @@ def reference(opensearch_url, tmp_path_factory):
             client.indices.refresh(index=f"{names.prefix}-*")
             yield {
                 "indexed": summary.indexed,
+                "articles_known": summary.articles_known,
+                "summary_alerts": summary.alerts,
                 "article_alerts": _article_alert_keys(client, names),
                 "alerts": client.count(index=names.alerts)["count"],
             }
         finally:
             mp.undo()
             delete_all(client, names)
+
+
+@pytest.fixture(scope="module")
+def reference(opensearch_url, tmp_path_factory):
+    with reference_run(opensearch_url, tmp_path_factory.mktemp("home")) as numbers:
+        yield numbers
 
 
 def _article_alert_keys(client, names: IndexNames) -> Counter[str]:

@@ -58,13 +58,21 @@ def url_fragments(url: str) -> set[str]:
     if "." not in host and ":" not in host and host != "localhost" and len(host) >= 8:
         found.add(host)
     for segment in parts.path.split("/"):
-        if len(segment) >= _MIN_TOKEN:
+        if _looks_like_token(segment):
             found.add(segment)
     for _key, value in parse_qsl(parts.query, keep_blank_values=False):
-        if len(value) >= _MIN_TOKEN:
+        if _looks_like_token(value):
             found.add(value)
     found |= {unquote(f) for f in found}
     return {f for f in found if f}
+
+
+def _looks_like_token(value: str) -> bool:
+    """A token has digits in it or is long; a plain word such as ``alerts`` or ``hooks`` is a path, and
+    masking it would garble every message and error that uses the word."""
+    if len(value) < _MIN_TOKEN:
+        return False
+    return any(c.isdigit() for c in value) or len(value) >= 16 or not value.isalpha() or not value.islower()
 
 
 def register_secret(url: str) -> None:

@@ -25,7 +25,7 @@ from newsdrift.alerting.matching import match_batch
 from newsdrift.alerting.pending import mark_matched, pending_batches
 from newsdrift.alerting.rules import RuleSet, load_rules
 from newsdrift.alerting.service import CycleReport, run_cycle
-from newsdrift.alerting.sync import sync_rules
+from newsdrift.alerting.sync import SyncReport, sync_rules
 from newsdrift.config import Settings
 from newsdrift.errors import ConfigError
 from newsdrift.store import IndexNames
@@ -47,6 +47,7 @@ class AlertingStage:
         self.rules_path = rules_path or settings.alert_rules_path
         self.resume_limit = resume_limit
         self.ruleset = RuleSet()
+        self.sync_report: SyncReport | None = None
         self._mtime: float | None = None
         # no rules file where none was asked for: alerting is off, and articles stay pending
         # (a rules file added later alerts on them)
@@ -69,7 +70,7 @@ class AlertingStage:
                 raise
             log.error("alert rules not reloaded, the last good rules stay in use: %s", exc)
             return False
-        sync_rules(self.client, self.names, ruleset)
+        self.sync_report = sync_rules(self.client, self.names, ruleset)
         self.ruleset, self._mtime = ruleset, mtime
         return True
 
@@ -82,7 +83,7 @@ class AlertingStage:
         """Percolate the batch (one request); checks and delivery wait for the end of the pass."""
         if not indexed or not self.enabled:
             return
-        self._match([(item.article.id, item.to_document()) for item in indexed], summary)
+        self.match([(item.article.id, item.to_document()) for item in indexed], summary)
 
     def after_pass(self, summary: Any = None) -> CycleReport:
         """Articles left unmatched (by a dead pass or a failed batch), then feed health, bursts, drift and
@@ -105,14 +106,14 @@ class AlertingStage:
             self.reload()
             for docs in pending_batches(self.client, self.names, limit=self.resume_limit):
                 seen += len(docs)
-                self._match(docs, summary)
+                self.match(docs, summary)
         except Exception:
             log.exception("unmatched articles could not be matched; the next pass retries")
         return seen
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _match(self, docs: list[tuple[str, dict[str, Any]]], summary: Any) -> None:
+    def match(self, docs: list[tuple[str, dict[str, Any]]], summary: Any) -> None:
         """Match, then mark matched what was resolved; whatever fails stays pending for the next pass."""
         try:
             self.reload()
