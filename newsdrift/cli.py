@@ -380,15 +380,19 @@ def feeds_status(as_json: bool = JsonOption) -> None:
         emit_json(states)
         return
     table = Table(title="feeds")
-    for col in ("name", "health", "last success", "failures", "seen", "indexed", "last error"):
+    for col in ("name", "health", "last success", "failures", "seen", "dropped", "indexed", "last error"):
         table.add_column(col, overflow="fold")
     for st in states:
         colour = {"ok": "green", "degraded": "yellow"}.get(st.get("health", ""), "red")
+        dropped = str(st.get("entries_dropped", 0))
+        if st.get("dropped_reasons"):
+            dropped += f" ({st['dropped_reasons'][0]}{', ...' if len(st['dropped_reasons']) > 1 else ''})"
         table.add_row(
             st.get("name", ""), f"[{colour}]{st.get('health', '?')}[/]", str(st.get("last_success_at", "never"))[:19],
-            str(st.get("consecutive_failures", 0)), str(st.get("entries_seen", 0)),
+            str(st.get("consecutive_failures", 0)), str(st.get("entries_seen", 0)), dropped,
             str(st.get("articles_indexed", 0)), st.get("last_error", "") if st.get("consecutive_failures") else "",
         )
+    console.print(f"{len(states)} feeds")
     console.print(table)
 
 

@@ -37,6 +37,7 @@ def iter_states(client: OpenSearch, names: IndexNames, page_size: int = 1000) ->
 
     if not client.indices.exists(index=names.feeds):
         return
+    client.indices.refresh(index=names.feeds)  # a status read right after a pass sees that pass
     try:
         pit = client.create_pit(index=names.feeds, keep_alive="2m")["pit_id"]
     except NotFoundError:

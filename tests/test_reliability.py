@@ -265,3 +265,63 @@ def test_feed_counters_are_exact_after_retries_and_repairs(settings, sample_serv
     again = run_once(settings, client, feeds, force=True)
     assert again.indexed == 0
     assert {u: n for u, n in stored().items() if n} == truth
+
+
+def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_url, initialized_names, tmp_path):
+    """29 items, 5 unusable: `run --json` counts and names all 5; `feeds status --json` keeps them per feed."""
+    import json
+    import subprocess
+    import sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    items = [f"<item><title>Off-site story {i}</title><link>http://127.0.0.1:9/story-{i}</link>"
+             f"<guid isPermaLink='false'>id-{i}</guid></item>" for i in range(24)]
+    items += [
+        "<item><title>No link</title><guid isPermaLink='false'>id-nolink</guid></item>",
+        "<item><title>Script</title><link>javascript:alert(1)</link><guid isPermaLink='false'>id-js</guid></item>",
+        "<item><title>File</title><link>file:///etc/passwd</link><guid isPermaLink='false'>id-file</guid></item>",
+        "<item><title>Mail</title><link>mailto:desk@example.org</link><guid isPermaLink='false'>id-mail</guid></item>",
+        "<item><title>Copy</title><link>http://127.0.0.1:9/story-3</link>"
+        "<guid isPermaLink='false'>id-dup</guid></item>",
+    ]
+    body = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Drops</title><link>http://127.0.0.1/</link>"
+            "<description>d</description>" + "".join(items) + "</channel></rss>").encode()
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    feed_url = f"http://127.0.0.1:{httpd.server_address[1]}/rss"
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - {{url: '{feed_url}', name: Drops, source: drops}}\n")
+    env = {**__import__("os").environ, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+           "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix, "NEWSDRIFT_HOME": str(tmp_path / "home"),
+           "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1", "NEWSDRIFT_HTTP_TIMEOUT": "2"}
+    try:
+        run = subprocess.run([sys.executable, "-m", "newsdrift.cli", "run", "--feeds", str(feeds), "--json"],
+                             env=env, capture_output=True, text=True, timeout=300)
+        status = subprocess.run([sys.executable, "-m", "newsdrift.cli", "feeds", "status", "--json"],
+                                env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        httpd.shutdown()
+    summary = json.loads(run.stdout)
+    assert summary["entries_seen"] == 24 and summary["entries_dropped"] == 5
+    dropped = {e["where"]: e["reason"] for e in summary["errors"] if e["where"].startswith("entry:")}
+    assert dropped == {
+        f"entry:{feed_url}#id-nolink": "no link",
+        f"entry:{feed_url}#id-js": "unsupported link scheme 'javascript'",
+        f"entry:{feed_url}#id-file": "unsupported link scheme 'file'",
+        f"entry:{feed_url}#id-mail": "unsupported link scheme 'mailto'",
+        f"entry:{feed_url}#id-dup": "duplicate link http://127.0.0.1:9/story-3",
+    }
+    [state] = json.loads(status.stdout)
+    assert state["entries_dropped"] == 5 and len(state["dropped_reasons"]) == 5
