@@ -325,3 +325,40 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
     }
     [state] = json.loads(status.stdout)
     assert state["entries_dropped"] == 5 and len(state["dropped_reasons"]) == 5
+
+
+def test_sigkill_of_a_running_pass_then_rerun_loses_and_repeats_nothing(opensearch_url, initialized_names,
+                                                                       opensearch_client, tmp_path, reference):
+    """SIGKILL `newsdrift run` as soon as its first articles land; the next run ends where an undisturbed one does."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix,
+           "NEWSDRIFT_SAMPLE_PORT": str(port), "NEWSDRIFT_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"]
+    client, names = opensearch_client, initialized_names
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if client.count(index=names.articles)["count"] > 0:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    landed = _count(client, names.articles)
+    assert 0 < landed <= reference["indexed"]
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["indexed"] == reference["indexed"] - landed
+    assert _count(client, names.articles) == reference["indexed"]
+    assert _article_alert_keys(client, names) == reference["article_alerts"]
+    assert count_pending(client, names) == 0
