@@ -489,3 +489,12 @@ def test_every_message_carries_its_idempotency_key(opensearch_client, initialize
     assert test_channel(ruleset.channels["hook"]) == (True, None)
     assert webhook.wait_for(4)
     assert message_key(webhook.requests[-1]).startswith("test-")
+
+
+def test_tokens_in_channel_urls_are_masked_but_plain_path_words_are_not():
+    from newsdrift.alerting.secrets import url_fragments
+
+    fragments = url_fragments("slack://T1A2B3C4D/B5E6F7G8H/abcdefghijklmnopqrstuvwx/#news")
+    assert {"T1A2B3C4D", "B5E6F7G8H", "abcdefghijklmnopqrstuvwx"} <= fragments
+    assert "alerts" not in url_fragments("json://hooks.example.org/alerts/newsroom?format=json")
+    assert "s3cr3tkey" in url_fragments("json://hooks.example.org/alerts?key=s3cr3tkey")

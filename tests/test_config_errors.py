@@ -102,9 +102,11 @@ def test_invalid_utf8_in_any_configuration_file_is_one_message(monkeypatch, tmp_
 
 
 def test_invalid_utf8_in_rules_for_alerts_sync(monkeypatch, tmp_path):
-    bad = _write(tmp_path / "alerts.yaml", BAD_UTF8)
+    # not "alerts.yaml": the delivery tests register an SMTP user called "alerts" as a secret, and
+    # secrets are masked process-wide
+    bad = _write(tmp_path / "watch-rules.yaml", BAD_UTF8)
     result = invoke(monkeypatch, ["alerts", "sync", "--rules", str(bad)], {})
-    assert_one_message(result, "alerts.yaml", "line 1", "not valid UTF-8")
+    assert_one_message(result, "watch-rules.yaml", "line 1", "not valid UTF-8")
 
 
 def test_yaml_helper_rejects_duplicate_keys_everywhere(tmp_path):
