@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -25,8 +25,8 @@ from opensearchpy.exceptions import ConnectionTimeout
 from newsdrift import feedstate, runctx
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
-from newsdrift.records import Article, Failure, FeedEntry, ScoredArticle, stable_id
-from newsdrift.scoring import Scorer, default_scorers, finish_pass
+from newsdrift.records import Article, Failure, FeedEntry, RunSummary, ScoredArticle, stable_id
+from newsdrift.scoring import Stage, default_scorers, finish_pass
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
 from newsdrift.workers import process_pool
@@ -38,52 +38,6 @@ PROCESS_POOL_MIN_ENTRIES = 40
 
 def _no_progress(event: str, **info: Any) -> None:
     return None
-
-
-@dataclass
-class RunSummary:
-    """What a pass did; ``to_json`` is the ``--json`` output of ``newsdrift run``."""
-
-    feeds_polled: int = 0
-    feeds_failed: int = 0
-    feeds_not_modified: int = 0
-    entries_seen: int = 0
-    entries_dropped: int = 0
-    articles_new: int = 0
-    articles_known: int = 0
-    fetch_failed: int = 0
-    extraction_failed: int = 0
-    off_topic: int = 0
-    indexed: int = 0
-    index_failed: int = 0
-    exact_duplicates: int = 0
-    near_duplicates: int = 0
-    drift_windows: int = 0
-    drift_events: int = 0
-    alerts: int = 0
-    seconds: float = 0.0
-    errors: list[Failure] = field(default_factory=list)
-    indexed_ids: list[str] = field(default_factory=list)
-    transient_feeds: set[str] = field(default_factory=set)  # feeds with entries worth retrying
-
-    def add_error(self, failure: Failure) -> None:
-        self.errors.append(failure)
-
-    def merge(self, other: RunSummary) -> None:
-        for key, value in asdict(other).items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                setattr(self, key, getattr(self, key) + value)
-        self.errors.extend(other.errors)
-        self.indexed_ids.extend(other.indexed_ids)
-        self.transient_feeds |= other.transient_feeds
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["errors"] = [e.to_dict() for e in self.errors]
-        data.pop("indexed_ids")
-        data.pop("transient_feeds")
-        data["seconds"] = round(self.seconds, 2)
-        return data
 
 
 @dataclass
@@ -239,7 +193,7 @@ class Extracted:
 
 @lru_cache(maxsize=4)
 def _topic_profile(path: str) -> Any:
-    from newsdrift.sources import load_topic
+    from newsdrift.detection.topic import load_topic
 
     return load_topic(path)
 
@@ -249,7 +203,7 @@ def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure
     next to trafilatura, so it overlaps with fetching instead of queueing in the indexing thread."""
     from extractors.article import extract_article
     from newsdrift.detection.dedup import DedupSettings, fingerprint
-    from newsdrift.sources import score_topic
+    from newsdrift.detection.topic import score_topic
 
     article = extract_article(page, settings)
     if isinstance(article, Failure):
@@ -278,7 +232,7 @@ def index_batch(
     client: OpenSearch,
     names: IndexNames,
     extracted: list[Extracted],
-    scorers: list[Scorer],
+    scorers: list[Stage],
     summary: RunSummary,
 ) -> list[ScoredArticle]:
     """Score and bulk-index one batch; returns what was newly indexed."""
@@ -383,7 +337,7 @@ async def process_entries(
     client: OpenSearch,
     names: IndexNames,
     entries: list[FeedEntry],
-    scorers: list[Scorer],
+    scorers: list[Stage],
     summary: RunSummary,
     *,
     progress: Progress = _no_progress,
@@ -450,7 +404,7 @@ async def run_once_async(
     feeds: list[Feed],
     *,
     force: bool = False,
-    scorers: list[Scorer] | None = None,
+    scorers: list[Stage] | None = None,
     progress: Progress = _no_progress,
 ) -> RunSummary:
     started = time.monotonic()

@@ -149,3 +149,49 @@ class Alert:
     created_at: datetime
     channels: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """What a pass did; ``to_json`` is the ``--json`` output of ``newsdrift run``."""
+
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    entries_seen: int = 0
+    entries_dropped: int = 0
+    articles_new: int = 0
+    articles_known: int = 0
+    fetch_failed: int = 0
+    extraction_failed: int = 0
+    off_topic: int = 0
+    indexed: int = 0
+    index_failed: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    drift_windows: int = 0
+    drift_events: int = 0
+    alerts: int = 0
+    seconds: float = 0.0
+    errors: list[Failure] = field(default_factory=list)
+    indexed_ids: list[str] = field(default_factory=list)
+    transient_feeds: set[str] = field(default_factory=set)  # feeds with entries worth retrying
+
+    def add_error(self, failure: Failure) -> None:
+        self.errors.append(failure)
+
+    def merge(self, other: RunSummary) -> None:
+        for key, value in asdict(other).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                setattr(self, key, getattr(self, key) + value)
+        self.errors.extend(other.errors)
+        self.indexed_ids.extend(other.indexed_ids)
+        self.transient_feeds |= other.transient_feeds
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["errors"] = [e.to_dict() for e in self.errors]
+        data.pop("indexed_ids")
+        data.pop("transient_feeds")
+        data["seconds"] = round(self.seconds, 2)
+        return data

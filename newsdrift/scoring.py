@@ -1,39 +1,38 @@
-"""Scoring stages run on each batch before indexing: duplicates and drift, then alerting.
+"""The pipeline's stages after extraction: duplicates, drift, then alerting.
 
-A stage fills fields of ``ScoredArticle`` in ``score``; ``after_index`` runs once
-the batch is searchable (cluster sizes on representatives); ``finish`` runs once
-per pass (drift windows for every date the pass touched).
+Every stage implements ``Stage``: ``score`` fills fields of ``ScoredArticle`` on a
+batch before it is indexed; ``after_index`` runs once the batch is searchable
+(cluster sizes on representatives, alert matching); ``finish`` runs once per pass
+(drift windows for every date the pass touched, alert checks and delivery).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 from opensearchpy import OpenSearch
 
 from newsdrift.config import Settings
-from newsdrift.records import Failure, ScoredArticle
+from newsdrift.records import Failure, RunSummary, ScoredArticle
 from newsdrift.store import IndexNames
 
-if TYPE_CHECKING:
-    from newsdrift.pipeline import RunSummary
 
-
-class Scorer:
-    """Base class: override what the stage needs."""
+@runtime_checkable
+class Stage(Protocol):
+    """What the pipeline calls on each stage, in stage order."""
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
-        return None
+        """Fill this stage's fields on a batch that is about to be indexed."""
 
     def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
-        return None
+        """React to what was indexed (the batch is searchable)."""
 
     def finish(self, summary: RunSummary) -> None:
-        return None
+        """Once per pass, after the last batch."""
 
 
-class DedupScorer(Scorer):
+class DedupScorer:
     """Exact and near duplicates via MinHash/LSH candidates in OpenSearch (one _msearch per batch)."""
 
     def __init__(self, client: OpenSearch, names: IndexNames) -> None:
@@ -56,20 +55,21 @@ class DedupScorer(Scorer):
                 summary.add_error(Failure(f"cluster-update:{outcome.doc_id}", outcome.reason or "failed"))
         self.pending = {}
 
+    def finish(self, summary: RunSummary) -> None:
+        """Nothing once per pass: clusters are updated batch by batch."""
 
-class DriftScoring(Scorer):
+
+class DriftScoring:
     """Per-article drift fields against the baseline; windows and events once per pass."""
 
     def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
-        from newsdrift.detection import baseline
-        from newsdrift.detection.drift import DriftScorer
-        from newsdrift.detection.drift_store import DriftStore
-        from newsdrift.detection.frames import load_frames
+        from newsdrift.detection.drift_store import open_drift_store
+        from newsdrift.errors import NewsdriftError
 
-        frames = load_frames(settings.frames_path)
-        docs = baseline.ensure_default(client, names, settings, frames)
-        self.scorer = DriftScorer([d["text"] for d in docs], frames, baseline_id=settings.baseline_id)
-        self.store = DriftStore(client, names.drift, names.articles, self.scorer)
+        store = open_drift_store(settings, client, names)
+        if store is None:
+            raise NewsdriftError(f"baseline {settings.baseline_id!r} has no text to measure drift against")
+        self.store, self.scorer = store, store.scorer
         self.dates: set[datetime] = set()
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
@@ -90,13 +90,14 @@ class DriftScoring(Scorer):
         self.dates = set()
 
 
-def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True) -> list[Any]:
+def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True
+                    ) -> list[Stage]:
     """Duplicates, drift (it skips copies), then alerting (it reads all of them). Topic relevance and the
     MinHash fingerprint are computed earlier, next to extraction (``pipeline.extract_and_score_text``).
 
     ``alerts=False`` leaves alerting to a later step (the Airflow DAG's ``percolate`` task).
     """
-    stages: list[Any] = [
+    stages: list[Stage] = [
         DedupScorer(client, names),
         DriftScoring(settings, client, names),
     ]
@@ -107,7 +108,7 @@ def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *
     return stages
 
 
-def finish_pass(scorers: list[Any], summary: RunSummary) -> None:
+def finish_pass(scorers: list[Stage], summary: RunSummary) -> None:
     """The once-per-pass hooks, in stage order (drift events exist before alerting looks for them)."""
     for scorer in scorers:
         scorer.finish(summary)

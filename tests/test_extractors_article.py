@@ -20,9 +20,10 @@ from extractors.http import make_client
 from extractors.netguard import NetGuard
 from extractors.urls import canonical_id_for_link
 from newsdrift.config import load_settings
+from newsdrift.detection.topic import load_topic, score_topic
 from newsdrift.records import Article, Failure, FeedEntry, FetchedPage, stable_id
 from newsdrift.sample.server import CORPUS_DIR, SampleServer
-from newsdrift.sources import Feed, load_topic, score_topic
+from newsdrift.sources import Feed
 
 DATA = Path(__file__).parent / "data" / "extraction"
 LABELS = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))

@@ -8,18 +8,10 @@ from pathlib import Path
 import pytest
 
 from newsdrift.config import PROJECT_ROOT, load_settings
+from newsdrift.detection.topic import TopicProfile, load_topic, score_topic
 from newsdrift.errors import ConfigError
 from newsdrift.records import stable_id
-from newsdrift.sources import (
-    Feed,
-    TopicProfile,
-    enabled_feeds,
-    load_feeds,
-    load_topic,
-    parse_duration,
-    parse_feeds,
-    score_topic,
-)
+from newsdrift.sources import Feed, enabled_feeds, load_feeds, parse_duration, parse_feeds
 
 CORPUS_MANIFEST = PROJECT_ROOT / "newsdrift" / "sample" / "corpus" / "manifest.json"
 EXTRACTION_DATA = PROJECT_ROOT / "tests" / "data" / "extraction"

@@ -293,3 +293,24 @@ class DriftStore:
         now = self.clock()
         result.docs_written += self._bulk_write([(e.event_id, event_document(e, now)) for e in events], [], result)[0]
         result.events.extend(e.event_id for e in events)
+
+
+def open_drift_store(settings: Any, client: Any, names: Any, baseline_id: str | None = None) -> DriftStore | None:
+    """The drift store of a baseline (default: the active one, loaded from ``baseline_dir`` on first use).
+
+    The one place the scorer and store are put together: the pipeline's drift stage, the
+    ``newsdrift drift`` commands and the drift DAG all call this. None when that baseline has no text.
+    """
+    from newsdrift.detection import baseline
+    from newsdrift.detection.frames import load_frames
+
+    baseline_id = baseline_id or settings.baseline_id
+    frames = load_frames(settings.frames_path)
+    if baseline_id == settings.baseline_id:
+        docs = baseline.ensure_default(client, names, settings, frames)
+    else:
+        docs = baseline.documents(client, names, baseline_id)
+    texts = [d["text"] for d in docs if d.get("text")]
+    if not texts:
+        return None
+    return DriftStore(client, names.drift, names.articles, DriftScorer(texts, frames, baseline_id=baseline_id))
