@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from newsdrift.detection.drift import DriftConfig, DriftScorer, WindowRecord, compute_windows, detect_events, utc
+from newsdrift.clock import as_utc as utc
+from newsdrift.detection.drift import DriftConfig, DriftScorer, WindowRecord, compute_windows, detect_events
 from newsdrift.detection.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]

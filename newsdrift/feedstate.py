@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from opensearchpy import OpenSearch
 
+from newsdrift.clock import utcnow
 from newsdrift.store import IndexNames, bulk_write, write_actions
 
 if TYPE_CHECKING:
     from extractors.feeds import FeedPollResult
     from newsdrift.sources import Feed
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def load_states(client: OpenSearch, names: IndexNames, feeds: list[Feed]) -> dict[str, dict[str, Any]]:
@@ -108,7 +105,7 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
         "articles_indexed": int(prev.get("articles_indexed", 0)),
         "disabled_reason": prev.get("disabled_reason"),
         "disabled_at": prev.get("disabled_at"),
-        "updated_at": now_utc().isoformat(),
+        "updated_at": utcnow().isoformat(),
     }
     wait = feed.poll_interval
     if result.ok:
@@ -161,7 +158,7 @@ def save_states(client: OpenSearch, names: IndexNames, states: list[dict[str, An
 def disable_feed(client: OpenSearch, names: IndexNames, feed_id: str, reason: str) -> None:
     client.update(
         index=names.feeds, id=feed_id,
-        body={"doc": {"enabled": False, "disabled_reason": reason, "disabled_at": now_utc().isoformat(),
-                      "health": "disabled", "updated_at": now_utc().isoformat()}},
+        body={"doc": {"enabled": False, "disabled_reason": reason, "disabled_at": utcnow().isoformat(),
+                      "health": "disabled", "updated_at": utcnow().isoformat()}},
         refresh="wait_for",
     )

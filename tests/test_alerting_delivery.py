@@ -24,8 +24,8 @@ from newsdrift.alerting import (
     sync_rules,
     test_channel,
 )
-from newsdrift.alerting.documents import parse_time, utcnow
 from newsdrift.alerting.receivers import WebhookReceiver
+from newsdrift.clock import parse_time, utcnow
 
 SMTP_PASSWORD = "smtp-Pa55word-xyz"
 FAST = DeliveryPolicy(retry=RetryPolicy(attempts=3, backoff_seconds=0.05, max_backoff_seconds=0.1))
@@ -370,7 +370,7 @@ HOOK_ONLY_RULES = {
 _DELIVERY_WORKER = """
 import json, sys
 from newsdrift.alerting import DeliveryPolicy, RetryPolicy, deliver_pending, parse_rules
-from newsdrift.alerting.documents import parse_time
+from newsdrift.clock import parse_time
 from newsdrift.config import load_settings
 from newsdrift.store import IndexNames, make_client
 

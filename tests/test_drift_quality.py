@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from newsdrift.detection.drift import DriftConfig, DriftScorer, compute_windows, detect_events, utc
+from newsdrift.clock import as_utc as utc
+from newsdrift.detection.drift import DriftConfig, DriftScorer, compute_windows, detect_events
 from newsdrift.detection.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]

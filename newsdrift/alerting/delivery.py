@@ -35,7 +35,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
 from newsdrift.alerting.channels import RetryPolicy, SendResult, send
-from newsdrift.alerting.documents import iso, lease_expired, overall_state, parse_time, utcnow
+from newsdrift.alerting.documents import lease_expired, overall_state
 from newsdrift.alerting.messages import (
     digest_key,
     render_digest,
@@ -45,6 +45,7 @@ from newsdrift.alerting.messages import (
 )
 from newsdrift.alerting.rules import Channel
 from newsdrift.alerting.secrets import redact
+from newsdrift.clock import iso, parse_time, utcnow
 from newsdrift.store import IndexNames
 
 log = logging.getLogger(__name__)

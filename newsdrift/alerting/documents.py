@@ -15,6 +15,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError
 
+from newsdrift.clock import iso, parse_time, utcnow
 from newsdrift.records import Alert, IndexOutcome
 from newsdrift.runctx import current_run_id
 from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
@@ -27,31 +28,6 @@ PROMOTED = (
 )
 MAX_COPY_DETAILS = 100  # copies beyond this are counted and listed by id only
 _OCC_RETRIES = 8
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An aware datetime from an ISO string (or datetime); None when absent or unreadable."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def digest_due(created_at: datetime, every_minutes: int) -> datetime:

@@ -26,11 +26,10 @@ from newsdrift.alerting.documents import (
     create_alerts,
     digest_due,
     fold_copies,
-    parse_time,
-    utcnow,
 )
 from newsdrift.alerting.messages import render_message
 from newsdrift.alerting.rules import ArticleRule, Rule
+from newsdrift.clock import parse_time, utcnow
 from newsdrift.records import Alert, stable_id
 from newsdrift.store import IndexNames
 

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from newsdrift.alerting.documents import parse_time
+from newsdrift.clock import parse_time
 
 MAX_LISTED = 20
 IDEMPOTENCY_KEY = "Idempotency-Key"

@@ -21,12 +21,10 @@ from newsdrift.alerting.documents import (
     create_alerts,
     digest_due,
     fold_copies,
-    iso,
-    parse_time,
-    utcnow,
 )
 from newsdrift.alerting.messages import render_message
 from newsdrift.alerting.rules import DriftRule, DuplicateBurstRule, FeedHealthRule, Rule, RuleBase
+from newsdrift.clock import iso, parse_time, utcnow
 from newsdrift.records import Alert, stable_id
 from newsdrift.store import IndexNames
 

@@ -21,9 +21,9 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from newsdrift.alerting.documents import iso, utcnow
 from newsdrift.alerting.matching import TERM_KIND
 from newsdrift.alerting.rules import ArticleMatch, ArticleRule, Rule, RuleProblem, RuleSet, article_query
+from newsdrift.clock import iso, utcnow
 from newsdrift.store import IndexNames, bulk_write, write_actions
 
 log = logging.getLogger(__name__)

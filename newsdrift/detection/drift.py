@@ -29,6 +29,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from newsdrift.clock import as_utc as utc
+from newsdrift.clock import iso
 from newsdrift.detection.frames import FrameSet, normalise, tokenize
 from newsdrift.records import ScoredArticle, stable_id
 
@@ -63,18 +65,6 @@ def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 def _l2(vec: dict[str, float]) -> dict[str, float]:
     norm = math.sqrt(sum(w * w for w in vec.values()))
     return {t: w / norm for t, w in vec.items()} if norm > 0 else {}
-
-
-def utc(value: datetime | str) -> datetime:
-    """Aware UTC datetime from a datetime or ISO string; naive times are taken as UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def iso(value: datetime) -> str:
-    """The one ISO spelling used in ids and queries, so ids stay deterministic."""
-    return utc(value).isoformat()
 
 
 # --------------------------------------------------------------------------- config

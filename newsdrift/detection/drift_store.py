@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from newsdrift.clock import as_utc as utc
+from newsdrift.clock import iso
 from newsdrift.detection.drift import (
     DriftConfig,
     DriftEvent,
@@ -22,8 +24,6 @@ from newsdrift.detection.drift import (
     detect_events,
     event_document,
     event_from_doc,
-    iso,
-    utc,
     window_documents,
     window_from_doc,
 )
