@@ -8,7 +8,6 @@ only when no other date is known, htmldate's extensive search.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from extractors.language import guess_language
 from extractors.layout import drop_pullquotes, unwrap_layout_tables
 from extractors.pagemeta import PageMeta, page_meta, parse_timestamp
 from extractors.urls import canonical_id_for_link, normalise_url, same_site
+from newsdrift.detection.textnorm import content_sha1
 from newsdrift.records import Article, Failure, FetchedPage, stable_id
 
 __all__ = ["DEFAULT_OPTIONS", "ExtractionOptions", "canonical_id_for_link", "extract_article", "content_sha1"]
@@ -136,11 +136,6 @@ def strip_leading_title(text: str, title: str, *, max_lines: int = 4, max_words:
                 return "\n".join(lines[index + 1 :])
             break
     return text
-
-
-def content_sha1(text: str) -> str:
-    """sha1 of the text with Unicode, case and whitespace differences removed (exact-duplicate key)."""
-    return hashlib.sha1(_fold(text).encode("utf-8")).hexdigest()
 
 
 def _canonical_url(meta: PageMeta, final_url: str) -> str:

@@ -210,7 +210,6 @@ def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure
         return article
     relevance, terms = score_topic(article.title, article.text, _topic_profile(str(settings.topic_path)))
     fp = fingerprint(article.text, DedupSettings())
-    article.content_sha1 = fp.content_sha1  # the normalised-text hash exact-duplicate matching compares
     return Extracted(article, round(relevance, 4), terms, fp)
 
 

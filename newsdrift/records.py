@@ -83,6 +83,12 @@ class Article:
     date_source: str = ""  # "page", "feed", "htmldate" or "" when unknown
     decoding: str | None = None  # the page's charset note, e.g. "lossy: 3 invalid utf-8 sequences replaced ..."
 
+    def __post_init__(self) -> None:
+        if not self.content_sha1:  # the exact-duplicate key: one definition, filled from the text when not given
+            from newsdrift.detection.textnorm import content_sha1
+
+            self.content_sha1 = content_sha1(self.text)
+
 
 @dataclass(slots=True)
 class ScoredArticle:

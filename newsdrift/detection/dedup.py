@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ from datasketch import LeanMinHash, MinHash
 from opensearchpy import OpenSearch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from newsdrift.detection.textnorm import content_sha1, normalize_text
 from newsdrift.records import IndexOutcome, ScoredArticle
 from newsdrift.store.bulk import bulk_write
 
@@ -91,27 +91,6 @@ class DedupSettings(BaseModel):
 # --------------------------------------------------------------------------- pure part
 
 
-class _Separators(dict[int, int | str | None]):
-    """``str.translate`` table, filled per code point on first sight (C speed afterwards)."""
-
-    def __missing__(self, code: int) -> int | str | None:
-        ch = chr(code)
-        # Apostrophes vanish so "meta's" stays one word; other punctuation,
-        # symbols, separators and controls become a space so "open-source"
-        # and "open source" normalise alike.
-        value: int | str | None = None if ch in "'\u2019" else " " if unicodedata.category(ch)[0] in "PSZC" else code
-        self[code] = value
-        return value
-
-
-_SEPARATORS = _Separators()
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, lowercase, punctuation and symbols to spaces, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().translate(_SEPARATORS).split())
-
-
 def shingles(normalized: str, k: int) -> set[str]:
     """Word k-shingles of normalised text; a text shorter than k is one shingle."""
     words = normalized.split()
@@ -133,11 +112,6 @@ def signature_text(text: str, min_line_words: int) -> str:
     lines = [normalize_text(line) for line in text.splitlines()]
     body = [line for line in lines if len(line.split()) >= min_line_words]
     return " ".join(body or lines).strip()
-
-
-def content_sha1(text: str) -> str:
-    """sha1 of the normalised text: equal for copies that differ only in case, punctuation or spacing."""
-    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=8)
@@ -358,9 +332,6 @@ class Deduplicator:
         fps = [self._fingerprint(sa) for sa in articles]
         for sa, fp in zip(articles, fps, strict=True):
             sa.minhash, sa.lsh_bands = fp.minhash, fp.lsh_bands
-            # Exact matching compares this hash with stored ones, so the stored
-            # value must be the normalised-text hash whatever the extractor set.
-            sa.article.content_sha1 = fp.content_sha1
         indexed, baseline = self._search(articles, fps)
         state = _BatchState(self.settings.threshold)
         for i, sa in enumerate(articles):
