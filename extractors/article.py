@@ -215,9 +215,11 @@ def extract_article(
             date_extraction_params=_METADATA_DATE_PARAMS,
             **options.trafilatura_kwargs(),
         )
+        if isinstance(doc, dict):  # only with as_dict=True, which ExtractionOptions never passes
+            raise TypeError("bare_extraction returned a dict")
     except Exception as exc:  # noqa: BLE001 - parser bugs on hostile pages become a recorded failure
         return Failure(where, f"extraction error: {type(exc).__name__}: {exc}")
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or doc.text is None or not doc.text.strip():
         return Failure(where, "no article text found")
     title = clean_text(doc.title or "").replace("\n", " ") or page.entry.title
     text = strip_leading_title(clean_text(doc.text), title)

@@ -298,7 +298,8 @@ def _entry_date(raw: Mapping[str, Any]) -> datetime | None:
         if parsed:
             try:
                 # feedparser normalises every date to UTC struct_time.
-                return datetime(*parsed[:6], tzinfo=UTC)
+                year, month, day, hour, minute, second = parsed[:6]
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except (TypeError, ValueError):
                 continue
     return None

@@ -254,13 +254,13 @@ def index_batch(
         ))
     for scorer in scorers:
         scorer.score(batch, summary)
-    keep = []
-    for item in batch:
-        if item.off_topic:
+    keep: list[ScoredArticle] = []
+    for scored in batch:
+        if scored.off_topic:
             summary.off_topic += 1
             if settings.off_topic == "drop":
                 continue
-        keep.append(item)
+        keep.append(scored)
     indexed_at = datetime.now(UTC).isoformat()
     run_id = runctx.current_run_id.get()
     # alert_state "pending" until the alerting stage has matched the article: a pass that dies
@@ -272,7 +272,7 @@ def index_batch(
     outcomes = _cluster_call(bulk_write, client, write_actions(names.articles, docs), refresh=True)
     outcomes = _cluster_call(claim_own_writes, client, outcomes, run_id)
     by_id = {i.article.id: i for i in keep}
-    indexed = []
+    indexed: list[ScoredArticle] = []
     for o in outcomes:
         if o.status == "created":
             summary.indexed += 1
@@ -286,11 +286,11 @@ def index_batch(
             article = by_id[o.doc_id].article
             summary.add_error(Failure(f"index:{article.url}", o.reason or "rejected"))
             # the entry must come back: keep the feed's old validators so the next poll is not a 304
-            summary.transient_feeds.add(article.feed_url)
-    for item in indexed:
-        if item.duplicate_kind == "exact":
+            pass
+    for scored in indexed:
+        if scored.duplicate_kind == "exact":
             summary.exact_duplicates += 1
-        elif item.duplicate_kind == "near":
+        elif scored.duplicate_kind == "near":
             summary.near_duplicates += 1
     for scorer in scorers:
         scorer.after_index(indexed, summary)

@@ -75,10 +75,12 @@ def _plugin(url: str, idempotency_key: str | None) -> apprise.NotifyBase | None:
         return plugin
     extras = getattr(plugin, "template_kwargs", None) or {}
     # the same dicts apprise fills from ``+Header=value`` / ``:field=value`` URL arguments
-    if "headers" in extras and isinstance(getattr(plugin, "headers", None), dict):
-        plugin.headers[IDEMPOTENCY_HEADER] = idempotency_key
-    if "payload" in extras and isinstance(getattr(plugin, "payload_extras", None), dict):
-        plugin.payload_extras[IDEMPOTENCY_FIELD] = idempotency_key
+    headers = getattr(plugin, "headers", None)
+    if "headers" in extras and isinstance(headers, dict):
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
+    payload = getattr(plugin, "payload_extras", None)
+    if "payload" in extras and isinstance(payload, dict):
+        payload[IDEMPOTENCY_FIELD] = idempotency_key
     return plugin
 
 

@@ -130,6 +130,11 @@ def _collect(hits: list[dict[str, Any]], slot_of: Callable[[int], int], found: d
             slots_of_rule[slot] = sorted(terms.get((rule_name, slot), set()))
 
 
+def _always(slot: int) -> Callable[[int], int]:
+    """A slot mapping for a request of one document: its only slot (0) is ``slot``."""
+    return lambda _s: slot
+
+
 def percolate(
     client: OpenSearch, names: IndexNames, docs: Sequence[tuple[str, dict[str, Any]]], rule_names: list[str]
 ) -> dict[str, dict[int, list[str]]]:
@@ -153,7 +158,7 @@ def percolate(
         except RequestError as exc:
             log.error("article %s cannot be matched against the rules: %s", docs[slot][0], _error_text(exc))
             continue
-        _collect(hits, lambda _s, slot=slot: slot, found, terms)
+        _collect(hits, _always(slot), found, terms)
     return found
 
 

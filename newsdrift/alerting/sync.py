@@ -113,7 +113,8 @@ def _write_rule(client: OpenSearch, names: IndexNames, rule: Rule, doc: dict[str
 
 def _reason(exc: RequestError) -> str:
     info = exc.info if isinstance(exc.info, dict) else {}
-    err = info.get("error") if isinstance(info.get("error"), dict) else {}
+    error = info.get("error")
+    err: dict[str, Any] = error if isinstance(error, dict) else {}
     reason = err.get("reason") or str(exc.error)
     cause = err.get("caused_by") or {}
     if isinstance(cause, dict) and cause.get("reason") and cause.get("reason") != reason:

@@ -77,33 +77,33 @@ class DriftConfig(BaseModel):
 
     windows: tuple[str, ...] = ("1d", "7d")
     """Tumbling window sizes: <n>h, <n>d or <n>w; weeks start on Monday 00:00 UTC."""
-    js_threshold: float = Field(0.50, gt=0, le=1)
+    js_threshold: float = Field(default=0.50, gt=0, le=1)
     """JS divergence (bits) from the baseline that counts as drifted."""
-    js_release: float = Field(0.465, gt=0, le=1)
+    js_release: float = Field(default=0.465, gt=0, le=1)
     """An open JS event closes only when the divergence falls below this."""
-    frame_shift_threshold: float = Field(0.45, gt=0, le=1)
+    frame_shift_threshold: float = Field(default=0.45, gt=0, le=1)
     """Total variation distance between window and baseline frame shares that counts as drifted."""
-    frame_shift_release: float = Field(0.35, gt=0, le=1)
+    frame_shift_release: float = Field(default=0.35, gt=0, le=1)
     """An open frame-shift event closes only when the shift falls below this."""
-    consecutive: int = Field(2, ge=1)
+    consecutive: int = Field(default=2, ge=1)
     """Windows in a row past the threshold before an event fires."""
-    min_articles: int = Field(5, ge=1)
+    min_articles: int = Field(default=5, ge=1)
     """Windows with fewer articles are too noisy: they neither extend nor break a run."""
-    js_smoothing: float = Field(0.1, gt=0)
+    js_smoothing: float = Field(default=0.1, gt=0)
     """Additive smoothing per term for the JS divergence distributions (damps one-off words)."""
-    top_terms: int = Field(20, ge=0)
+    top_terms: int = Field(default=20, ge=0)
     """Emerging terms kept per window."""
-    min_term_freq: int = Field(5, ge=1)
+    min_term_freq: int = Field(default=5, ge=1)
     """An emerging term occurs at least this often in the window ..."""
-    min_term_docs: int = Field(2, ge=1)
+    min_term_docs: int = Field(default=2, ge=1)
     """... in at least this many articles ..."""
-    min_keyness: float = Field(3.84, ge=0)
+    min_keyness: float = Field(default=3.84, ge=0)
     """... with G² at least this (3.84 = p < 0.05; a small baseline gives G² little power) ..."""
-    min_log_ratio: float = Field(1.0, gt=0)
+    min_log_ratio: float = Field(default=1.0, gt=0)
     """... and at least 2**min_log_ratio times its relative frequency in the baseline."""
-    examples_per_window: int = Field(3, ge=0)
+    examples_per_window: int = Field(default=3, ge=0)
     """Most novel articles remembered per window, for event explanations."""
-    explain_lookback: int = Field(7, ge=0)
+    explain_lookback: int = Field(default=7, ge=0)
     """Event explanations prefer terms not already emerging in this many windows before the run."""
 
     @field_validator("windows")

@@ -142,11 +142,12 @@ TRACKING_QUERIES = {
 }
 
 # A feed entry whose page was taken down: the server answers 404.
+DEAD_LINK_PUBLISHED = datetime.fromisoformat("2026-09-19T10:00:00+00:00")
 DEAD_LINK = Entry(
     title="Exclusive: Meta's internal roadmap puts the next Llama on a closed-first track",
     link="/byteline/ai/exclusive-meta-internal-llama-roadmap/",
     guid="tag:byteline.example,2026:bl-llama-roadmap-exclusive",
-    published=datetime.fromisoformat("2026-09-19T10:00:00+00:00"),
+    published=DEAD_LINK_PUBLISHED,
     author="Jake Morales",
     summary="Documents seen by Byteline suggest Meta may release its next flagship through an API first.",
     category="AI",
@@ -265,7 +266,7 @@ def assemble(sources_dir: Path = SOURCES_DIR) -> tuple[list[Page], dict[str, lis
                 )
             )
         if spec.path == "/byteline/atom.xml":
-            at = next(i for i, e in enumerate(items) if e.published and e.published < DEAD_LINK.published)
+            at = next(i for i, e in enumerate(items) if e.published and e.published < DEAD_LINK_PUBLISHED)
             items.insert(at, DEAD_LINK)
         entries[spec.path] = items
     return pages, entries

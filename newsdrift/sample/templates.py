@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -83,7 +83,7 @@ def _clock12(hour: int, minute: int) -> str:
     return f"{(hour - 1) % 12 + 1}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
-def _ld_json(data: dict[str, object]) -> str:
+def _ld_json(data: Mapping[str, object]) -> str:
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
