@@ -286,7 +286,7 @@ def index_batch(
             article = by_id[o.doc_id].article
             summary.add_error(Failure(f"index:{article.url}", o.reason or "rejected"))
             # the entry must come back: keep the feed's old validators so the next poll is not a 304
-            pass
+            summary.transient_feeds.add(article.feed_url)
     for scored in indexed:
         if scored.duplicate_kind == "exact":
             summary.exact_duplicates += 1
