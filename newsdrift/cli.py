@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from newsdrift.cli_support import cli_errors
 from newsdrift.config import Settings, get_settings
 from newsdrift.errors import NewsdriftError
 
@@ -42,25 +40,6 @@ err_console = Console(stderr=True)
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
 
 
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn NewsdriftError into a one-line message and exit status 1 (no stack trace)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except NewsdriftError as exc:
-            # the message may quote logs with [brackets]: escape them from rich markup
-            # soft_wrap: a long path or value stays on one line (no hard breaks at 80 columns)
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err_console.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
 
@@ -73,7 +52,7 @@ def settings() -> Settings:
 
 
 @opensearch_app.command("install")
-@handle_errors
+@cli_errors
 def opensearch_install(force: bool = typer.Option(False, help="Fetch the jars again.")) -> None:
     """Fetch the OpenSearch server jars from Maven Central (done by `start` when needed)."""
     from newsdrift import node
@@ -85,7 +64,7 @@ def opensearch_install(force: bool = typer.Option(False, help="Fetch the jars ag
 
 
 @opensearch_app.command("start")
-@handle_errors
+@cli_errors
 def opensearch_start(as_json: bool = JsonOption) -> None:
     """Start the embedded node in the background and wait until it is healthy."""
     from newsdrift import node
@@ -113,7 +92,7 @@ def opensearch_start(as_json: bool = JsonOption) -> None:
 
 
 @opensearch_app.command("stop")
-@handle_errors
+@cli_errors
 def opensearch_stop() -> None:
     """Stop the embedded node (no JVM is left behind)."""
     from newsdrift import node
@@ -125,7 +104,7 @@ def opensearch_stop() -> None:
 
 
 @opensearch_app.command("status")
-@handle_errors
+@cli_errors
 def opensearch_status(as_json: bool = JsonOption) -> None:
     """Report whether the node runs, where, and its cluster health."""
     from newsdrift import node
@@ -158,7 +137,7 @@ def opensearch_status(as_json: bool = JsonOption) -> None:
 
 
 @app.command()
-@handle_errors
+@cli_errors
 def init(as_json: bool = JsonOption) -> None:
     """Apply the index templates in mappings/ and create missing indices (idempotent)."""
     from newsdrift.store import IndexNames, apply_templates, connect
@@ -184,7 +163,7 @@ def init(as_json: bool = JsonOption) -> None:
 
 
 @app.command()
-@handle_errors
+@cli_errors
 def info(as_json: bool = JsonOption) -> None:
     """What exists in the cluster: version, newsdrift indices and their document counts."""
     from newsdrift.store import IndexNames, connect
@@ -309,7 +288,7 @@ def print_summary(summary) -> None:
 
 
 @app.command()
-@handle_errors
+@cli_errors
 def run(
     once: bool = typer.Option(True, "--once/--no-once", help="One pass (the default); see `watch` for a loop."),
     feeds_file=FeedsOption,
@@ -335,7 +314,7 @@ def parse_interval(value: str) -> float:
 
 
 @app.command()
-@handle_errors
+@cli_errors
 def watch(
     interval: str = typer.Option("5m", help="Time between passes, e.g. 30s, 5m, 1h."),
     feeds_file=FeedsOption,
@@ -368,7 +347,7 @@ def watch(
 
 
 @feeds_app.command("status")
-@handle_errors
+@cli_errors
 def feeds_status(as_json: bool = JsonOption) -> None:
     """Per-feed health: last success, consecutive failures, last error, counters."""
     from newsdrift.feedstate import all_states
@@ -397,7 +376,7 @@ def feeds_status(as_json: bool = JsonOption) -> None:
 
 
 @app.command()
-@handle_errors
+@cli_errors
 def search(
     query: str = typer.Argument(..., help="Full-text query (OpenSearch simple_query_string syntax)."),
     since: str | None = typer.Option(None, help="Only articles published since, e.g. 2026-09-01 or 7d."),
@@ -435,7 +414,7 @@ def search(
 
 
 @sample_app.command("serve")
-@handle_errors
+@cli_errors
 def sample_serve(
     port: int = typer.Option(8765, help="Port on 127.0.0.1."),
     host: str = typer.Option("127.0.0.1", help="Interface (loopback by default)."),
@@ -460,7 +439,7 @@ app.add_typer(drift_app, name="drift")
 
 
 @baseline_app.command("load")
-@handle_errors
+@cli_errors
 def baseline_load(
     sources: list[str] = typer.Argument(None, help="Files, folders or URLs (default: the shipped baseline/)."),
     name: str = typer.Option("seed", help="Baseline name; versions are <name>-v1, -v2, ..."),
@@ -493,7 +472,7 @@ def baseline_load(
 
 
 @baseline_app.command("list")
-@handle_errors
+@cli_errors
 def baseline_list(as_json: bool = JsonOption) -> None:
     """Stored baselines and their document counts."""
     from newsdrift.detection import baseline
@@ -530,7 +509,7 @@ def _drift_store(s: Settings):
 
 
 @drift_app.command("update")
-@handle_errors
+@cli_errors
 def drift_update(as_json: bool = JsonOption) -> None:
     """Recompute every drift window and event against the current baseline (after a baseline change)."""
     result = _drift_store(settings()).backfill()
@@ -544,7 +523,7 @@ def drift_update(as_json: bool = JsonOption) -> None:
 
 
 @drift_app.command("report")
-@handle_errors
+@cli_errors
 def drift_report(
     window: str = typer.Option("1d", help="Window size, e.g. 1d or 7d."),
     since: str | None = typer.Option(None, help="Only windows from this date (YYYY-MM-DD)."),

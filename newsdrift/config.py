@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     index_prefix: str = "newsdrift"
     """Every index, alias and template name starts with this prefix."""
 
+    # --- OpenSearch Dashboards (``newsdrift dashboards import``) ------------
+    dashboards_url: str = "http://127.0.0.1:5601"
+    """OpenSearch Dashboards base URL (``--url`` overrides it)."""
+    dashboards_user: str | None = None
+    """Basic-auth user for the saved-objects import (``--user``)."""
+    dashboards_password: SecretStr | None = None
+    """Basic-auth password for the saved-objects import (``--password``; prefer this variable)."""
+    dashboards_verify_certs: bool = True
+    """TLS certificate verification for Dashboards (``--verify/--no-verify``)."""
+    dashboards_ca_certs: Path | None = None
+    """CA bundle for Dashboards TLS verification (``--ca-certs``)."""
+    dashboards_tenant: str | None = None
+    """Security-plugin tenant for the import, e.g. ``global`` (``--tenant``; default: the user's default)."""
+
     # --- embedded node ----------------------------------------------------
     opensearch_port: int = Field(default=9201, ge=1024, le=65535)
     """HTTP port the embedded node asks for (the runner moves up when it is busy)."""

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from newsdrift.config import PROJECT_ROOT
-from newsdrift.errors import NewsdriftError
+from newsdrift.errors import DashboardsError
 from newsdrift.store.client import redact
 from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import MAPPINGS_DIR
@@ -37,10 +37,6 @@ NUMERIC_TYPES = frozenset(
 AGGREGATABLE_TYPES = NUMERIC_TYPES | {"keyword", "boolean", "date", "date_nanos", "ip"}
 _OSD_TYPES = {"keyword": "string", "text": "string", "boolean": "boolean", "date": "date", "date_nanos": "date",
               "ip": "ip", **{t: "number" for t in NUMERIC_TYPES}}
-
-
-class DashboardsError(NewsdriftError):
-    """OpenSearch Dashboards could not be reached or refused the import as a whole."""
 
 
 # --- the field catalogue, from mappings/ ---------------------------------------------

@@ -1,6 +1,7 @@
 """``newsdrift dashboards ...``: a typer sub-app.
 
-Registered in the main CLI with ``app.add_typer(dashboards_app, name="dashboards")``.
+Registered in the main CLI with ``app.add_typer(dashboards_app, name="dashboards")``. Connection
+settings come from the ``NEWSDRIFT_DASHBOARDS_*`` settings (``newsdrift/config.py``); options override them.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from newsdrift.dashboards import SAVED_OBJECTS_PATH, DashboardsError, ImportReport, import_dashboards
-from newsdrift.errors import NewsdriftError
+from newsdrift.cli_support import cli_errors
+from newsdrift.config import get_settings
+from newsdrift.dashboards import SAVED_OBJECTS_PATH, ImportReport, import_dashboards
+from newsdrift.errors import DashboardsError
 
 dashboards_app = typer.Typer(help="OpenSearch Dashboards saved objects (index patterns, visualizations, dashboards).",
                              no_args_is_help=True)
 console = Console()
-err_console = Console(stderr=True)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -39,37 +40,44 @@ def _print_report(report: ImportReport) -> None:
 
 
 @dashboards_app.command("import")
+@cli_errors
 def import_command(
-    url: str = typer.Option("http://127.0.0.1:5601", "--url", envvar="NEWSDRIFT_DASHBOARDS_URL",
-                            help="OpenSearch Dashboards base URL."),
-    user: str | None = typer.Option(None, "--user", envvar="NEWSDRIFT_DASHBOARDS_USER", help="Basic-auth user."),
-    password: str | None = typer.Option(None, "--password", envvar="NEWSDRIFT_DASHBOARDS_PASSWORD",
-                                        help="Basic-auth password (prefer the environment variable)."),
+    url: str | None = typer.Option(None, "--url", help="OpenSearch Dashboards base URL (default "
+                                   "NEWSDRIFT_DASHBOARDS_URL, else http://127.0.0.1:5601)."),
+    user: str | None = typer.Option(None, "--user", help="Basic-auth user (default NEWSDRIFT_DASHBOARDS_USER)."),
+    password: str | None = typer.Option(None, "--password",
+                                        help="Basic-auth password (prefer NEWSDRIFT_DASHBOARDS_PASSWORD)."),
     file: Path = typer.Option(SAVED_OBJECTS_PATH, "--file", help="NDJSON saved objects to import."),
     prefix: str | None = typer.Option(
         None, "--prefix", help="Index prefix the index patterns point at (default NEWSDRIFT_INDEX_PREFIX)."),
-    verify: bool = typer.Option(True, "--verify/--no-verify", envvar="NEWSDRIFT_DASHBOARDS_VERIFY_CERTS",
-                                help="Verify the TLS certificate."),
-    ca_certs: Path | None = typer.Option(None, "--ca-certs", envvar="NEWSDRIFT_DASHBOARDS_CA_CERTS",
-                                         help="CA bundle for TLS verification."),
+    verify: bool | None = typer.Option(None, "--verify/--no-verify", show_default=False,
+                                       help="Verify the TLS certificate (default NEWSDRIFT_DASHBOARDS_VERIFY_CERTS, "
+                                       "else verify)."),
+    ca_certs: Path | None = typer.Option(
+        None, "--ca-certs", help="CA bundle for TLS verification (default NEWSDRIFT_DASHBOARDS_CA_CERTS)."),
     overwrite: bool = typer.Option(True, "--overwrite/--no-overwrite", help="Replace objects with the same id."),
     wait: float = typer.Option(0.0, "--wait", min=0.0, help="Seconds to keep retrying while Dashboards starts."),
-    tenant: str | None = typer.Option(None, "--tenant", envvar="NEWSDRIFT_DASHBOARDS_TENANT",
-                                      help="Security-plugin tenant, e.g. global (default: the user's default)."),
+    tenant: str | None = typer.Option(None, "--tenant",
+                                      help="Security-plugin tenant, e.g. global (default NEWSDRIFT_DASHBOARDS_TENANT, "
+                                      "else the user's default)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Import dashboards/newsdrift.ndjson through the saved-objects import API (idempotent with --overwrite)."""
+    s = get_settings()  # options win over NEWSDRIFT_DASHBOARDS_* (and the settings file)
+    url = url if url is not None else s.dashboards_url
+    user = user if user is not None else s.dashboards_user
+    if password is None and s.dashboards_password is not None:
+        password = s.dashboards_password.get_secret_value()
+    verify = s.dashboards_verify_certs if verify is None else verify
+    ca_certs = ca_certs if ca_certs is not None else s.dashboards_ca_certs
+    tenant = tenant if tenant is not None else s.dashboards_tenant
     try:
-        if prefix is None:
-            from newsdrift.config import get_settings
-
-            prefix = get_settings().index_prefix
         report = import_dashboards(url, file, user=user, password=password,
                                    verify=str(ca_certs) if ca_certs and verify else verify,
-                                   overwrite=overwrite, prefix=prefix, wait=wait, tenant=tenant)
-    except (DashboardsError, NewsdriftError, OSError) as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+                                   overwrite=overwrite, prefix=s.index_prefix if prefix is None else prefix,
+                                   wait=wait, tenant=tenant)
+    except OSError as exc:  # the --file or --ca-certs cannot be read
+        raise DashboardsError(str(exc)) from None
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:

@@ -92,13 +92,16 @@ def _write(path: Path, data: bytes) -> Path:
 
 @pytest.mark.parametrize("which", ["feeds", "topic", "frames", "alerts", "settings"])
 def test_invalid_utf8_in_any_configuration_file_is_one_message(monkeypatch, tmp_path, which):
-    bad = _write(tmp_path / f"{which}.yaml", b"# comment\n" + BAD_UTF8)
+    # not "alerts.yaml": every command masks registered secrets, and the delivery tests register an
+    # SMTP user called "alerts" process-wide (see test_invalid_utf8_in_rules_for_alerts_sync)
+    name = "watch-rules" if which == "alerts" else which
+    bad = _write(tmp_path / f"{name}.yaml", b"# comment\n" + BAD_UTF8)
     variable = {"feeds": "NEWSDRIFT_FEEDS_FILE", "topic": "NEWSDRIFT_TOPIC_FILE", "frames": "NEWSDRIFT_FRAMES_FILE",
                 "alerts": "NEWSDRIFT_ALERT_RULES_FILE", "settings": "NEWSDRIFT_CONFIG"}[which]
     # nothing is reachable: the configuration must be refused before any connection is tried
     env = {variable: str(bad), "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
     result = invoke(monkeypatch, ["run", "--json"], env)
-    assert_one_message(result, f"{which}.yaml", "line 2", "not valid UTF-8")
+    assert_one_message(result, f"{name}.yaml", "line 2", "not valid UTF-8")
 
 
 def test_invalid_utf8_in_rules_for_alerts_sync(monkeypatch, tmp_path):

@@ -1,14 +1,13 @@
 """`newsdrift alerts sync|list|test` (wired in newsdrift/cli.py with ``app.add_typer(alerts_app, name="alerts")``).
 
-Self-contained on purpose: importing ``newsdrift.cli`` from here would be circular.
+Errors are reported by ``newsdrift.cli_support.cli_errors``, like every command; importing
+``newsdrift.cli`` from here would be circular.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from newsdrift.cli_support import cli_errors
 from newsdrift.config import get_settings
-from newsdrift.errors import ConfigError, NewsdriftError
+from newsdrift.errors import ConfigError
 
 alerts_app = typer.Typer(help="Alert rules (config/alerts.yaml), alert records and channels.", no_args_is_help=True)
 console = Console()
@@ -28,20 +28,6 @@ RulesOption = typer.Option(
     None, "--rules", help="Rules file (default: NEWSDRIFT_ALERT_RULES_FILE or config/alerts.yaml)."
 )
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of tables.")
-
-
-def _errors_as_messages(func: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from newsdrift.alerting.secrets import redact
-
-        try:
-            return func(*args, **kwargs)
-        except NewsdriftError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(redact(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _emit(data: Any) -> None:
@@ -62,7 +48,7 @@ def _client_and_names():
 
 
 @alerts_app.command("sync")
-@_errors_as_messages
+@cli_errors
 def sync(rules_file: Path | None = RulesOption, as_json: bool = JsonOption) -> None:
     """Register the rules in OpenSearch (percolator queries); remove rules deleted from the file."""
     from newsdrift.alerting.sync import sync_rules
@@ -86,7 +72,7 @@ def sync(rules_file: Path | None = RulesOption, as_json: bool = JsonOption) -> N
 
 
 @alerts_app.command("list")
-@_errors_as_messages
+@cli_errors
 def list_command(
     since: str | None = typer.Option("24h", help="Alerts created since: 30m, 24h, 7d or an ISO date ('' for all)."),
     rule: str | None = typer.Option(None, help="Only this rule."),
@@ -115,7 +101,7 @@ def list_command(
 
 
 @alerts_app.command("test")
-@_errors_as_messages
+@cli_errors
 def test_command(channel: str = typer.Argument(..., help="Channel name from the rules file."),
                  rules_file: Path | None = RulesOption) -> None:
     """Send a test message to a channel and say whether it arrived (errors are redacted)."""

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newsdrift.config import display_path, load_yaml
-from newsdrift.errors import ConfigError
+from newsdrift.errors import ChannelUnavailable, ConfigError
 from newsdrift.sources import parse_duration
 
 RULE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -231,10 +231,6 @@ def article_query(match: ArticleMatch) -> dict[str, Any]:
 
 
 # --- channels -------------------------------------------------------------------
-
-
-class ChannelUnavailable(Exception):
-    """A channel's URL cannot be resolved (variable unset, file unreadable); the message has no secret."""
 
 
 class ChannelSpec(BaseModel):

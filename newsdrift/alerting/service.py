@@ -15,7 +15,8 @@ from newsdrift.alerting.documents import iso, parse_time, utcnow
 from newsdrift.alerting.matching import match_articles
 from newsdrift.alerting.monitors import check_all
 from newsdrift.alerting.rules import RuleSet
-from newsdrift.records import Alert
+from newsdrift.alerting.secrets import redact
+from newsdrift.records import Alert, Failure
 from newsdrift.sources import parse_duration
 from newsdrift.store import IndexNames
 
@@ -73,12 +74,23 @@ def list_alerts(
 
 @dataclass
 class CycleReport:
+    """What one alerting cycle did; ``failures`` are the steps that failed (the next cycle retries them)."""
+
     alerts: list[Alert] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    failures: list[Failure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"alerts": len(self.alerts), "rules": sorted({a.rule for a in self.alerts}),
-                "delivery": self.delivery.to_json()}
+                "delivery": self.delivery.to_json(),
+                "failures": [f"{f.where}: {f.reason}" for f in self.failures]}
+
+
+def _step_failure(label: str, exc: Exception) -> Failure:
+    """A failed cycle step as a record; secrets redacted (a delivery error may quote a channel URL)."""
+    log.debug("alerting %s failed; the next cycle retries", label, exc_info=True)
+    return Failure(f"alerting:{label}", redact(f"{label} failed, the next cycle retries: {type(exc).__name__}: {exc}"),
+                   transient=True)
 
 
 def run_cycle(
@@ -92,8 +104,10 @@ def run_cycle(
 ) -> CycleReport:
     """What the pipeline calls after indexing a batch: match it, run the other checks, deliver.
 
-    Never raises for an alerting problem: a failing step is logged and the
-    next cycle retries (alerts and deliveries are idempotent).
+    Never raises for an alerting problem: a failing step becomes a ``Failure`` in
+    ``CycleReport.failures`` (``where`` is ``alerting:matching``, ``alerting:checks`` or
+    ``alerting:delivery``; logged at DEBUG only, so it is reported once) and the next
+    cycle retries (alerts and deliveries are idempotent).
     """
     now = now or utcnow()
     report = CycleReport()
@@ -104,10 +118,10 @@ def run_cycle(
     for label, step in steps:
         try:
             report.alerts += step()
-        except Exception:
-            log.exception("alerting %s failed; the next cycle retries", label)
+        except Exception as exc:
+            report.failures.append(_step_failure(label, exc))
     try:
         report.delivery = deliver_pending(client, names, channels or ruleset.channels, now=now, policy=policy)
-    except Exception:
-        log.exception("alert delivery failed; the next cycle retries")
+    except Exception as exc:
+        report.failures.append(_step_failure("delivery", exc))
     return report

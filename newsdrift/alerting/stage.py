@@ -10,6 +10,15 @@ delivers everything pending (new alerts and retries) once per pass, so it must
 run even when a pass indexed nothing. The rules file
 is re-read and re-synced whenever it changes. It does not import
 ``newsdrift.pipeline`` (no import cycle); it only has the same method names.
+
+Problems reach the run summary exactly once, one of two ways, never both:
+
+- a step of the alerting cycle (matching, checks, delivery) that fails is a ``Failure``
+  in ``CycleReport.failures`` (logged at DEBUG only); ``after_pass`` adds them to the
+  summary with ``summary.add_error``;
+- everything else this stage only logs (rules not reloaded, a batch left pending) is
+  logged at WARNING or above, and the handler ``newsdrift.runctx.pass_context`` installs
+  copies the log record into the summary (``log:alerting...``).
 """
 
 from __future__ import annotations
@@ -93,6 +102,7 @@ class AlertingStage:
         self.resume_pending(summary)
         report = self._cycle(())
         self._count(report, summary)
+        self._record_failures(report, summary)
         return report
 
     def finish(self, summary: Any = None) -> None:
@@ -140,3 +150,10 @@ class AlertingStage:
     def _count(report: CycleReport, summary: Any) -> None:
         if summary is not None and hasattr(summary, "alerts"):
             summary.alerts += len(report.alerts)
+
+    @staticmethod
+    def _record_failures(report: CycleReport, summary: Any) -> None:
+        """The cycle's failed steps into the summary (they are not logged above DEBUG, so not captured twice)."""
+        if summary is not None and hasattr(summary, "add_error"):
+            for failure in report.failures:
+                summary.add_error(failure)

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from newsdrift.config import display_path, load_yaml
-from newsdrift.errors import ConfigError
+from newsdrift.errors import ConfigError, FramesConfigError
 
 DEFAULT_FRAMES_PATH = Path(__file__).resolve().parents[2] / "config" / "frames.yaml"
 
@@ -31,12 +31,6 @@ _CACHE_LIMIT = 200_000
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens, the unit both frames and drift count in."""
     return _TOKEN_RE.findall(text.lower())
-
-
-class FramesConfigError(ConfigError, ValueError):
-    """A frames file that cannot be used; the message names file, frame and field.
-
-    A ``ConfigError`` (the CLI prints it as one message); still a ``ValueError`` for older callers."""
 
 
 Word = tuple[str, bool]  # (text, is_prefix)
