@@ -92,3 +92,21 @@ def sample_server():
     server = SampleServer(port=0).start()
     yield server
     server.stop()
+
+
+# --- markers by what a test needs ---------------------------------------------------
+# `node`: a real OpenSearch node (any test using the node fixtures, directly or through another
+# fixture); `airflow`: real Airflow (DAG parsing or dag.test()). `pytest -m "not node and not airflow"`
+# is the quick loop; CI runs everything.
+
+_NODE_FIXTURES = {"opensearch_url", "opensearch_client"}
+_AIRFLOW_MODULES = {"test_dags", "test_airflow_e2e"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.node)
+        module = getattr(item, "module", None)
+        if module is not None and (module.__name__ in _AIRFLOW_MODULES or "airflow" in item.keywords):
+            item.add_marker(pytest.mark.airflow)
