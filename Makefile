@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint fmt bench node-start node-stop clean
+.PHONY: help setup demo test lint fmt quick bench node-start node-stop clean
 
 help:  ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,14 +24,23 @@ demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run
 	$(BIN)/newsdrift init
 	$(BIN)/python scripts/run_ingest_dag.py
 
-test: setup  ## Install everything and run the whole test suite against a real node
+test: setup  ## Install everything, lint and type-check, and run the whole test suite against a real node
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 
-lint:  ## ruff
-	$(BIN)/ruff check newsdrift extractors dags scripts tests bench dashboards
+PY_DIRS := newsdrift extractors dags scripts tests bench dashboards
 
-fmt:  ## ruff autofix
-	$(BIN)/ruff check --fix newsdrift extractors dags scripts tests bench dashboards
+lint: setup  ## ruff (lint and format check) and mypy on newsdrift/ and extractors/
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
+	$(BIN)/mypy
+
+fmt: setup  ## Format the code (ruff format) and apply ruff's safe fixes
+	$(BIN)/ruff format $(PY_DIRS)
+	$(BIN)/ruff check --fix $(PY_DIRS)
+
+quick: setup  ## Tests that need neither an OpenSearch node nor Airflow (the fast loop)
+	$(BIN)/python -m pytest -m "not node and not airflow"
 
 bench:  ## Benchmarks (print figures and ratios; need a node: NEWSDRIFT_BENCH_URL, default the test node)
 	$(BIN)/python bench/ingest_bench.py --url $${NEWSDRIFT_BENCH_URL:-http://127.0.0.1:9251}

@@ -108,7 +108,8 @@ def opensearch_stop() -> None:
 def opensearch_status(as_json: bool = JsonOption) -> None:
     """Report whether the node runs, where, and its cluster health."""
     from newsdrift import node
-    from newsdrift.store.client import redact, resolve_url
+    from newsdrift.secrets import redact
+    from newsdrift.store.client import resolve_url
 
     s = settings()
     state = node.running_state(s)

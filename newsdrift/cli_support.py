@@ -32,7 +32,7 @@ EXIT_INTERRUPTED = 130
 def print_error(message: object) -> None:
     """One ``error:`` line on stderr: secrets redacted, markup escaped, not wrapped at 80 columns."""
     # lazily: newsdrift.alerting pulls in apprise, which a command that never errs does not need
-    from newsdrift.alerting.secrets import redact
+    from newsdrift.secrets import redact
 
     # the message may quote logs with [brackets]: escape them from rich markup;
     # soft_wrap: a long path or value stays on one line (no hard breaks at 80 columns)

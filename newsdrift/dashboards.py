@@ -23,7 +23,7 @@ import httpx
 
 from newsdrift.config import PROJECT_ROOT
 from newsdrift.errors import DashboardsError
-from newsdrift.store.client import redact
+from newsdrift.secrets import redact
 from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import MAPPINGS_DIR
 

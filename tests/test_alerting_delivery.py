@@ -492,9 +492,17 @@ def test_every_message_carries_its_idempotency_key(opensearch_client, initialize
 
 
 def test_tokens_in_channel_urls_are_masked_but_plain_path_words_are_not():
-    from newsdrift.alerting.secrets import url_fragments
+    from newsdrift.secrets import url_fragments
 
     fragments = url_fragments("slack://T1A2B3C4D/B5E6F7G8H/abcdefghijklmnopqrstuvwx/#news")
     assert {"T1A2B3C4D", "B5E6F7G8H", "abcdefghijklmnopqrstuvwx"} <= fragments
     assert "alerts" not in url_fragments("json://hooks.example.org/alerts/newsroom?format=json")
     assert "s3cr3tkey" in url_fragments("json://hooks.example.org/alerts?key=s3cr3tkey")
+
+
+def test_one_redact_masks_url_credentials_and_registered_tokens():
+    from newsdrift.secrets import redact, register_secret
+
+    register_secret("json://hooks.example.org/T0k3nAbCdEf99")
+    text = redact("at https://admin:S3cret@os.example:9200/_bulk, hook json://hooks.example.org/T0k3nAbCdEf99")
+    assert text == "at https://os.example:9200/_bulk, hook ***"

@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 
 from newsdrift import errors
 from newsdrift.alerting import service
-from newsdrift.alerting.secrets import register_secret
 from newsdrift.alerting.stage import AlertingStage
 from newsdrift.cli import app
 from newsdrift.config import get_settings
 from newsdrift.records import Failure
 from newsdrift.runctx import pass_context
+from newsdrift.secrets import register_secret
 
 SECRET_TOKEN = "T0KEN-cli-errors-4711"
 SECRET_URL = f"json://hooks.example.org/alerts/{SECRET_TOKEN}"

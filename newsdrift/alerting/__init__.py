@@ -23,9 +23,9 @@ from newsdrift.alerting.rules import (
     load_rules,
     parse_rules,
 )
-from newsdrift.alerting.secrets import redact
 from newsdrift.alerting.service import CycleReport, list_alerts, run_cycle
 from newsdrift.alerting.sync import SyncReport, sync_rules
+from newsdrift.secrets import redact
 
 __all__ = [
     "ArticleMatch", "ArticleRule", "Channel", "ChannelUnavailable", "CycleReport", "DeliveryPolicy", "DeliveryReport",

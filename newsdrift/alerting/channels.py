@@ -19,7 +19,7 @@ import apprise
 
 from newsdrift.alerting.messages import with_idempotency_footer
 from newsdrift.alerting.rules import Channel, ChannelUnavailable
-from newsdrift.alerting.secrets import redact
+from newsdrift.secrets import redact
 
 log = logging.getLogger(__name__)
 

@@ -44,8 +44,8 @@ from newsdrift.alerting.messages import (
     with_idempotency_footer,
 )
 from newsdrift.alerting.rules import Channel
-from newsdrift.alerting.secrets import redact
 from newsdrift.clock import iso, parse_time, utcnow
+from newsdrift.secrets import redact
 from newsdrift.store import IndexNames
 
 log = logging.getLogger(__name__)

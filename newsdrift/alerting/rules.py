@@ -274,7 +274,7 @@ class Channel:
 
     def resolve(self) -> str:
         """The apprise URL; raises ``ChannelUnavailable`` with a message that names only the source."""
-        from newsdrift.alerting.secrets import register_secret
+        from newsdrift.secrets import register_secret
 
         if self.url_env:
             url = os.environ.get(self.url_env, "").strip()

@@ -15,8 +15,8 @@ from newsdrift.alerting.documents import iso, parse_time, utcnow
 from newsdrift.alerting.matching import match_articles
 from newsdrift.alerting.monitors import check_all
 from newsdrift.alerting.rules import RuleSet
-from newsdrift.alerting.secrets import redact
 from newsdrift.records import Alert, Failure
+from newsdrift.secrets import redact
 from newsdrift.sources import parse_duration
 from newsdrift.store import IndexNames
 

@@ -18,6 +18,7 @@ from opensearchpy.exceptions import (
 
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
+from newsdrift.secrets import redact
 
 
 def resolve_url(settings: Settings) -> str:
@@ -52,17 +53,6 @@ def make_client(settings: Settings, url: str | None = None, **overrides: Any) ->
         kwargs["http_auth"] = (settings.opensearch_user, password)
     kwargs.update(overrides)
     return OpenSearch(**kwargs)
-
-
-def redact(url: str) -> str:
-    """The URL without any user:password part."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return parts._replace(netloc=host).geturl()
-    return url
 
 
 def connect(settings: Settings, url: str | None = None, check_timeout: float = 5.0) -> OpenSearch:

@@ -1,13 +1,16 @@
-"""Channel URLs are secrets: a registry of their fragments and a log filter that masks them.
+"""Secrets never reach output: one ``redact`` for messages, errors and logs.
 
-Apprise and urllib3 log request URLs (with webhook tokens in the path) at debug
-level, so masking our own messages is not enough: the filter is attached to
-their loggers too, and every error we store goes through ``redact`` first.
+It masks two things: credentials written into any URL (``user:password@``), and
+the fragments of registered secrets (alert channel URLs with tokens in their path).
+Apprise and urllib3 log request URLs at debug level, so masking our own messages
+is not enough: the filter is attached to their loggers too, and every error we
+store or print goes through ``redact`` first.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -87,9 +90,12 @@ def register_secret(url: str) -> None:
     install_log_redaction()
 
 
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
+
+
 def redact(text: object) -> str:
-    """``text`` with every registered secret fragment replaced by ``***``."""
-    value = str(text)
+    """``text`` without URL credentials and with every registered secret fragment replaced by ``***``."""
+    value = _URL_USERINFO.sub(r"\g<scheme>", str(text))
     with _lock:
         fragments = list(_ordered)
     for fragment in fragments:
