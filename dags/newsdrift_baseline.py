@@ -43,19 +43,19 @@ DEFAULT_ARGS = {
 def newsdrift_baseline() -> None:
     @task
     def load(params: dict | None = None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import baseline
 
-        return orchestration.load_baseline(params["paths"] or None, params["name"])
+        return baseline.load_baseline(params["paths"] or None, params["name"])
 
     @task
     def recompute_drift(loaded: dict, params: dict | None = None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from newsdrift import orchestration
+        from newsdrift.tasks import drift
 
         if not params["recompute_drift"]:
             raise AirflowSkipException("recompute_drift is off")
-        return orchestration.update_drift(baseline_id=loaded["baseline_id"], full=True)
+        return drift.update_drift(baseline_id=loaded["baseline_id"], full=True)
 
     recompute_drift(load())
 

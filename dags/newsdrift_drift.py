@@ -7,19 +7,20 @@ close and events release even on quiet days.
 * ``recompute``: windows touched by articles indexed in the last ``since_hours`` (all
   windows with ``full``), against ``baseline_id`` (default: NEWSDRIFT_BASELINE_ID); the
   default baseline is loaded from ``baseline/`` first when it is missing.
-* ``emit_events``: hands the current drift events to the alerting hook (no-op until
-  newsdrift.alerting provides ``on_drift_events``).
+* ``emit_events``: the alerting cycle with no new article, which alerts on the current drift
+  events (and runs the other checks: feed health, bursts, delivery).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
+from newsdrift.config import get_settings
+
 ARTICLES = Asset(name="newsdrift_articles", uri="newsdrift://articles")
-DAILY = CronTriggerTimetable(os.environ.get("NEWSDRIFT_DRIFT_CRON", "30 2 * * *"), timezone="UTC")
+DAILY = CronTriggerTimetable(get_settings().drift_cron, timezone="UTC")
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
@@ -49,15 +50,15 @@ DEFAULT_ARGS = {
 def newsdrift_drift() -> None:
     @task
     def recompute(params: dict | None = None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import drift as tasks
 
-        return orchestration.update_drift(float(params["since_hours"]), params["baseline_id"], bool(params["full"]))
+        return tasks.update_drift(float(params["since_hours"]), params["baseline_id"], bool(params["full"]))
 
     @task
     def emit_events(drift: dict) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import drift as tasks
 
-        return {"events": drift["events"], **orchestration.notify_drift_events(drift["event_ids"])}
+        return {"events": drift["events"], **tasks.notify_drift_events(drift["event_ids"])}
 
     emit_events(recompute())
 

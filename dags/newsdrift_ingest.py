@@ -1,7 +1,7 @@
 """newsdrift_ingest: poll the feeds, fetch/extract/score/index the new articles, alert, publish.
 
-Wiring only: every task imports ``newsdrift.orchestration`` when it runs, so parsing
-this file touches neither the network, the metadata DB nor heavy libraries.
+Wiring only: every task imports ``newsdrift.tasks.ingest`` when it runs, so parsing this file
+touches neither the network, the metadata DB nor heavy libraries (only the settings are read).
 
 * ``load_feeds``: the enabled feeds of ``feeds_file`` (param; default NEWSDRIFT_FEEDS_FILE or
   config/feeds.yaml) that are due (all with ``force``), or the sample corpus at ``sample_base_url``
@@ -9,7 +9,8 @@ this file touches neither the network, the metadata DB nor heavy libraries.
 * ``poll_feed``: one mapped task per feed (``.expand``), in pool ``newsdrift_http``; a feed
   that fails is reported as outcome ``failed`` and never fails the run.
 * ``ingest``: new entries fetched, extracted, scored and bulk-indexed in batches.
-* ``percolate``: alert rules on the new articles (no-op until newsdrift.alerting provides a hook).
+* ``percolate``: the alerting cycle: alert rules on the new articles, then feed health, duplicate
+  bursts, drift events and delivery (alerts have deterministic ids: a retry never alerts twice).
 * ``publish``: emits an event on the ``newsdrift://articles`` asset when articles were indexed
   (skipped otherwise); ``newsdrift_drift`` is scheduled on it.
 
@@ -18,14 +19,15 @@ Schedule: NEWSDRIFT_INGEST_SCHEDULE (cron, default every 15 minutes).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from newsdrift.config import get_settings
+
+SETTINGS = get_settings()
 ARTICLES = Asset(name="newsdrift_articles", uri="newsdrift://articles")
-HTTP_POOL = "newsdrift_http"
-SCHEDULE = os.environ.get("NEWSDRIFT_INGEST_SCHEDULE", "*/15 * * * *")
+HTTP_POOL = "newsdrift_http"  # as newsdrift.tasks.common.HTTP_POOL (not imported at parse time)
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
@@ -39,7 +41,7 @@ DEFAULT_ARGS = {
 
 @dag(
     dag_id="newsdrift_ingest",
-    schedule=SCHEDULE,
+    schedule=SETTINGS.ingest_schedule,
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -53,7 +55,7 @@ DEFAULT_ARGS = {
             description="Absolute path of a feed list YAML (default: NEWSDRIFT_FEEDS_FILE or config/feeds.yaml).",
         ),
         "sample_base_url": Param(
-            os.environ.get("NEWSDRIFT_SAMPLE_URL"), type=["null", "string"],
+            SETTINGS.sample_url, type=["null", "string"],
             description="Sample corpus server used when no feed is configured (e.g. http://127.0.0.1:8765).",
         ),
         "force": Param(False, type="boolean", description="Poll every enabled feed, not only the due ones."),
@@ -62,34 +64,34 @@ DEFAULT_ARGS = {
 def newsdrift_ingest() -> None:
     @task
     def load_feeds(params: dict | None = None) -> list[dict]:
-        from newsdrift import orchestration
+        from newsdrift.tasks import ingest as tasks
 
-        return orchestration.load_feed_list(params["feeds_file"], params["sample_base_url"], force=params["force"])
+        return tasks.load_feed_list(params["feeds_file"], params["sample_base_url"], force=params["force"])
 
     @task(pool=HTTP_POOL, map_index_template="{{ feed_name }}")
     def poll_feed(feed: dict, params: dict | None = None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import ingest as tasks
 
         context = get_current_context()
         context["feed_name"] = feed["name"]  # type: ignore[typeddict-unknown-key]
         # a retry re-fetches: the failed attempt may have stored the feed's validators already
-        return orchestration.poll_one_feed(feed, force=bool(params["force"]), refetch=context["ti"].try_number > 1)
+        return tasks.poll_one_feed(feed, force=bool(params["force"]), refetch=context["ti"].try_number > 1)
 
     @task(pool=HTTP_POOL, trigger_rule="none_failed")
     def ingest(polls: list[dict] | None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import ingest as tasks
 
         polls = list(polls[:]) if polls is not None else []  # one XCom request for all mapped results
-        entries, held = orchestration.collect_entries(polls), orchestration.collect_validators(polls)
-        result = orchestration.ingest_entries(entries, held)
-        return {"polls": orchestration.summarize_polls(polls), **result}
+        entries, held = tasks.collect_entries(polls), tasks.collect_validators(polls)
+        result = tasks.ingest_entries(entries, held)
+        return {"polls": tasks.summarize_polls(polls), **result}
 
     @task(trigger_rule="none_failed")
     def percolate(ingested: dict) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import ingest as tasks
 
-        alerts = orchestration.percolate_alerts(ingested.get("indexed_ids"))
-        return orchestration.run_summary(ingested["polls"], ingested, alerts) | {"indexed_ids": ingested["indexed_ids"]}
+        alerts = tasks.percolate_alerts(ingested.get("indexed_ids"))
+        return tasks.run_summary(ingested["polls"], ingested, alerts) | {"indexed_ids": ingested["indexed_ids"]}
 
     @task(outlets=[ARTICLES])
     def publish(summary: dict, outlet_events=None) -> dict:

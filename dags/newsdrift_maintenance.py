@@ -13,10 +13,13 @@ NEWSDRIFT_RETENTION_DAYS (365) and NEWSDRIFT_DISABLE_FEED_AFTER_DAYS (7); every 
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
+
+from newsdrift.config import get_settings
+
+SETTINGS = get_settings()
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
@@ -28,13 +31,9 @@ DEFAULT_ARGS = {
 }
 
 
-def _env_number(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
-
-
 @dag(
     dag_id="newsdrift_maintenance",
-    schedule=os.environ.get("NEWSDRIFT_MAINTENANCE_SCHEDULE", "0 3 * * *"),
+    schedule=SETTINGS.maintenance_schedule,
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -42,31 +41,30 @@ def _env_number(name: str, default: float) -> float:
     tags=["newsdrift", "maintenance"],
     doc_md=__doc__,
     params={
-        "rollover_max_age_days": Param(_env_number("NEWSDRIFT_ROLLOVER_MAX_AGE_DAYS", 30), type="number", minimum=0),
-        "rollover_max_docs": Param(int(_env_number("NEWSDRIFT_ROLLOVER_MAX_DOCS", 1_000_000)), type="integer",
-                                   minimum=1),
-        "retention_days": Param(_env_number("NEWSDRIFT_RETENTION_DAYS", 365), type="number", minimum=0),
-        "disable_after_days": Param(_env_number("NEWSDRIFT_DISABLE_FEED_AFTER_DAYS", 7), type="number", minimum=0),
+        "rollover_max_age_days": Param(SETTINGS.rollover_max_age_days, type="number", minimum=0),
+        "rollover_max_docs": Param(SETTINGS.rollover_max_docs, type="integer", minimum=1),
+        "retention_days": Param(SETTINGS.retention_days, type="number", minimum=0),
+        "disable_after_days": Param(SETTINGS.disable_feed_after_days, type="number", minimum=0),
     },
 )
 def newsdrift_maintenance() -> None:
     @task
     def rollover(params: dict | None = None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import maintenance as tasks
 
-        return orchestration.rollover_articles(params["rollover_max_age_days"], params["rollover_max_docs"])
+        return tasks.rollover_articles(params["rollover_max_age_days"], params["rollover_max_docs"])
 
     @task
     def retention(rolled: dict, params: dict | None = None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import maintenance as tasks
 
-        return {"rolled_over": rolled["rolled_over"], **orchestration.apply_retention(params["retention_days"])}
+        return {"rolled_over": rolled["rolled_over"], **tasks.apply_retention(params["retention_days"])}
 
     @task
     def feed_health(params: dict | None = None) -> dict:
-        from newsdrift import orchestration
+        from newsdrift.tasks import maintenance as tasks
 
-        return orchestration.feed_health(params["disable_after_days"])
+        return tasks.feed_health(params["disable_after_days"])
 
     retention(rollover())
     feed_health()

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     sample_port: int = Field(default=8765, ge=1025, le=65000)
     """Port of the offline sample corpus used when no feeds are configured (fixed, so article URLs and
     ids stay the same from one run to the next)."""
+    sample_url: str | None = None
+    """A running sample corpus server (e.g. http://127.0.0.1:8765) whose feeds the ingest DAG polls when
+    no feed is configured; the DAG's ``sample_base_url`` param defaults to it."""
 
     # --- pipeline ---------------------------------------------------------
     min_words: int = Field(default=80, ge=1)
@@ -121,6 +124,25 @@ class Settings(BaseSettings):
     """Articles fetched, scored and bulk-indexed together; memory is bounded by one batch."""
     extract_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64)
     """Worker processes (threads for small passes) running trafilatura while pages download."""
+
+    # --- Airflow ----------------------------------------------------------
+    ingest_schedule: str = "*/15 * * * *"
+    """Cron schedule of the ``newsdrift_ingest`` DAG (read when the DAG file is parsed)."""
+    drift_cron: str = "30 2 * * *"
+    """Daily run of the ``newsdrift_drift`` DAG (cron, UTC), besides every new-articles asset event."""
+    maintenance_schedule: str = "0 3 * * *"
+    """Cron schedule of the ``newsdrift_maintenance`` DAG."""
+    rollover_max_age_days: float = Field(default=30.0, ge=0)
+    """Maintenance: the articles alias rolls over when its write index is older than this ..."""
+    rollover_max_docs: int = Field(default=1_000_000, ge=1)
+    """... or holds more documents than this (defaults of the DAG's params)."""
+    retention_days: float = Field(default=365.0, ge=0)
+    """Maintenance: article indices whose newest document is older than this are deleted (never the write index)."""
+    disable_feed_after_days: float = Field(default=7.0, ge=0)
+    """Maintenance: feeds failing for at least this long are disabled, with the reason recorded."""
+    airflow_home: Path | None = None
+    """AIRFLOW_HOME of the local Airflow (SQLite) that ``scripts/run_ingest_dag.py`` (``make demo``) sets up;
+    default ``<home>/airflow``."""
 
     @field_validator("index_prefix")
     @classmethod
@@ -344,7 +366,8 @@ def validate_all(settings: Settings, *, feeds_file: Path | str | None = None) ->
     """
     from newsdrift.alerting.rules import load_rules
     from newsdrift.detection.frames import load_frames
-    from newsdrift.sources import load_feeds, load_topic
+    from newsdrift.detection.topic import load_topic
+    from newsdrift.sources import load_feeds
 
     load_feeds(Path(feeds_file) if feeds_file else settings.feeds_path)
     load_topic(settings.topic_path)

@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     if not args.verbose:
         os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
-    from newsdrift import orchestration  # sets the Airflow environment before airflow is imported
+    import airflow_local  # scripts/airflow_local.py: sets the Airflow environment before airflow is imported
 
     conf: dict = {"force": args.force}
     if args.feeds:
@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     if args.sample_url:
         conf["sample_base_url"] = args.sample_url
     started = time.monotonic()
-    result = orchestration.run_ingest_dag_once(args.airflow_home, conf)
+    result = airflow_local.run_ingest_dag_once(args.airflow_home, conf)
     result["total_seconds"] = round(time.monotonic() - started, 2)
     if args.json:
         print(json.dumps(result, indent=2, default=str))

@@ -167,8 +167,8 @@ def test_a_retried_poll_fetches_the_feed_again(happy_runs: dict[str, Any]) -> No
     """After a poll the feed is not due and answers 304; a retried poll task (``refetch``) gets the
     entries again (a failed attempt may have stored the validators), and finds nothing new."""
     feed = happy_runs["first"]["xcom"]["load_feeds"][0]
-    calls = [["poll_one_feed", {"feed": feed}], ["poll_one_feed", {"feed": feed, "force": True}],
-             ["poll_one_feed", {"feed": feed, "refetch": True}]]
+    calls = [["ingest.poll_one_feed", {"feed": feed}], ["ingest.poll_one_feed", {"feed": feed, "force": True}],
+             ["ingest.poll_one_feed", {"feed": feed, "refetch": True}]]
     not_due, not_modified, refetched = runner.invoke(happy_runs["env"], "call", json.dumps(calls))
     assert not_due["outcome"] == "not_due" and not_due["new_entries"] == []
     assert not_modified["outcome"] == "not_modified" and not_modified["entries_seen"] == 0

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from newsdrift.config import PROJECT_ROOT
-from newsdrift.orchestration import HTTP_POOL
+from newsdrift.tasks.common import HTTP_POOL
 
 BASE = PROJECT_ROOT / "docker-compose.yml"
 COMPOSE_FILES = sorted(PROJECT_ROOT.glob("docker-compose*.yml"))

@@ -117,7 +117,8 @@ def test_yaml_helper_rejects_duplicate_keys_everywhere(tmp_path):
     with pytest.raises(ConfigError, match=r"dup\.yaml: not valid YAML at line 3, column 1: duplicate key 'feeds'"):
         config.load_yaml(dup, "feeds file")
     from newsdrift.alerting.rules import load_rules
-    from newsdrift.sources import load_feeds, load_topic
+    from newsdrift.detection.topic import load_topic
+    from newsdrift.sources import load_feeds
 
     for loader in (load_feeds, load_topic, load_rules):
         with pytest.raises(ConfigError, match="duplicate key 'feeds'"):
@@ -200,17 +201,18 @@ def test_malformed_topic_stops_run_before_any_feed_is_polled(
 
 def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearch_url, index_names,
                                                 opensearch_client):
-    from newsdrift import orchestration
+    from newsdrift.store import airflow_connection
+    from newsdrift.tasks import ingest
 
     topic = _write(tmp_path / "topic.yaml", b"name: x\nterms: [\n")
     for key, value in {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
                        "NEWSDRIFT_TOPIC_FILE": str(topic)}.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(orchestration, "airflow_connection", lambda *a, **k: None)
+    monkeypatch.setattr(airflow_connection, "airflow_connection", lambda *a, **k: None)
     get_settings.cache_clear()
     try:
         with pytest.raises(ConfigError, match="topic.yaml: not valid YAML"):
-            orchestration.load_feed_list(str(CONFIG / "feeds.yaml"), "http://127.0.0.1:9")
+            ingest.load_feed_list(str(CONFIG / "feeds.yaml"), "http://127.0.0.1:9")
     finally:
         get_settings.cache_clear()
     assert not opensearch_client.indices.exists_alias(name=index_names.articles)  # nothing written
@@ -220,7 +222,8 @@ def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearc
 
 
 def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_client, opensearch_url, index_names):
-    from newsdrift import orchestration
+    from newsdrift.store import airflow_connection
+    from newsdrift.tasks import maintenance
 
     apply_templates(opensearch_client, index_names)
     total = 2500
@@ -237,10 +240,10 @@ def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_cl
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(orchestration, "airflow_connection", lambda *a, **k: None)
+    monkeypatch.setattr(airflow_connection, "airflow_connection", lambda *a, **k: None)
     get_settings.cache_clear()
     try:
-        report = orchestration.feed_health(disable_after_days=None)
+        report = maintenance.feed_health(disable_after_days=None)
     finally:
         get_settings.cache_clear()
     assert report["feeds"] == total and report["by_health"] == {"ok": total}
