@@ -199,21 +199,14 @@ app.add_typer(sample_app, name="sample")
 FeedsOption = typer.Option(None, "--feeds", help="Feed list (YAML); default NEWSDRIFT_FEEDS_FILE or config/feeds.yaml.")
 
 
-def _load_feed_list(feeds_file):
-    """Configured feeds, or None when the list is empty (the caller falls back to the sample corpus)."""
-    from newsdrift.sources import enabled_feeds, load_feeds
-
-    s = settings()
-    path = feeds_file or s.feeds_path
-    feeds = enabled_feeds(load_feeds(path))
-    return feeds or None
-
-
 class _RunContext:
     """Feeds to poll, plus the sample server when no feeds are configured."""
 
     def __init__(self, feeds_file, quiet: bool) -> None:
-        self.feeds_file, self.quiet, self.server = feeds_file, quiet, None
+        from newsdrift.sample import SampleServer
+
+        self.feeds_file, self.quiet = feeds_file, quiet
+        self.server: SampleServer | None = None
 
     def __enter__(self):
         from newsdrift import demo
@@ -222,12 +215,11 @@ class _RunContext:
         s = settings()
         # every configuration file, before a feed is polled or anything is written
         validate_all(s, feeds_file=self.feeds_file)
-        feeds = _load_feed_list(self.feeds_file)
-        if feeds is None:
+        feeds = demo.configured_feeds(self.feeds_file or s.feeds_path)
+        if not feeds:
             self.server = demo.start_sample_server(s.sample_port)
             feeds = demo.sample_feeds(self.server.url)
-            # our own loopback server: no SSRF guard needed, no reason to throttle
-            s = s.model_copy(update={"allow_private_networks": True, "per_host_delay": 0.0})
+            s = demo.sample_settings(s)
             if not self.quiet:
                 err_console.print(
                     f"[dim]no feeds configured: using the offline sample corpus at {self.server.url} "

@@ -332,15 +332,36 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     return {str(k).lower().removeprefix("newsdrift_"): v for k, v in data.items()}
 
 
-def describe_validation_error(exc: ValidationError, origin: str = "NEWSDRIFT_") -> str:
-    """One line per bad field, naming the field as the user wrote it."""
-    lines = []
+def validation_problems(exc: ValidationError, *, show_input: bool = True) -> list[tuple[tuple[str, ...], str]]:
+    """(field path, message) per problem of a pydantic error: the one reading of validation errors that
+    every configuration file (settings, feeds, topic, frames, alert rules) formats its messages from.
+
+    The message ends with ``(got VALUE)`` for a bad scalar unless ``show_input`` is off (secrets).
+    """
+    problems = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "(settings)"
-        name = f"{origin}{field.upper()}" if origin == "NEWSDRIFT_" else f"{origin}{field}"
+        loc = tuple(str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union")))
+        msg = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
-        shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
-        lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}{shown}")
+        if (show_input and err["type"] != "missing" and got is not None and not isinstance(got, dict | list)
+                and "(got " not in msg):
+            msg += f" (got {got!r})"
+        problems.append((loc, msg))
+    return problems
+
+
+def validation_lines(exc: ValidationError, prefix: str = "", *, show_input: bool = True,
+                     whole: str = "(entry)") -> list[str]:
+    """``PREFIX field.path: message`` per problem (``whole`` names a problem of the entry itself)."""
+    return [f"{prefix}{'.'.join(loc) or whole}: {msg}" for loc, msg in validation_problems(exc, show_input=show_input)]
+
+
+def describe_validation_error(exc: ValidationError, origin: str = "NEWSDRIFT_") -> str:
+    """One line per bad field, naming the field as the user wrote it (``NEWSDRIFT_FIELD`` or ``file: field``)."""
+    lines = []
+    for loc, msg in validation_problems(exc):
+        field = ".".join(loc) or "(settings)"
+        lines.append(f"{origin}{field.upper() if origin == 'NEWSDRIFT_' else field}: {msg}")
     return "invalid settings:\n  " + "\n  ".join(lines)
 
 

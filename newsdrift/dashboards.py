@@ -340,7 +340,8 @@ def _kql_clauses(query: str) -> list[dict[str, Any]]:
 
 def kql_to_query(query: str) -> dict[str, Any]:
     """OpenSearch query for the supported KQL subset (``field:*`` is an exists query)."""
-    must, must_not = [], []
+    must: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
     for clause in _kql_clauses(query):
         if clause["value"] == "*":
             q: dict[str, Any] = {"exists": {"field": clause["field"]}}
@@ -372,7 +373,7 @@ def _metric_dsl(agg: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unsupported metric aggregation {kind!r}")
 
 
-def _bucket_dsl(agg: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _bucket_dsl(agg: dict[str, Any], metrics: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     params = agg["params"]
     kind = agg["type"]
     if kind == "date_histogram":

@@ -1,10 +1,28 @@
-"""The offline demo: when no feeds are configured, run against the sample corpus on loopback."""
+"""The offline demo: when no feeds are configured, run against the sample corpus on loopback.
+
+The CLI (``newsdrift run``/``watch``), the ingest DAG and the demo runner all decide
+"configured feeds, else the sample corpus" with ``configured_feeds`` and allow the
+corpus' loopback addresses with ``sample_settings``: one rule, one place.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from newsdrift.config import Settings
 from newsdrift.errors import NewsdriftError
 from newsdrift.sample import SampleServer, load_manifest
-from newsdrift.sources import Feed
+from newsdrift.sources import Feed, enabled_feeds, load_feeds
+
+
+def configured_feeds(path: Path | str) -> list[Feed]:
+    """The enabled feeds of a feed list; empty means "use the sample corpus"."""
+    return enabled_feeds(load_feeds(path))
+
+
+def sample_settings(settings: Settings) -> Settings:
+    """Settings for polling the sample corpus: its loopback server is ours, so no SSRF guard and no throttle."""
+    return settings.model_copy(update={"allow_private_networks": True, "per_host_delay": 0.0})
 
 
 def start_sample_server(port: int = 0) -> SampleServer:

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from newsdrift.config import display_path, load_yaml
+from newsdrift.config import display_path, load_yaml, validation_lines
 from newsdrift.errors import ConfigError
 from newsdrift.records import stable_id
 
@@ -115,17 +115,6 @@ class Feed(BaseModel):
 
 
 # --- loading ------------------------------------------------------------------
-
-
-def validation_lines(exc: ValidationError, prefix: str) -> list[str]:
-    lines = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "(entry)"
-        msg = err["msg"].removeprefix("Value error, ")
-        got = err.get("input")
-        shown = "" if err["type"] == "missing" or isinstance(got, dict | list) or "(got " in msg else f" (got {got!r})"
-        lines.append(f"{prefix}{field}: {msg}{shown}")
-    return lines
 
 
 def parse_feeds(data: Any, origin: str = "feeds.yaml") -> list[Feed]:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from newsdrift.config import display_path, load_yaml
+from newsdrift.config import display_path, load_yaml, validation_problems
 from newsdrift.errors import ChannelUnavailable, ConfigError
 from newsdrift.sources import parse_duration
 
@@ -337,16 +337,8 @@ _DEFAULT_KEYS = {"channels", "mode", "every_minutes", "enabled"}
 
 
 def _describe(exc: ValidationError, secret: bool = False) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union")))
-        msg = err["msg"].removeprefix("Value error, ")
-        got = err.get("input")
-        shown = ""
-        if not secret and err["type"] != "missing" and not isinstance(got, dict | list) and "(got " not in msg:
-            shown = f" (got {got!r})"
-        parts.append(f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}")
-    return "; ".join(parts)
+    problems = validation_problems(exc, show_input=not secret)
+    return "; ".join(f"{'.'.join(loc)}: {msg}" if loc else msg for loc, msg in problems)
 
 
 def _parse_channels(raw: Any, origin: str, base_dir: Path | None) -> tuple[dict[str, Channel], list[RuleProblem]]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from newsdrift.config import display_path, load_yaml
+from newsdrift.config import display_path, load_yaml, validation_problems
 from newsdrift.errors import ConfigError, FramesConfigError
 
 DEFAULT_FRAMES_PATH = Path(__file__).resolve().parents[2] / "config" / "frames.yaml"
@@ -188,7 +188,7 @@ def normalise(totals: Mapping[str, float]) -> dict[str, float]:
     return {k: (v / whole if whole > 0 else 0.0) for k, v in totals.items()}
 
 
-def _describe(source: str, loc: tuple[int | str, ...], msg: str) -> str:
+def _describe(source: str, loc: tuple[str, ...], msg: str) -> str:
     parts = [str(part) for part in loc]
     is_key = bool(parts) and parts[-1] == "[key]"  # pydantic's marker for a bad dict key
     if is_key:
@@ -206,7 +206,7 @@ def frames_from_mapping(data: Any, source: str = "<memory>") -> FrameSet:
     try:
         return FrameSet(FramesFile.model_validate(data), source)
     except ValidationError as exc:
-        lines = [_describe(source, tuple(err["loc"]), err["msg"]) for err in exc.errors()]
+        lines = [_describe(source, loc, msg) for loc, msg in validation_problems(exc, show_input=False)]
         raise FramesConfigError("\n".join(lines)) from None
 
 

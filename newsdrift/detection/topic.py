@@ -14,9 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from newsdrift.config import display_path, load_yaml
+from newsdrift.config import display_path, load_yaml, validation_lines
 from newsdrift.errors import ConfigError
-from newsdrift.sources import validation_lines
 
 ANCHOR_WEIGHT = 1.5  # an independent term this heavy establishes the AI context
 

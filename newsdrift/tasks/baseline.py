@@ -21,7 +21,7 @@ def load_baseline(paths: list[str] | None = None, name: str | None = None) -> di
 
     settings, client, names = store_context()
     name = name or settings.baseline_id.rpartition("-v")[0] or settings.baseline_id
-    sources = [str(p) for p in (paths or [settings.baseline_dir])]
+    sources = [str(p) for p in paths] if paths else [str(settings.baseline_dir)]
     docs, failures = baseline.read_documents(sources, settings)
     if failures or not docs:
         problems = "; ".join(f"{f.where}: {f.reason}" for f in failures) or f"no documents in {sources}"

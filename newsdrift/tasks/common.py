@@ -31,8 +31,10 @@ def task_settings(*, private: bool = False) -> Settings:
     from newsdrift.store.airflow_connection import settings_from_airflow
 
     settings = settings_from_airflow()
-    if private and not settings.allow_private_networks:
-        settings = settings.model_copy(update={"allow_private_networks": True})
+    if private:
+        from newsdrift.demo import sample_settings
+
+        settings = sample_settings(settings)
     return settings
 
 

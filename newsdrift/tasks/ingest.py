@@ -56,22 +56,20 @@ def load_feed_list(
     """
     from newsdrift import feedstate
     from newsdrift.config import validate_all
-    from newsdrift.sources import enabled_feeds, load_feeds
-
     settings = task_settings()
     path = Path(feeds_file) if feeds_file else settings.feeds_path
     # the run's first task: every configuration file is checked before anything is polled or written
     validate_all(settings, feeds_file=path)
     _, client, names = store_context(settings)
-    feeds = enabled_feeds(load_feeds(path))
+    from newsdrift import demo
+
+    feeds = demo.configured_feeds(path)
     sample = False
     if not feeds:
         base_url = sample_base_url or settings.sample_url
         if not base_url:
             log.warning("no enabled feed in %s and no sample base URL: nothing to poll", path)
             return []
-        from newsdrift import demo
-
         log.info("no enabled feed in %s: polling the sample corpus at %s", path, base_url)
         feeds, sample = demo.sample_feeds(base_url.rstrip("/")), True
     if not force:
