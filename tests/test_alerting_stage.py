@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 import textwrap
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from newsdrift.alerting.receivers import WebhookReceiver
 from newsdrift.alerting.stage import AlertingStage
 from newsdrift.alerting.sync import stored_rules
-from newsdrift.records import Article, ScoredArticle, stable_id
+from newsdrift.records import Article, RunSummary, ScoredArticle, stable_id
 
-
-@dataclass
-class Summary:
-    alerts: int = 0
+Summary = RunSummary
 
 
 def scored(url: str, title: str, **scores) -> ScoredArticle:
@@ -61,3 +57,11 @@ def test_stage_alerts_per_batch_and_reloads_rules(opensearch_client, initialized
         stage.finish(summary)
         assert hook.wait_for(2) and hook.requests[1].json["title"] == "newsdrift [weather]: Weather and llamas"
         assert len(hook.requests) == 2
+
+
+def test_every_pipeline_stage_implements_the_stage_protocol(settings, opensearch_client, initialized_names):
+    from newsdrift.scoring import Stage, default_scorers
+
+    stages = default_scorers(settings, opensearch_client, initialized_names)
+    assert [type(s).__name__ for s in stages] == ["DedupScorer", "DriftScoring", "AlertingStage"]
+    assert all(isinstance(s, Stage) for s in stages)

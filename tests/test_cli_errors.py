@@ -24,11 +24,15 @@ SECRET_TOKEN = "T0KEN-cli-errors-4711"
 SECRET_URL = f"json://hooks.example.org/alerts/{SECRET_TOKEN}"
 MESSAGE = f"cannot reach [bold]{SECRET_URL}[/bold] (see [red]the log[/])"
 
-# one command of each CLI, and where to make it fail
+# one command of each CLI, made to fail for real: the cluster (or Dashboards) URL names a closed port, and
+# its path carries a registered secret and rich markup, which end up in the error message
+DEAD_URL = f"http://127.0.0.1:9/[bold]{SECRET_TOKEN}[/bold]"
 COMMANDS = {
-    "cli.py": (["info"], "newsdrift.store.connect"),
-    "alerting/cli.py": (["alerts", "list"], "newsdrift.store.connect"),
-    "dashboards_cli.py": (["dashboards", "import", "--prefix", "acme"], "newsdrift.dashboards_cli.import_dashboards"),
+    "cli.py": (["info"], {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL}, "newsdrift.cli.get_settings"),
+    "alerting/cli.py": (["alerts", "list"], {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL},
+                        "newsdrift.alerting.cli.get_settings"),
+    "dashboards_cli.py": (["dashboards", "import", "--prefix", "acme", "--url", DEAD_URL], {},
+                          "newsdrift.dashboards_cli.get_settings"),
 }
 
 
@@ -70,29 +74,31 @@ def test_the_hierarchy():
 
 @pytest.mark.parametrize("cli", sorted(COMMANDS))
 def test_every_cli_prints_one_redacted_escaped_error_line_and_exits_1(cli, monkeypatch):
-    register_secret(SECRET_URL)
-    args, target = COMMANDS[cli]
-    monkeypatch.setattr(target, raising(errors.NewsdriftError(MESSAGE)))
-    result = invoke(monkeypatch, args)
+    register_secret(f"json://hooks.example.org/alerts/{SECRET_TOKEN}")
+    args, env, _ = COMMANDS[cli]
+    result = invoke(monkeypatch, args, env)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, result.output
     assert result.stderr.count("error:") == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.output
     assert SECRET_TOKEN not in result.output and "***" in result.stderr  # redacted
-    assert "[bold]" in result.stderr and "[red]the log[/]" in result.stderr  # markup shown as written
+    assert "[bold]" in result.stderr  # markup shown as written, not interpreted
+
+
+# Ctrl-C and programming errors are made by the CLI's own settings loader (no client is patched).
 
 
 @pytest.mark.parametrize("cli", sorted(COMMANDS))
 def test_every_cli_exits_130_on_ctrl_c(cli, monkeypatch):
-    args, target = COMMANDS[cli]
-    monkeypatch.setattr(target, raising(KeyboardInterrupt()))
-    result = invoke(monkeypatch, args)
+    args, env, settings_loader = COMMANDS[cli]
+    monkeypatch.setattr(settings_loader, raising(KeyboardInterrupt()))
+    result = invoke(monkeypatch, args, env)
     assert result.exit_code == 130, result.output
     assert result.stderr.strip() == "interrupted"
 
 
 def test_unexpected_errors_keep_their_traceback(monkeypatch):
-    monkeypatch.setattr("newsdrift.store.connect", raising(RuntimeError("a bug")))
+    monkeypatch.setattr("newsdrift.cli.get_settings", raising(RuntimeError("a bug")))
     result = invoke(monkeypatch, ["info"])
     assert isinstance(result.exception, RuntimeError)
 
@@ -145,18 +151,21 @@ def test_dashboards_import_of_an_unreadable_file_is_one_error_line(monkeypatch, 
 # --- alerting failures are records -------------------------------------------------------------
 
 
-def test_failed_cycle_steps_are_failures_not_warnings(monkeypatch, caplog):
-    register_secret(SECRET_URL)
-    monkeypatch.setattr(service, "check_all", raising(RuntimeError("checks broke")))
-    monkeypatch.setattr(service, "deliver_pending", raising(ConnectionError(f"POST {SECRET_URL} refused")))
+def test_failed_cycle_steps_are_failures_not_warnings(caplog):
+    """A cluster that is gone: the checks and the delivery step fail for real and come back as records."""
+    from newsdrift.alerting import parse_rules
+    from newsdrift.config import load_settings
+    from newsdrift.store import IndexNames, make_client
+
+    dead = make_client(load_settings(opensearch_url="http://127.0.0.1:9", opensearch_retries=0))
     with caplog.at_level(logging.DEBUG, logger="newsdrift"):
-        report = service.run_cycle(None, None, service.RuleSet(), docs=())  # type: ignore[arg-type]
+        rules = parse_rules({"rules": [{"name": "feeds", "kind": "feed_health", "consecutive_failures": 3}]})
+        report = service.run_cycle(dead, IndexNames("gone"), rules, docs=())
     assert [f.where for f in report.failures] == ["alerting:checks", "alerting:delivery"]
     assert all(f.transient for f in report.failures)
-    assert "RuntimeError: checks broke" in report.failures[0].reason
-    assert SECRET_TOKEN not in report.failures[1].reason and "***" in report.failures[1].reason
+    assert all("ConnectionError" in f.reason for f in report.failures), report.failures
     assert report.to_json()["failures"] == [f"{f.where}: {f.reason}" for f in report.failures]
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("newsdrift")]
 
 
 @dataclass
@@ -168,18 +177,22 @@ class Summary:
         self.errors.append(failure)
 
 
-def test_the_stage_reports_each_failed_step_once(opensearch_client, initialized_names, settings, tmp_path,
-                                                 monkeypatch):
+def test_the_stage_reports_each_failed_step_once(opensearch_client, initialized_names, settings, tmp_path):
     rules = tmp_path / "alerts.yaml"
     rules.write_text(textwrap.dedent("""
         rules:
           - {name: llama, match: {any: [llama]}}
+          - {name: feeds, kind: feed_health, consecutive_failures: 3}
         """))
     stage = AlertingStage(settings, opensearch_client, initialized_names, rules_path=rules)
-    monkeypatch.setattr(service, "check_all", raising(RuntimeError("checks broke")))
+    # the feed-health check fails for real: its index refuses reads
+    opensearch_client.indices.put_settings(index=initialized_names.feeds, body={"index.blocks.read": True})
     summary = Summary()
-    with pass_context(summary.add_error):
-        report = stage.after_pass(summary)
+    try:
+        with pass_context(summary.add_error):
+            report = stage.after_pass(summary)
+    finally:
+        opensearch_client.indices.put_settings(index=initialized_names.feeds, body={"index.blocks.read": False})
     assert [f.where for f in report.failures] == ["alerting:checks"]
     assert [f.where for f in summary.errors] == ["alerting:checks"]  # added once, not also as a log
     assert report.to_json()["failures"] == [f"alerting:checks: {report.failures[0].reason}"]

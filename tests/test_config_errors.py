@@ -201,14 +201,14 @@ def test_malformed_topic_stops_run_before_any_feed_is_polled(
 
 def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearch_url, index_names,
                                                 opensearch_client):
-    from newsdrift.store import airflow_connection
     from newsdrift.tasks import ingest
 
     topic = _write(tmp_path / "topic.yaml", b"name: x\nterms: [\n")
     for key, value in {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
                        "NEWSDRIFT_TOPIC_FILE": str(topic)}.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(airflow_connection, "airflow_connection", lambda *a, **k: None)
+    # the tasks read the cluster from the real Airflow connection (from the environment, as in a deployment)
+    monkeypatch.setenv("AIRFLOW_CONN_OPENSEARCH_DEFAULT", airflow_connection_json(opensearch_url))
     get_settings.cache_clear()
     try:
         with pytest.raises(ConfigError, match="topic.yaml: not valid YAML"):
@@ -222,7 +222,6 @@ def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearc
 
 
 def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_client, opensearch_url, index_names):
-    from newsdrift.store import airflow_connection
     from newsdrift.tasks import maintenance
 
     apply_templates(opensearch_client, index_names)
@@ -240,7 +239,8 @@ def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_cl
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(airflow_connection, "airflow_connection", lambda *a, **k: None)
+    # the tasks read the cluster from the real Airflow connection (from the environment, as in a deployment)
+    monkeypatch.setenv("AIRFLOW_CONN_OPENSEARCH_DEFAULT", airflow_connection_json(opensearch_url))
     get_settings.cache_clear()
     try:
         report = maintenance.feed_health(disable_after_days=None)
@@ -255,3 +255,12 @@ def test_feeds_status_before_init_is_empty(opensearch_url, index_names):
 
     client = connect(load_settings(opensearch_url=opensearch_url))
     assert all_states(client, IndexNames(index_names.prefix)) == []
+
+
+def airflow_connection_json(url: str) -> str:
+    """``AIRFLOW_CONN_OPENSEARCH_DEFAULT`` (JSON form, connection type ``opensearch``) for a cluster URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return json.dumps({"conn_type": "opensearch", "host": parts.hostname, "port": parts.port,
+                       "extra": {"scheme": parts.scheme}})

@@ -1,4 +1,4 @@
-"""The pipeline's alerting stage: a ``Scorer``-shaped object for ``newsdrift.pipeline``.
+"""The pipeline's alerting stage: the last ``newsdrift.scoring.Stage`` of a pass.
 
     scorers = [...topic, dedup, drift..., AlertingStage(settings, client, names)]   # last
     ... after each pass:  stage.after_pass()
@@ -8,8 +8,7 @@ pipeline drops the bodies) with one percolate request; ``after_pass`` runs the
 checks that do not depend on new articles (feed health, bursts, drift) and
 delivers everything pending (new alerts and retries) once per pass, so it must
 run even when a pass indexed nothing. The rules file
-is re-read and re-synced whenever it changes. It does not import
-``newsdrift.pipeline`` (no import cycle); it only has the same method names.
+is re-read and re-synced whenever it changes.
 
 Problems reach the run summary exactly once, one of two ways, never both:
 
@@ -37,6 +36,7 @@ from newsdrift.alerting.service import CycleReport, run_cycle
 from newsdrift.alerting.sync import SyncReport, sync_rules
 from newsdrift.config import Settings
 from newsdrift.errors import ConfigError
+from newsdrift.records import RunSummary, ScoredArticle
 from newsdrift.store import IndexNames
 
 log = logging.getLogger(__name__)
@@ -85,16 +85,16 @@ class AlertingStage:
 
     # --- the Scorer interface -------------------------------------------------------------
 
-    def score(self, batch: list[Any], summary: Any) -> None:
+    def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
         """Nothing to score: alerting reads what the other stages computed."""
 
-    def after_index(self, indexed: list[Any], summary: Any) -> None:
+    def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
         """Percolate the batch (one request); checks and delivery wait for the end of the pass."""
         if not indexed or not self.enabled:
             return
         self.match([(item.article.id, item.to_document()) for item in indexed], summary)
 
-    def after_pass(self, summary: Any = None) -> CycleReport:
+    def after_pass(self, summary: RunSummary | None = None) -> CycleReport:
         """Articles left unmatched (by a dead pass or a failed batch), then feed health, bursts, drift and
         delivery (call once per pass, even an empty one)."""
         if not self.enabled:
@@ -105,11 +105,11 @@ class AlertingStage:
         self._record_failures(report, summary)
         return report
 
-    def finish(self, summary: Any = None) -> None:
+    def finish(self, summary: RunSummary | None = None) -> None:
         """The pipeline's once-per-pass hook (runs after drift has written its events)."""
         self.after_pass(summary)
 
-    def resume_pending(self, summary: Any = None) -> int:
+    def resume_pending(self, summary: RunSummary | None = None) -> int:
         """Match articles still ``pending`` (indexed, never matched); returns how many were looked at."""
         seen = 0
         try:
@@ -123,7 +123,7 @@ class AlertingStage:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def match(self, docs: list[tuple[str, dict[str, Any]]], summary: Any) -> None:
+    def match(self, docs: list[tuple[str, dict[str, Any]]], summary: RunSummary | None) -> None:
         """Match, then mark matched what was resolved; whatever fails stays pending for the next pass."""
         try:
             self.reload()
@@ -131,7 +131,7 @@ class AlertingStage:
         except Exception:  # alerting never stops indexing; the articles stay pending, a later pass retries
             log.exception("alert matching failed for a batch of %d articles; they stay pending", len(docs))
             return
-        if summary is not None and hasattr(summary, "alerts"):
+        if summary is not None:
             summary.alerts += len(result.alerts)
         for outcome in mark_matched(self.client, self.names, [i for i, _ in docs if i not in result.unresolved]):
             if not outcome.ok:
@@ -147,13 +147,13 @@ class AlertingStage:
         return run_cycle(self.client, self.names, self.ruleset, docs, policy=self.policy)
 
     @staticmethod
-    def _count(report: CycleReport, summary: Any) -> None:
-        if summary is not None and hasattr(summary, "alerts"):
+    def _count(report: CycleReport, summary: RunSummary | None) -> None:
+        if summary is not None:
             summary.alerts += len(report.alerts)
 
     @staticmethod
-    def _record_failures(report: CycleReport, summary: Any) -> None:
+    def _record_failures(report: CycleReport, summary: RunSummary | None) -> None:
         """The cycle's failed steps into the summary (they are not logged above DEBUG, so not captured twice)."""
-        if summary is not None and hasattr(summary, "add_error"):
+        if summary is not None:
             for failure in report.failures:
                 summary.add_error(failure)
