@@ -73,9 +73,11 @@ def body_paragraphs(k: int, run_seed: str) -> list[str]:
 
 def page(k: int, title: str, run_seed: str) -> str:
     body = "\n".join(f"<p>{p}</p>" for p in body_paragraphs(k, run_seed))
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<link rel='canonical' href='{{base_url}}/bench/item-{k}.html'></head><body><article>"
-            f"<h1>{title}</h1><p>By Bench Desk</p>\n{body}\n</article></body></html>")
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<link rel='canonical' href='{{base_url}}/bench/item-{k}.html'></head><body><article>"
+        f"<h1>{title}</h1><p>By Bench Desk</p>\n{body}\n</article></body></html>"
+    )
 
 
 def rss(items: list[tuple[int, str, datetime]]) -> str:
@@ -85,8 +87,10 @@ def rss(items: list[tuple[int, str, datetime]]) -> str:
         f"<description>{PARAGRAPHS[0]}</description></item>"
         for k, title, when in reversed(items)
     )
-    return ("<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Bench Wire</title>"
-            f"<link>{{base_url}}/bench/</link><description>bench</description>{entries}</channel></rss>")
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?><rss version='2.0'><channel><title>Bench Wire</title>"
+        f"<link>{{base_url}}/bench/</link><description>bench</description>{entries}</channel></rss>"
+    )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -99,20 +103,36 @@ def diagnose(client: Any, names: IndexNames, items: list[int]) -> dict[str, Any]
     out: dict[str, Any] = {}
     client.indices.refresh(index=f"{names.articles},{names.alerts}")
     for k in items:
-        hits = client.search(index=names.articles, body={"size": 1, "query": {
-            "match_phrase": {"title": f"bench item {k}"}}})["hits"]["hits"]
+        hits = client.search(
+            index=names.articles, body={"size": 1, "query": {"match_phrase": {"title": f"bench item {k}"}}}
+        )["hits"]["hits"]
         if not hits:
             out[str(k)] = "not indexed"
             continue
         doc = hits[0]["_source"]
-        alerts = client.search(index=names.alerts, body={"size": 5, "query": {"bool": {"should": [
-            {"term": {"article_id": doc["article_id"]}}, {"term": {"copies": doc["article_id"]}}]}}})["hits"]["hits"]
+        alerts = client.search(
+            index=names.alerts,
+            body={
+                "size": 5,
+                "query": {
+                    "bool": {
+                        "should": [{"term": {"article_id": doc["article_id"]}}, {"term": {"copies": doc["article_id"]}}]
+                    }
+                },
+            },
+        )["hits"]["hits"]
         out[str(k)] = {
-            "off_topic": doc.get("off_topic"), "topic_relevance": doc.get("topic_relevance"),
+            "off_topic": doc.get("off_topic"),
+            "topic_relevance": doc.get("topic_relevance"),
             "near_duplicate_of": doc.get("near_duplicate_of"),
-            "alerts": [{"lead": a["_source"].get("article_id") == doc["article_id"],
-                        "delivery_state": a["_source"].get("delivery_state"),
-                        "deliveries": a["_source"].get("deliveries")} for a in alerts],
+            "alerts": [
+                {
+                    "lead": a["_source"].get("article_id") == doc["article_id"],
+                    "delivery_state": a["_source"].get("delivery_state"),
+                    "deliveries": a["_source"].get("deliveries"),
+                }
+                for a in alerts
+            ],
         }
     return out
 
@@ -144,22 +164,46 @@ def main() -> int:
     hook = WebhookReceiver().start()
     server = SampleServer(corpus_dir=work / "corpus").start()
     feeds = work / "feeds.yaml"
-    feeds.write_text(json.dumps({"feeds": [{"name": "bench", "url": f"{server.url}/bench/rss.xml",
-                                            "source": "Bench Wire", "poll_interval": "1m"}]}))
+    feeds.write_text(
+        json.dumps(
+            {
+                "feeds": [
+                    {
+                        "name": "bench",
+                        "url": f"{server.url}/bench/rss.xml",
+                        "source": "Bench Wire",
+                        "poll_interval": "1m",
+                    }
+                ]
+            }
+        )
+    )
     rules_file = work / "alerts.yaml"
     rules_file.write_text(json.dumps(RULES))
-    env = {**os.environ, "NEWSDRIFT_OPENSEARCH_URL": args.url, "NEWSDRIFT_INDEX_PREFIX": names.prefix,
-           "NEWSDRIFT_FEEDS_FILE": str(feeds), "NEWSDRIFT_ALERT_RULES_FILE": str(rules_file),
-           "NEWSDRIFT_CHANNEL_BENCH": hook.apprise_url("bench"), "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "true",
-           "NEWSDRIFT_PER_HOST_DELAY": "0", "NEWSDRIFT_HOME": str(work / "home")}
+    env = {
+        **os.environ,
+        "NEWSDRIFT_OPENSEARCH_URL": args.url,
+        "NEWSDRIFT_INDEX_PREFIX": names.prefix,
+        "NEWSDRIFT_FEEDS_FILE": str(feeds),
+        "NEWSDRIFT_ALERT_RULES_FILE": str(rules_file),
+        "NEWSDRIFT_CHANNEL_BENCH": hook.apprise_url("bench"),
+        "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "true",
+        "NEWSDRIFT_PER_HOST_DELAY": "0",
+        "NEWSDRIFT_HOME": str(work / "home"),
+    }
     env.pop("NEWSDRIFT_CONFIG", None)
     watch = subprocess.Popen(
         [sys.executable, "-m", "newsdrift.cli", "watch", "--interval", args.interval, "--all", "--json"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     passes: list[dict[str, Any]] = []
-    reader = threading.Thread(target=lambda: passes.extend(
-        json.loads(line) for line in watch.stdout if line.startswith("{")), daemon=True)  # type: ignore[union-attr]
+    reader = threading.Thread(
+        target=lambda: passes.extend(json.loads(line) for line in watch.stdout if line.startswith("{")), daemon=True
+    )  # type: ignore[union-attr]
     reader.start()
 
     published: dict[int, float] = {}
@@ -183,8 +227,11 @@ def main() -> int:
         server.stop()
         hook.stop()
         try:
-            missing = diagnose(client, names, [k for k in published if not any(
-                f"bench item {k}:" in r.json.get("title", "") for r in hook.requests)])
+            missing = diagnose(
+                client,
+                names,
+                [k for k in published if not any(f"bench item {k}:" in r.json.get("title", "") for r in hook.requests)],
+            )
         except Exception as exc:  # diagnostics are best effort; cleanup must still happen
             missing = {"diagnostics_failed": f"{type(exc).__name__}: {exc}"}
         finally:
@@ -202,22 +249,30 @@ def main() -> int:
     from_fetch = [received[k] - fetched[k] for k in received if fetched[k] is not None]
     mode = "newsdrift watch --all (alerting inside the pipeline)"
     result = {
-        "mode": mode, "articles": args.articles, "alerts_received": len(received),
-        "indexed_by_watch": sum(int(p.get("indexed", 0)) for p in passes), "watch_passes": len(passes),
+        "mode": mode,
+        "articles": args.articles,
+        "alerts_received": len(received),
+        "indexed_by_watch": sum(int(p.get("indexed", 0)) for p in passes),
+        "watch_passes": len(passes),
         "feed_fetches": len(server_requests),
     }
     for label, values in (("from_publish_s", from_publish), ("from_fetch_s", from_fetch)):
         if values:
-            result[label] = {"median": round(statistics.median(values), 2), "p95": round(pct(values, 0.95), 2),
-                             "worst": round(max(values), 2)}
+            result[label] = {
+                "median": round(statistics.median(values), 2),
+                "p95": round(pct(values, 0.95), 2),
+                "worst": round(max(values), 2),
+            }
     if missing:
         result["missing"] = missing
     crashed = watch.returncode not in (0, -signal.SIGINT, 130)
     result["watch_exit_code"] = watch.returncode
     print(json.dumps(result, indent=2))
     if crashed:
-        print(f"\n`newsdrift watch` exited with code {watch.returncode}; last lines of its stderr:\n"
-              f"{stderr[-1500:]}", file=sys.stderr)
+        print(
+            f"\n`newsdrift watch` exited with code {watch.returncode}; last lines of its stderr:\n{stderr[-1500:]}",
+            file=sys.stderr,
+        )
     if not received:
         reason = "`newsdrift watch` failed (above)" if crashed else "see `missing` above"
         print(f"\nno alert reached the webhook: {reason}; no latency figure is reported.", file=sys.stderr)

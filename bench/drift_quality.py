@@ -73,8 +73,11 @@ class Outcome:
     flaps: int  # extra events for the same metric after the shift on A
 
 
-def evaluate(series: dict[str, tuple[Stream, list[WindowRecord]]], config: DriftConfig,
-             metrics: tuple[str, ...] = ("js_divergence", "frame_shift")) -> Outcome:
+def evaluate(
+    series: dict[str, tuple[Stream, list[WindowRecord]]],
+    config: DriftConfig,
+    metrics: tuple[str, ...] = ("js_divergence", "frame_shift"),
+) -> Outcome:
     out = Outcome([], 0, 0, 0)
     for stream, windows in series.values():
         events = detect_events(windows, config, metrics=metrics)
@@ -113,9 +116,11 @@ def split_values(series: dict[str, tuple[Stream, list[WindowRecord]]], metric: s
 def spread(normal: list[float], shifted: list[float]) -> str:
     """Mean±std and extremes of both groups, and d' = (shifted mean - normal mean) / normal std."""
     d = (statistics.mean(shifted) - statistics.mean(normal)) / (statistics.pstdev(normal) or 1.0)
-    return (f"normal {statistics.mean(normal):.3f}±{statistics.pstdev(normal):.3f} (max {max(normal):.3f})  "
-            f"shifted {statistics.mean(shifted):.3f}±{statistics.pstdev(shifted):.3f} (min {min(shifted):.3f})  "
-            f"d'={d:.1f}")
+    return (
+        f"normal {statistics.mean(normal):.3f}±{statistics.pstdev(normal):.3f} (max {max(normal):.3f})  "
+        f"shifted {statistics.mean(shifted):.3f}±{statistics.pstdev(shifted):.3f} (min {min(shifted):.3f})  "
+        f"d'={d:.1f}"
+    )
 
 
 def timing(scorer: DriftScorer, articles: list[dict[str, Any]]) -> tuple[float, float]:
@@ -159,8 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     series = {w: windows_for(defaults, w) for w in ("1d", "7d")}
     print(f"windows for {len(streams)} streams x 2 sizes: {time.perf_counter() - t0:.1f} s")
-    shown = {"js_threshold", "js_release", "js_smoothing", "frame_shift_threshold", "frame_shift_release",
-             "consecutive", "min_articles"}
+    shown = {
+        "js_threshold",
+        "js_release",
+        "js_smoothing",
+        "frame_shift_threshold",
+        "frame_shift_release",
+        "consecutive",
+        "min_articles",
+    }
     print(f"\ndefaults: {defaults.model_dump(include=shown)}")
     for w in ("1d", "7d"):
         committed = {k: v for k, v in series[w].items() if k.endswith("committed")}
@@ -185,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         "js_divergence": [(fire, fire - gap) for fire in (0.48, 0.49, 0.50, 0.51) for gap in (0.015, 0.035)],
         "frame_shift": [(fire, rel) for fire in (0.40, 0.45, 0.50) for rel in (0.35, 0.40) if rel < fire],
     }
-    keys = {"js_divergence": ("js_threshold", "js_release"),
-            "frame_shift": ("frame_shift_threshold", "frame_shift_release")}
+    keys = {
+        "js_divergence": ("js_threshold", "js_release"),
+        "frame_shift": ("frame_shift_threshold", "frame_shift_release"),
+    }
     for metric, pairs in grid.items():
         for k in (1, 2, 3):
             for fire, release in pairs:

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+
 def _sentence_bank() -> list[str]:
     """Sentences of the sample corpus (about 1,400): varied vocabulary, like a real news stream."""
     import re
@@ -60,7 +61,7 @@ def article_html(i: int, base: str) -> str:
 <body><div class="cookie">We use cookies. <button>Accept</button></div>
 <nav><ul>{NAV}</ul></nav><div class="ad">Advertisement</div>
 <article><h1>Open model report {i}: what the Llama release means</h1>
-<p class="byline">By Reporter {i % 7}</p>{''.join(paras)}</article>
+<p class="byline">By Reporter {i % 7}</p>{"".join(paras)}</article>
 <aside><h3>Related</h3><ul>{RELATED}</ul></aside>
 <section class="comments"><h3>Comments</h3><p>Great article!</p><p>I disagree.</p></section>
 <footer>Copyright Bench Times. All rights reserved.</footer></body></html>"""
@@ -143,8 +144,15 @@ def run_one(n: int, url: str, stages: str) -> dict:
 
     server = BenchServer(n)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
-    settings = load_settings(opensearch_url=url, index_prefix=prefix, allow_private_networks=True,
-                             per_host_delay=0.0, per_host_concurrency=8, fetch_concurrency=8, batch_size=100)
+    settings = load_settings(
+        opensearch_url=url,
+        index_prefix=prefix,
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        per_host_concurrency=8,
+        fetch_concurrency=8,
+        batch_size=100,
+    )
     client = connect(settings)
     names = IndexNames(prefix)
     apply_templates(client, names)
@@ -181,13 +189,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--url", default="http://127.0.0.1:9251", help="OpenSearch URL")
-    parser.add_argument("--stages", choices=["all", "scoring", "none"], default="all",
-                        help="all: dedup+drift+alerting; scoring: dedup+drift; none: extraction, topic, indexing")
+    parser.add_argument(
+        "--stages",
+        choices=["all", "scoring", "none"],
+        default="all",
+        help="all: dedup+drift+alerting; scoring: dedup+drift; none: extraction, topic, indexing",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_one(args.child, args.url, args.stages)))
         return
+
     def child(n: int, stages: str) -> dict:
         cmd = [sys.executable, __file__, "--child", str(n), "--url", args.url, "--stages", stages]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -196,18 +209,24 @@ def main() -> None:
     rows = [child(n, args.stages) for n in args.sizes]
     print(f"{'articles':>8} {'indexed':>7} {'pipeline s':>10} {'plain s':>8} {'ratio':>6} {'art/s':>7} {'peak MB':>8}")
     for r in rows:
-        print(f"{r['articles']:>8} {r['indexed']:>7} {r['pipeline_s']:>10} {r['plain_extraction_s']:>8} "
-              f"{r['ratio']:>6} {r['articles_per_s']:>7} {r['peak_rss_mb']:>8}")
+        print(
+            f"{r['articles']:>8} {r['indexed']:>7} {r['pipeline_s']:>10} {r['plain_extraction_s']:>8} "
+            f"{r['ratio']:>6} {r['articles_per_s']:>7} {r['peak_rss_mb']:>8}"
+        )
     if len(rows) >= 2:
-        print(f"peak RSS ratio {rows[-1]['articles']}/{rows[0]['articles']} articles: "
-              f"{rows[-1]['peak_rss_mb'] / rows[0]['peak_rss_mb']:.2f}")
+        print(
+            f"peak RSS ratio {rows[-1]['articles']}/{rows[0]['articles']} articles: "
+            f"{rows[-1]['peak_rss_mb'] / rows[0]['peak_rss_mb']:.2f}"
+        )
     if args.stages == "all":
         # the first size again without stages: what scoring (dedup + drift) and alerting each add
         n = args.sizes[0]
         none, scoring = child(n, "none"), child(n, "scoring")
-        print(f"at {n} articles: {none['pipeline_s']} s without detection, {scoring['pipeline_s']} s with dedup+drift "
-              f"(scoring overhead +{scoring['pipeline_s'] / none['pipeline_s'] - 1:.0%}), {rows[0]['pipeline_s']} s "
-              f"with alerting too (+{rows[0]['pipeline_s'] / scoring['pipeline_s'] - 1:.0%} more)")
+        print(
+            f"at {n} articles: {none['pipeline_s']} s without detection, {scoring['pipeline_s']} s with dedup+drift "
+            f"(scoring overhead +{scoring['pipeline_s'] / none['pipeline_s'] - 1:.0%}), {rows[0]['pipeline_s']} s "
+            f"with alerting too (+{rows[0]['pipeline_s'] / scoring['pipeline_s'] - 1:.0%} more)"
+        )
     print(json.dumps(rows))
 
 

@@ -34,8 +34,12 @@ DEFAULT_ARGS = {
     tags=["newsdrift", "baseline"],
     doc_md=__doc__,
     params={
-        "paths": Param([], type="array", items={"type": "string"},
-                       description="Baseline files, folders or URLs (default: NEWSDRIFT_BASELINE_DIR)."),
+        "paths": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Baseline files, folders or URLs (default: NEWSDRIFT_BASELINE_DIR).",
+        ),
         "name": Param(None, type=["null", "string"], description="Default: from NEWSDRIFT_BASELINE_ID."),
         "recompute_drift": Param(True, type="boolean", description="Recompute all drift windows afterwards."),
     },

@@ -51,11 +51,13 @@ DEFAULT_ARGS = {
     doc_md=__doc__,
     params={
         "feeds_file": Param(
-            None, type=["null", "string"],
+            None,
+            type=["null", "string"],
             description="Absolute path of a feed list YAML (default: NEWSDRIFT_FEEDS_FILE or config/feeds.yaml).",
         ),
         "sample_base_url": Param(
-            SETTINGS.sample_url, type=["null", "string"],
+            SETTINGS.sample_url,
+            type=["null", "string"],
             description="Sample corpus server used when no feed is configured (e.g. http://127.0.0.1:8765).",
         ),
         "force": Param(False, type="boolean", description="Poll every enabled feed, not only the due ones."),

@@ -34,6 +34,7 @@ def _add_subcommands() -> None:
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(dashboards_app, name="dashboards")
 
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -79,8 +80,15 @@ def opensearch_start(as_json: bool = JsonOption) -> None:
         state = node.start(s)
     took = time.monotonic() - started
     if as_json:
-        emit_json({"url": state.url, "pid": state.pid, "log": state.log, "already_running": already is not None,
-                   "seconds": round(took, 1)})
+        emit_json(
+            {
+                "url": state.url,
+                "pid": state.pid,
+                "log": state.log,
+                "already_running": already is not None,
+                "seconds": round(took, 1),
+            }
+        )
         return
     if requested_busy and state.port != s.opensearch_port:
         err_console.print(
@@ -154,8 +162,10 @@ def init(as_json: bool = JsonOption) -> None:
     for col in ("name", "kind", "action", "version"):
         table.add_column(col)
     for c in changes:
-        version = "" if c.version is None else (
-            f"{c.previous_version} → {c.version}" if c.action == "updated" else str(c.version)
+        version = (
+            ""
+            if c.version is None
+            else (f"{c.previous_version} → {c.version}" if c.action == "updated" else str(c.version))
         )
         style = "green" if c.action == "created" else "yellow" if c.action == "updated" else "dim"
         table.add_row(c.name, c.kind, f"[{style}]{c.action}[/]", version)
@@ -192,8 +202,9 @@ def info(as_json: bool = JsonOption) -> None:
 
 feeds_app = typer.Typer(help="Feed health and configuration.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
-sample_app = typer.Typer(help="The offline sample corpus (fictional outlets) and its loopback server.",
-                         no_args_is_help=True)
+sample_app = typer.Typer(
+    help="The offline sample corpus (fictional outlets) and its loopback server.", no_args_is_help=True
+)
 app.add_typer(sample_app, name="sample")
 
 FeedsOption = typer.Option(None, "--feeds", help="Feed list (YAML); default NEWSDRIFT_FEEDS_FILE or config/feeds.yaml.")
@@ -257,8 +268,14 @@ def _run_pass(s, feeds, force: bool, as_json: bool):
     show = not as_json and err_console.is_terminal
     if not show:
         return run_once(s, client, feeds, force=force)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         return run_once(s, client, feeds, force=force, progress=_progress_printer(progress, {}))
 
 
@@ -312,8 +329,12 @@ def watch(
     interval: str = typer.Option("5m", help="Time between passes, e.g. 30s, 5m, 1h."),
     feeds_file=FeedsOption,
     max_passes: int = typer.Option(0, help="Stop after N passes (0: until Ctrl-C)."),
-    all_feeds: bool = typer.Option(False, "--all", help="Poll every enabled feed on every pass, not only the "
-                                   "due ones (conditional GETs keep it cheap): for watching a few feeds closely."),
+    all_feeds: bool = typer.Option(
+        False,
+        "--all",
+        help="Poll every enabled feed on every pass, not only the "
+        "due ones (conditional GETs keep it cheap): for watching a few feeds closely.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="One JSON summary line per pass."),
 ) -> None:
     """Run passes in a loop until Ctrl-C (stops cleanly between or during passes)."""
@@ -360,9 +381,14 @@ def feeds_status(as_json: bool = JsonOption) -> None:
         if st.get("dropped_reasons"):
             dropped += f" ({st['dropped_reasons'][0]}{', ...' if len(st['dropped_reasons']) > 1 else ''})"
         table.add_row(
-            st.get("name", ""), f"[{colour}]{st.get('health', '?')}[/]", str(st.get("last_success_at", "never"))[:19],
-            str(st.get("consecutive_failures", 0)), str(st.get("entries_seen", 0)), dropped,
-            str(st.get("articles_indexed", 0)), st.get("last_error", "") if st.get("consecutive_failures") else "",
+            st.get("name", ""),
+            f"[{colour}]{st.get('health', '?')}[/]",
+            str(st.get("last_success_at", "never"))[:19],
+            str(st.get("consecutive_failures", 0)),
+            str(st.get("entries_seen", 0)),
+            dropped,
+            str(st.get("articles_indexed", 0)),
+            st.get("last_error", "") if st.get("consecutive_failures") else "",
         )
     console.print(f"{len(states)} feeds")
     console.print(table)
@@ -380,29 +406,46 @@ def search(
     from newsdrift.store import IndexNames, connect
 
     s = settings()
-    must: list[dict] = [{"simple_query_string": {"query": query, "fields": ["title^3", "text"],
-                                                  "default_operator": "and"}}]
+    must: list[dict] = [
+        {"simple_query_string": {"query": query, "fields": ["title^3", "text"], "default_operator": "and"}}
+    ]
     if since:
         start = since if since[0].isdigit() and "-" in since else f"now-{since}"
         must.append({"range": {"published_at": {"gte": start}}})
     resp = connect(s).search(
         index=IndexNames(s.index_prefix).articles,
-        body={"query": {"bool": {"must": must}}, "size": size,
-              "_source": ["title", "source", "published_at", "canonical_url", "topic_relevance"],
-              "highlight": {"fields": {"text": {"fragment_size": 160, "number_of_fragments": 1}}}},
+        body={
+            "query": {"bool": {"must": must}},
+            "size": size,
+            "_source": ["title", "source", "published_at", "canonical_url", "topic_relevance"],
+            "highlight": {"fields": {"text": {"fragment_size": 160, "number_of_fragments": 1}}},
+        },
     )
     hits = resp["hits"]["hits"]
     if as_json:
-        emit_json([{"id": h["_id"], "score": h["_score"], **h["_source"],
-                    "highlight": h.get("highlight", {}).get("text", [""])[0]} for h in hits])
+        emit_json(
+            [
+                {
+                    "id": h["_id"],
+                    "score": h["_score"],
+                    **h["_source"],
+                    "highlight": h.get("highlight", {}).get("text", [""])[0],
+                }
+                for h in hits
+            ]
+        )
         return
     table = Table(title=f"{resp['hits']['total']['value']} match(es) for {query!r}")
     for col in ("published", "source", "title", "url"):
         table.add_column(col, overflow="fold")
     for h in hits:
         src = h["_source"]
-        table.add_row(str(src.get("published_at", ""))[:10], src.get("source", ""), src.get("title", ""),
-                      src.get("canonical_url", ""))
+        table.add_row(
+            str(src.get("published_at", ""))[:10],
+            src.get("source", ""),
+            src.get("title", ""),
+            src.get("canonical_url", ""),
+        )
     console.print(table)
 
 
@@ -426,8 +469,7 @@ def sample_serve(
 
 baseline_app = typer.Typer(help="Baselines: the reference corpus drift is measured against.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
-drift_app = typer.Typer(help="Narrative drift against the baseline: windows, events, reports.",
-                        no_args_is_help=True)
+drift_app = typer.Typer(help="Narrative drift against the baseline: windows, events, reports.", no_args_is_help=True)
 app.add_typer(drift_app, name="drift")
 
 
@@ -453,8 +495,12 @@ def baseline_load(
     if not docs:
         raise NewsdriftError("no baseline document could be read")
     result = baseline.load(client, names, docs, name=name, frames=load_frames(s.frames_path))
-    data = {"baseline_id": result.baseline_id, "created": result.created, "documents": result.documents,
-            "failures": [f.to_dict() for f in failures + result.failures]}
+    data = {
+        "baseline_id": result.baseline_id,
+        "created": result.created,
+        "documents": result.documents,
+        "failures": [f.to_dict() for f in failures + result.failures],
+    }
     if as_json:
         emit_json(data)
         return
@@ -480,8 +526,12 @@ def baseline_list(as_json: bool = JsonOption) -> None:
     for col in ("baseline id", "documents", "loaded at", "in use"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["baseline_id"], str(r["documents"]), str(r["loaded_at"])[:19],
-                      "yes" if r["baseline_id"] == s.baseline_id else "")
+        table.add_row(
+            r["baseline_id"],
+            str(r["documents"]),
+            str(r["loaded_at"])[:19],
+            "yes" if r["baseline_id"] == s.baseline_id else "",
+        )
     console.print(table)
 
 
@@ -506,9 +556,13 @@ def _drift_store(s: Settings):
 def drift_update(as_json: bool = JsonOption) -> None:
     """Recompute every drift window and event against the current baseline (after a baseline change)."""
     result = _drift_store(settings()).backfill()
-    data = {"windows": len(result.windows), "windows_removed": len(result.windows_removed),
-            "docs_written": result.docs_written, "events": len(result.events),
-            "failures": [f.to_dict() for f in result.failures]}
+    data = {
+        "windows": len(result.windows),
+        "windows_removed": len(result.windows_removed),
+        "docs_written": result.docs_written,
+        "events": len(result.events),
+        "failures": [f.to_dict() for f in result.failures],
+    }
     if as_json:
         emit_json(data)
     else:
@@ -531,8 +585,9 @@ def drift_report(
     windows = store.load_windows(window, since=since)
     events = store.load_events(window, since=since)
     if html:
-        path = render_report_html(windows, events, html, config=store.config,
-                                  title=f"newsdrift: drift vs {s.baseline_id} ({window} windows)")
+        path = render_report_html(
+            windows, events, html, config=store.config, title=f"newsdrift: drift vs {s.baseline_id} ({window} windows)"
+        )
         err_console.print(f"wrote {path}")
     rows = report_rows(windows, events)
     if as_json:

@@ -343,15 +343,21 @@ def validation_problems(exc: ValidationError, *, show_input: bool = True) -> lis
         loc = tuple(str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union")))
         msg = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
-        if (show_input and err["type"] != "missing" and got is not None and not isinstance(got, dict | list)
-                and "(got " not in msg):
+        if (
+            show_input
+            and err["type"] != "missing"
+            and got is not None
+            and not isinstance(got, dict | list)
+            and "(got " not in msg
+        ):
             msg += f" (got {got!r})"
         problems.append((loc, msg))
     return problems
 
 
-def validation_lines(exc: ValidationError, prefix: str = "", *, show_input: bool = True,
-                     whole: str = "(entry)") -> list[str]:
+def validation_lines(
+    exc: ValidationError, prefix: str = "", *, show_input: bool = True, whole: str = "(entry)"
+) -> list[str]:
     """``PREFIX field.path: message`` per problem (``whole`` names a problem of the entry itself)."""
     return [f"{prefix}{'.'.join(loc) or whole}: {msg}" for loc, msg in validation_problems(exc, show_input=show_input)]
 

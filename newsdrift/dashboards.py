@@ -33,10 +33,18 @@ PATTERN_FAMILIES = ("articles", "drift", "alerts", "feeds")
 IMPORT_PATH = "/api/saved_objects/_import"
 
 NUMERIC_TYPES = frozenset(
-    {"byte", "short", "integer", "long", "unsigned_long", "float", "half_float", "double", "scaled_float"})
+    {"byte", "short", "integer", "long", "unsigned_long", "float", "half_float", "double", "scaled_float"}
+)
 AGGREGATABLE_TYPES = NUMERIC_TYPES | {"keyword", "boolean", "date", "date_nanos", "ip"}
-_OSD_TYPES = {"keyword": "string", "text": "string", "boolean": "boolean", "date": "date", "date_nanos": "date",
-              "ip": "ip", **{t: "number" for t in NUMERIC_TYPES}}
+_OSD_TYPES = {
+    "keyword": "string",
+    "text": "string",
+    "boolean": "boolean",
+    "date": "date",
+    "date_nanos": "date",
+    "ip": "ip",
+    **{t: "number" for t in NUMERIC_TYPES},
+}
 
 
 # --- the field catalogue, from mappings/ ---------------------------------------------
@@ -85,9 +93,14 @@ def _walk(props: dict[str, Any], prefix: str, nested: str | None) -> Iterable[Fi
         yield FieldInfo(path, kind, indexed, kind in AGGREGATABLE_TYPES and doc_values, nested)
         for sub, sub_spec in spec.get("fields", {}).items():
             sub_kind = sub_spec["type"]
-            yield FieldInfo(f"{path}.{sub}", sub_kind, sub_spec.get("index", True) is not False,
-                            sub_kind in AGGREGATABLE_TYPES and sub_spec.get("doc_values", True) is not False,
-                            nested, multi_parent=path)
+            yield FieldInfo(
+                f"{path}.{sub}",
+                sub_kind,
+                sub_spec.get("index", True) is not False,
+                sub_kind in AGGREGATABLE_TYPES and sub_spec.get("doc_values", True) is not False,
+                nested,
+                multi_parent=path,
+            )
 
 
 def family_fields(family: str, mappings_dir: Path = MAPPINGS_DIR) -> dict[str, FieldInfo]:
@@ -133,8 +146,7 @@ def load_saved_objects(path: Path = SAVED_OBJECTS_PATH) -> list[dict[str, Any]]:
 
 def dump_saved_objects(objects: Iterable[dict[str, Any]]) -> str:
     """NDJSON text, one compact object per line, keys in insertion order."""
-    return "".join(json.dumps(o, ensure_ascii=False, separators=(",", ":")) + "\n"
-                   for o in objects)
+    return "".join(json.dumps(o, ensure_ascii=False, separators=(",", ":")) + "\n" for o in objects)
 
 
 def with_prefix(objects: Iterable[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
@@ -145,7 +157,7 @@ def with_prefix(objects: Iterable[dict[str, Any]], prefix: str) -> list[dict[str
         if obj.get("type") == "index-pattern":
             title = obj["attributes"]["title"]
             if title.startswith(f"{DEFAULT_PREFIX}-"):
-                obj["attributes"]["title"] = prefix + title[len(DEFAULT_PREFIX):]
+                obj["attributes"]["title"] = prefix + title[len(DEFAULT_PREFIX) :]
         out.append(obj)
     return out
 
@@ -236,14 +248,22 @@ def _answer_message(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
-def _post(client: httpx.Client, endpoint: str, params: dict[str, str], headers: dict[str, str], payload: bytes,
-          filename: str, wait: float) -> httpx.Response:
+def _post(
+    client: httpx.Client,
+    endpoint: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+    payload: bytes,
+    filename: str,
+    wait: float,
+) -> httpx.Response:
     """POST the file; while ``wait`` lasts, retry connection failures and 503 (server starting)."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            response = client.post(endpoint, params=params, headers=headers,
-                                   files={"file": (filename, payload, "application/ndjson")})
+            response = client.post(
+                endpoint, params=params, headers=headers, files={"file": (filename, payload, "application/ndjson")}
+            )
         except httpx.TransportError:
             if time.monotonic() >= deadline:
                 raise
@@ -364,12 +384,14 @@ def _metric_dsl(agg: dict[str, Any]) -> dict[str, Any]:
     if kind in ("avg", "sum", "min", "max", "cardinality"):
         return {kind: {"field": params["field"]}}
     if kind == "top_hits":
-        return {"top_hits": {
-            "size": int(params.get("size", 1)),
-            "sort": [{params["sortField"]: {"order": params.get("sortOrder", "desc")}}],
-            "_source": False,
-            "docvalue_fields": [{"field": params["field"]}],
-        }}
+        return {
+            "top_hits": {
+                "size": int(params.get("size", 1)),
+                "sort": [{params["sortField"]: {"order": params.get("sortOrder", "desc")}}],
+                "_source": False,
+                "docvalue_fields": [{"field": params["field"]}],
+            }
+        }
     raise ValueError(f"unsupported metric aggregation {kind!r}")
 
 
@@ -382,13 +404,28 @@ def _bucket_dsl(agg: dict[str, Any], metrics: dict[str, dict[str, Any] | None]) 
             # Dashboards derives the interval from the time range; auto_date_histogram is the server-side twin.
             return {"auto_date_histogram": {"field": params["field"], "buckets": 50}}
         if interval in _INTERVAL_UNITS:
-            return {"date_histogram": {"field": params["field"], "calendar_interval": f"1{interval}",
-                                       "min_doc_count": int(params.get("min_doc_count", 1))}}
-        return {"date_histogram": {"field": params["field"], "fixed_interval": interval,
-                                   "min_doc_count": int(params.get("min_doc_count", 1))}}
+            return {
+                "date_histogram": {
+                    "field": params["field"],
+                    "calendar_interval": f"1{interval}",
+                    "min_doc_count": int(params.get("min_doc_count", 1)),
+                }
+            }
+        return {
+            "date_histogram": {
+                "field": params["field"],
+                "fixed_interval": interval,
+                "min_doc_count": int(params.get("min_doc_count", 1)),
+            }
+        }
     if kind == "histogram":
-        return {"histogram": {"field": params["field"], "interval": float(params["interval"]),
-                              "min_doc_count": 0 if params.get("min_doc_count") else 1}}
+        return {
+            "histogram": {
+                "field": params["field"],
+                "interval": float(params["interval"]),
+                "min_doc_count": 0 if params.get("min_doc_count") else 1,
+            }
+        }
     if kind == "terms":
         order_by = str(params.get("orderBy", "_key"))
         direction = params.get("order", "desc")
@@ -413,8 +450,7 @@ def aggs_to_dsl(aggs: list[dict[str, Any]]) -> dict[str, Any]:
     for agg in enabled:
         if agg["type"] not in BUCKET_AGGS + METRIC_AGGS:
             raise ValueError(f"unsupported aggregation {agg['type']!r} (id {agg['id']})")
-    metrics = {a["id"]: (None if a["type"] == "count" else _metric_dsl(a))
-               for a in enabled if a["type"] in METRIC_AGGS}
+    metrics = {a["id"]: (None if a["type"] == "count" else _metric_dsl(a)) for a in enabled if a["type"] in METRIC_AGGS}
     buckets = [a for a in enabled if a["type"] in BUCKET_AGGS]
     inner: dict[str, Any] = {agg_id: dsl for agg_id, dsl in metrics.items() if dsl is not None}
     for agg in reversed(buckets):
@@ -454,6 +490,10 @@ def visualization_query(
     time_field = pattern["attributes"].get("timeFieldName")
     if time_range and time_field:
         clauses.append({"range": {time_field: {"gte": time_range[0], "lte": time_range[1]}}})
-    body = {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": clauses}},
-            "aggs": aggs_to_dsl(state["aggs"])}
+    body = {
+        "size": 0,
+        "track_total_hits": True,
+        "query": {"bool": {"filter": clauses}},
+        "aggs": aggs_to_dsl(state["aggs"]),
+    }
     return pattern_title(family, index_names.prefix), body

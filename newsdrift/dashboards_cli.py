@@ -19,8 +19,9 @@ from newsdrift.config import get_settings
 from newsdrift.dashboards import SAVED_OBJECTS_PATH, ImportReport, import_dashboards
 from newsdrift.errors import DashboardsError
 
-dashboards_app = typer.Typer(help="OpenSearch Dashboards saved objects (index patterns, visualizations, dashboards).",
-                             no_args_is_help=True)
+dashboards_app = typer.Typer(
+    help="OpenSearch Dashboards saved objects (index patterns, visualizations, dashboards).", no_args_is_help=True
+)
 console = Console()
 
 
@@ -42,24 +43,35 @@ def _print_report(report: ImportReport) -> None:
 @dashboards_app.command("import")
 @cli_errors
 def import_command(
-    url: str | None = typer.Option(None, "--url", help="OpenSearch Dashboards base URL (default "
-                                   "NEWSDRIFT_DASHBOARDS_URL, else http://127.0.0.1:5601)."),
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="OpenSearch Dashboards base URL (default NEWSDRIFT_DASHBOARDS_URL, else http://127.0.0.1:5601).",
+    ),
     user: str | None = typer.Option(None, "--user", help="Basic-auth user (default NEWSDRIFT_DASHBOARDS_USER)."),
-    password: str | None = typer.Option(None, "--password",
-                                        help="Basic-auth password (prefer NEWSDRIFT_DASHBOARDS_PASSWORD)."),
+    password: str | None = typer.Option(
+        None, "--password", help="Basic-auth password (prefer NEWSDRIFT_DASHBOARDS_PASSWORD)."
+    ),
     file: Path = typer.Option(SAVED_OBJECTS_PATH, "--file", help="NDJSON saved objects to import."),
     prefix: str | None = typer.Option(
-        None, "--prefix", help="Index prefix the index patterns point at (default NEWSDRIFT_INDEX_PREFIX)."),
-    verify: bool | None = typer.Option(None, "--verify/--no-verify", show_default=False,
-                                       help="Verify the TLS certificate (default NEWSDRIFT_DASHBOARDS_VERIFY_CERTS, "
-                                       "else verify)."),
+        None, "--prefix", help="Index prefix the index patterns point at (default NEWSDRIFT_INDEX_PREFIX)."
+    ),
+    verify: bool | None = typer.Option(
+        None,
+        "--verify/--no-verify",
+        show_default=False,
+        help="Verify the TLS certificate (default NEWSDRIFT_DASHBOARDS_VERIFY_CERTS, else verify).",
+    ),
     ca_certs: Path | None = typer.Option(
-        None, "--ca-certs", help="CA bundle for TLS verification (default NEWSDRIFT_DASHBOARDS_CA_CERTS)."),
+        None, "--ca-certs", help="CA bundle for TLS verification (default NEWSDRIFT_DASHBOARDS_CA_CERTS)."
+    ),
     overwrite: bool = typer.Option(True, "--overwrite/--no-overwrite", help="Replace objects with the same id."),
     wait: float = typer.Option(0.0, "--wait", min=0.0, help="Seconds to keep retrying while Dashboards starts."),
-    tenant: str | None = typer.Option(None, "--tenant",
-                                      help="Security-plugin tenant, e.g. global (default NEWSDRIFT_DASHBOARDS_TENANT, "
-                                      "else the user's default)."),
+    tenant: str | None = typer.Option(
+        None,
+        "--tenant",
+        help="Security-plugin tenant, e.g. global (default NEWSDRIFT_DASHBOARDS_TENANT, else the user's default).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Import dashboards/newsdrift.ndjson through the saved-objects import API (idempotent with --overwrite)."""
@@ -72,10 +84,17 @@ def import_command(
     ca_certs = ca_certs if ca_certs is not None else s.dashboards_ca_certs
     tenant = tenant if tenant is not None else s.dashboards_tenant
     try:
-        report = import_dashboards(url, file, user=user, password=password,
-                                   verify=str(ca_certs) if ca_certs and verify else verify,
-                                   overwrite=overwrite, prefix=s.index_prefix if prefix is None else prefix,
-                                   wait=wait, tenant=tenant)
+        report = import_dashboards(
+            url,
+            file,
+            user=user,
+            password=password,
+            verify=str(ca_certs) if ca_certs and verify else verify,
+            overwrite=overwrite,
+            prefix=s.index_prefix if prefix is None else prefix,
+            wait=wait,
+            tenant=tenant,
+        )
     except OSError as exc:  # the --file or --ca-certs cannot be read
         raise DashboardsError(str(exc)) from None
     if as_json:

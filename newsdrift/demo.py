@@ -44,6 +44,12 @@ def sample_feeds(base_url: str) -> list[Feed]:
         name = spec["outlet"]
         if spec["path"].count("/") > 2:  # an outlet's second feed: tell them apart
             name += f" ({spec['path'].rsplit('/', 1)[-1]})"
-        feeds.append(Feed(url=f"{base_url.rstrip('/')}{spec['path']}", name=name, source=spec["outlet"],
-                          tags=["sample", spec["format"]]))
+        feeds.append(
+            Feed(
+                url=f"{base_url.rstrip('/')}{spec['path']}",
+                name=name,
+                source=spec["outlet"],
+                tags=["sample", spec["format"]],
+            )
+        )
     return feeds

@@ -60,6 +60,12 @@ class ChannelUnavailable(AlertingError):
 
 
 __all__ = [
-    "AlertingError", "ChannelUnavailable", "ClusterUnavailable", "ConfigError", "DashboardsError",
-    "FramesConfigError", "NewsdriftError", "NodeError",
+    "AlertingError",
+    "ChannelUnavailable",
+    "ClusterUnavailable",
+    "ConfigError",
+    "DashboardsError",
+    "FramesConfigError",
+    "NewsdriftError",
+    "NodeError",
 ]

@@ -41,7 +41,8 @@ def iter_states(client: OpenSearch, names: IndexNames, page_size: int = 1000) ->
         return
     try:
         body: dict[str, Any] = {
-            "size": page_size, "query": {"match_all": {}},
+            "size": page_size,
+            "query": {"match_all": {}},
             "pit": {"id": pit, "keep_alive": "2m"},
             "sort": [{"name": {"order": "asc", "missing": "_last"}}, {"_shard_doc": "asc"}],
         }
@@ -110,7 +111,9 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
     wait = feed.poll_interval
     if result.ok:
         state.update(
-            last_success_at=polled.isoformat(), consecutive_failures=0, failing_since=None,
+            last_success_at=polled.isoformat(),
+            consecutive_failures=0,
+            failing_since=None,
         )
         if result.etag or result.last_modified or result.outcome == "ok":
             state["etag"] = result.etag or (prev.get("etag") if result.outcome == "not_modified" else None)
@@ -143,8 +146,12 @@ def hold_validators(state: dict[str, Any], previous: dict[str, Any] | None) -> d
 def save_validators(client: OpenSearch, names: IndexNames, validators: dict[str, dict[str, Any]]) -> list[Any]:
     """Partial updates of etag/last_modified once a feed's entries are safely handled."""
     actions = [
-        {"_op_type": "update", "_index": names.feeds, "_id": feed_id,
-         "doc": {"etag": v.get("etag"), "last_modified": v.get("last_modified")}}
+        {
+            "_op_type": "update",
+            "_index": names.feeds,
+            "_id": feed_id,
+            "doc": {"etag": v.get("etag"), "last_modified": v.get("last_modified")},
+        }
         for feed_id, v in validators.items()
     ]
     return bulk_write(client, actions) if actions else []
@@ -157,8 +164,16 @@ def save_states(client: OpenSearch, names: IndexNames, states: list[dict[str, An
 
 def disable_feed(client: OpenSearch, names: IndexNames, feed_id: str, reason: str) -> None:
     client.update(
-        index=names.feeds, id=feed_id,
-        body={"doc": {"enabled": False, "disabled_reason": reason, "disabled_at": utcnow().isoformat(),
-                      "health": "disabled", "updated_at": utcnow().isoformat()}},
+        index=names.feeds,
+        id=feed_id,
+        body={
+            "doc": {
+                "enabled": False,
+                "disabled_reason": reason,
+                "disabled_at": utcnow().isoformat(),
+                "health": "disabled",
+                "updated_at": utcnow().isoformat(),
+            }
+        },
         refresh="wait_for",
     )

@@ -128,8 +128,14 @@ def install(settings: Settings, force: bool = False) -> Path:
         shutil.rmtree(lib)
     lib.mkdir(parents=True)
     cmd = [
-        mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-        f"-DoutputDirectory={lib}", "-DincludeScope=runtime",
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={lib}",
+        "-DincludeScope=runtime",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
@@ -262,21 +268,41 @@ def start(settings: Settings, progress=None) -> NodeState:
     log = node_dir(settings) / "node.log"
     # The runner listens on baseHttpPort + 1 for node 1 and moves up when that port is busy.
     cmd = [
-        str(java), f"-Xms{settings.opensearch_heap}", f"-Xmx{settings.opensearch_heap}",
-        "-XX:+UseG1GC", "-Djava.awt.headless=true",
-        "-cp", f"{lib}/*", main,
-        "-numOfNode", "1", "-basePath", str(base),
-        "-baseHttpPort", str(settings.opensearch_port - 1),
-        "-clusterName", cluster_name(settings), "-printOnFailure",
+        str(java),
+        f"-Xms{settings.opensearch_heap}",
+        f"-Xmx{settings.opensearch_heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        "-cp",
+        f"{lib}/*",
+        main,
+        "-numOfNode",
+        "1",
+        "-basePath",
+        str(base),
+        "-baseHttpPort",
+        str(settings.opensearch_port - 1),
+        "-clusterName",
+        cluster_name(settings),
+        "-printOnFailure",
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=str(node_dir(settings)),
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=str(node_dir(settings)),
         )
     state = NodeState(
-        pid=proc.pid, url="", port=0, log=str(log), base_path=str(base),
-        started_at=time.time(), java=str(java),
+        pid=proc.pid,
+        url="",
+        port=0,
+        log=str(log),
+        base_path=str(base),
+        started_at=time.time(),
+        java=str(java),
     )
     try:
         _wait_healthy(settings, state, proc)
@@ -324,8 +350,9 @@ def exit_reason(log: Path) -> str | None:
         text = log.read_text(errors="replace")
     except OSError:
         return None
-    reasons = [line.removeprefix(_REASON_PREFIX).strip() for line in text.splitlines()
-               if line.startswith(_REASON_PREFIX)]
+    reasons = [
+        line.removeprefix(_REASON_PREFIX).strip() for line in text.splitlines() if line.startswith(_REASON_PREFIX)
+    ]
     return reasons[-1] if reasons else None
 
 
@@ -359,8 +386,10 @@ def _wait_healthy(settings: Settings, state: NodeState, proc: subprocess.Popen |
             if reason is None:
                 reason = f"no reason given (see the log below and the node's logs under {state.base_path})"
             elif re.search(r"http port \d+ is unavailable", reason, re.IGNORECASE):
-                reason += (f" (port {settings.opensearch_port} and every port above it are busy: "
-                           "set NEWSDRIFT_OPENSEARCH_PORT to a free port)")
+                reason += (
+                    f" (port {settings.opensearch_port} and every port above it are busy: "
+                    "set NEWSDRIFT_OPENSEARCH_PORT to a free port)"
+                )
             raise NodeError(
                 f"the OpenSearch node exited with status {proc.returncode} while starting: {reason}. "
                 f"Last lines of {log}:\n{_log_tail(log)}"

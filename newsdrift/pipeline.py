@@ -246,12 +246,17 @@ def index_batch(
             summary.articles_known += 1
             continue
         seen.add(article.id)
-        batch.append(ScoredArticle(
-            article=article, baseline_id=settings.baseline_id,
-            topic_relevance=item.topic_relevance, topic_terms=item.topic_terms,
-            off_topic=item.topic_relevance < settings.topic_threshold,
-            minhash=item.fingerprint.minhash, lsh_bands=item.fingerprint.lsh_bands,
-        ))
+        batch.append(
+            ScoredArticle(
+                article=article,
+                baseline_id=settings.baseline_id,
+                topic_relevance=item.topic_relevance,
+                topic_terms=item.topic_terms,
+                off_topic=item.topic_relevance < settings.topic_threshold,
+                minhash=item.fingerprint.minhash,
+                lsh_bands=item.fingerprint.lsh_bands,
+            )
+        )
     for scorer in scorers:
         scorer.score(batch, summary)
     keep: list[ScoredArticle] = []
@@ -312,8 +317,13 @@ def set_indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: Iterabl
         return
     counts = _cluster_call(indexed_counts, client, names, urls)
     actions = [
-        {"_op_type": "update", "_index": names.feeds, "_id": stable_id(url), "retry_on_conflict": 5,
-         "doc": {"articles_indexed": counts.get(url, 0)}}
+        {
+            "_op_type": "update",
+            "_index": names.feeds,
+            "_id": stable_id(url),
+            "retry_on_conflict": 5,
+            "doc": {"articles_indexed": counts.get(url, 0)},
+        }
         for url in urls
     ]
     for outcome in _cluster_call(bulk_write, client, actions):
@@ -323,11 +333,15 @@ def set_indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: Iterabl
 
 def indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: list[str]) -> dict[str, int]:
     """Articles in the index per feed URL (one terms aggregation)."""
-    resp = client.search(index=names.articles, body={
-        "size": 0, "track_total_hits": False,
-        "query": {"terms": {"feed_url": feed_urls}},
-        "aggs": {"feeds": {"terms": {"field": "feed_url", "size": len(feed_urls)}}},
-    })
+    resp = client.search(
+        index=names.articles,
+        body={
+            "size": 0,
+            "track_total_hits": False,
+            "query": {"terms": {"feed_url": feed_urls}},
+            "aggs": {"feeds": {"terms": {"field": "feed_url", "size": len(feed_urls)}}},
+        },
+    )
     return {b["key"]: b["doc_count"] for b in resp["aggregations"]["feeds"]["buckets"]}
 
 
@@ -360,8 +374,7 @@ async def process_entries(
         async with PoliteFetcher(settings) as fetcher:
             pending: asyncio.Future[None] | None = None
             for batch in chunks(entries, settings.batch_size):
-                articles = await fetch_and_extract(settings, fetcher, batch, summary, executor=pool,
-                                                   progress=progress)
+                articles = await fetch_and_extract(settings, fetcher, batch, summary, executor=pool, progress=progress)
                 if pending is not None:
                     await pending
                 pending = asyncio.ensure_future(asyncio.to_thread(index_and_count, articles))

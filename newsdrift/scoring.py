@@ -90,8 +90,7 @@ class DriftScoring:
         self.dates = set()
 
 
-def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True
-                    ) -> list[Stage]:
+def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True) -> list[Stage]:
     """Duplicates, drift (it skips copies), then alerting (it reads all of them). Topic relevance and the
     MinHash fingerprint are computed earlier, next to extraction (``pipeline.extract_and_score_text``).
 

@@ -78,8 +78,9 @@ def process_pool(max_workers: int) -> ProcessPoolExecutor:
     they watch is this process.
     """
     context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=_init_worker,
-                               initargs=(os.getpid(), POLL_SECONDS))
+    pool = ProcessPoolExecutor(
+        max_workers=max_workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), POLL_SECONDS)
+    )
     # With fork, the first submit forks every worker in the calling thread: do it here, so the
     # death signal is tied to the thread that owns the pool, not to whichever thread submits first.
     pool.submit(_started)

@@ -100,8 +100,11 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
         tis = run.get_task_instances(session=session)
         states = {(ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state) for ti in tis}
         labels = {f"{ti.task_id}[{ti.map_index}]": ti.rendered_map_index for ti in tis if ti.map_index >= 0}
-        durations = {(ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): round(ti.duration, 3)
-                     for ti in tis if ti.duration is not None}
+        durations = {
+            (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): round(ti.duration, 3)
+            for ti in tis
+            if ti.duration is not None
+        }
         rows = session.scalars(XComModel.get_many(run_id=run.run_id, dag_ids=dag_id, key="return_value")).all()
         xcoms: dict[str, Any] = {}
         for row in rows:
@@ -111,9 +114,17 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
             select(AssetEvent).where(AssetEvent.source_dag_id == dag_id, AssetEvent.source_run_id == run.run_id)
         ).all()
         asset_events = [{"uri": e.asset.uri, "extra": e.extra} for e in events]
-    return {"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state), "seconds": round(seconds, 3),
-            "tasks": states, "task_seconds": durations, "map_labels": labels, "xcom": xcoms,
-            "asset_events": asset_events}
+    return {
+        "dag_id": dag_id,
+        "run_id": run.run_id,
+        "state": str(run.state),
+        "seconds": round(seconds, 3),
+        "tasks": states,
+        "task_seconds": durations,
+        "map_labels": labels,
+        "xcom": xcoms,
+        "asset_events": asset_events,
+    }
 
 
 def run_ingest_dag_once(home: Path | None = None, conf: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -145,6 +156,13 @@ def run_ingest_dag_once(home: Path | None = None, conf: dict[str, Any] | None = 
             server.stop()
     summary = result["xcom"].get("percolate") or {}
     summary = {k: v for k, v in summary.items() if k != "indexed_ids"}
-    return {"airflow_home": env["AIRFLOW_HOME"], "run_id": result["run_id"], "state": result["state"],
-            "dag_run_seconds": result["seconds"], **timings, "tasks": result["tasks"], "summary": summary,
-            "asset_events": result["asset_events"]}
+    return {
+        "airflow_home": env["AIRFLOW_HOME"],
+        "run_id": result["run_id"],
+        "state": result["state"],
+        "dag_run_seconds": result["seconds"],
+        **timings,
+        "tasks": result["tasks"],
+        "summary": summary,
+        "asset_events": result["asset_events"],
+    }

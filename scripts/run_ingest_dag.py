@@ -24,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run the newsdrift_ingest DAG once (dag.test) and print a summary.")
-    parser.add_argument("--airflow-home", type=Path, default=None,
-                        help="default: NEWSDRIFT_AIRFLOW_HOME, else $NEWSDRIFT_HOME/airflow (~/.newsdrift/airflow)")
+    parser.add_argument(
+        "--airflow-home",
+        type=Path,
+        default=None,
+        help="default: NEWSDRIFT_AIRFLOW_HOME, else $NEWSDRIFT_HOME/airflow (~/.newsdrift/airflow)",
+    )
     parser.add_argument("--feeds", type=Path, default=None, help="feed list YAML (default: settings)")
     parser.add_argument("--sample-url", default=None, help="an already running sample corpus server")
     parser.add_argument("--force", action="store_true", help="poll every enabled feed, not only the due ones")
@@ -36,12 +40,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def print_summary(result: dict) -> None:
     summary = result["summary"]
-    print(f"newsdrift_ingest {result['run_id']}: {result['state']} in {result['dag_run_seconds']:.1f} s "
-          f"(AIRFLOW_HOME {result['airflow_home']}; db {'migrated' if result['migrated'] else 'up to date'}, "
-          f"{result['migrate_seconds']:.1f} s)")
-    for key in ("feeds", "feed_outcomes", "entries_seen", "new", "indexed", "articles_known", "fetch_failed",
-                "extraction_failed", "off_topic", "index_failed", "exact_duplicates", "near_duplicates",
-                "drift_windows", "drift_events", "alerts"):
+    print(
+        f"newsdrift_ingest {result['run_id']}: {result['state']} in {result['dag_run_seconds']:.1f} s "
+        f"(AIRFLOW_HOME {result['airflow_home']}; db {'migrated' if result['migrated'] else 'up to date'}, "
+        f"{result['migrate_seconds']:.1f} s)"
+    )
+    for key in (
+        "feeds",
+        "feed_outcomes",
+        "entries_seen",
+        "new",
+        "indexed",
+        "articles_known",
+        "fetch_failed",
+        "extraction_failed",
+        "off_topic",
+        "index_failed",
+        "exact_duplicates",
+        "near_duplicates",
+        "drift_windows",
+        "drift_events",
+        "alerts",
+    ):
         print(f"  {key.replace('_', ' '):<18} {summary.get(key)}")
     for failed in summary.get("feeds_failed", []):
         print(f"  feed failed: {failed['feed']}: {failed['error']}")

@@ -30,8 +30,18 @@ from typing import Any
 
 MARKER = "@@NEWSDRIFT-RESULT@@ "
 # what a DAG file must not pull in at parse time (the tasks import them when they run)
-HEAVY_MODULES = ("newsdrift", "extractors", "opensearchpy", "trafilatura", "feedparser", "sklearn", "datasketch",
-                 "numpy", "lxml", "apprise")
+HEAVY_MODULES = (
+    "newsdrift",
+    "extractors",
+    "opensearchpy",
+    "trafilatura",
+    "feedparser",
+    "sklearn",
+    "datasketch",
+    "numpy",
+    "lxml",
+    "apprise",
+)
 # except the settings object: DAG files read their schedules and param defaults from it
 PARSE_TIME_ALLOWED = ("newsdrift", "newsdrift.config", "newsdrift.errors")
 
@@ -50,15 +60,17 @@ def base_environment(home: Path) -> dict[str, str]:
     """This process' environment without AIRFLOW_* / NEWSDRIFT_* variables, plus a local SQLite Airflow."""
     home = home.resolve()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSDRIFT_"))}
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-        "NEWSDRIFT_HOME": str(home / "newsdrift-home"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "NEWSDRIFT_HOME": str(home / "newsdrift-home"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+        }
+    )
     return env
 
 
@@ -69,8 +81,9 @@ def session_airflow(home: Path) -> dict[str, Any]:
         env = base_environment(home)
         airflow_cli = Path(sys.executable).parent / "airflow"
         started = time.perf_counter()
-        proc = subprocess.run([str(airflow_cli), "db", "migrate"], env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
+        proc = subprocess.run(
+            [str(airflow_cli), "db", "migrate"], env=env, capture_output=True, text=True, timeout=300, check=False
+        )
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -81,13 +94,21 @@ def session_airflow(home: Path) -> dict[str, Any]:
 
 def invoke(env: dict[str, str], *args: str, timeout: float = 600) -> Any:
     """Run this script with ``args`` in a fresh interpreter; the parsed result (raises with the output)."""
-    proc = subprocess.run([sys.executable, str(RUNNER), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=PROJECT_ROOT,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARKER)]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"airflow_runner {' '.join(args)} exited {proc.returncode}:\n"
-                           f"{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
-    return json.loads(lines[-1][len(MARKER):])
+        raise RuntimeError(
+            f"airflow_runner {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+        )
+    return json.loads(lines[-1][len(MARKER) :])
 
 
 # --- the subprocess side ---------------------------------------------------------------
@@ -120,11 +141,16 @@ def parse(path: str) -> dict[str, Any]:
     spec.loader.exec_module(module)
     done = time.perf_counter()
     added = set(sys.modules) - before
-    heavy = sorted(m for m in added if m not in PARSE_TIME_ALLOWED
-                   and any(m == h or m.startswith(h + ".") for h in HEAVY_MODULES))
-    return {"file": Path(path).name, "sdk_import_seconds": round(sdk_loaded - started, 4),
-            "file_seconds": round(done - sdk_loaded, 4), "total_seconds": round(done - started, 4),
-            "heavy_modules": heavy}
+    heavy = sorted(
+        m for m in added if m not in PARSE_TIME_ALLOWED and any(m == h or m.startswith(h + ".") for h in HEAVY_MODULES)
+    )
+    return {
+        "file": Path(path).name,
+        "sdk_import_seconds": round(sdk_loaded - started, 4),
+        "file_seconds": round(done - sdk_loaded, 4),
+        "total_seconds": round(done - started, 4),
+        "heavy_modules": heavy,
+    }
 
 
 def _asset_uris(condition: Any) -> list[str]:
@@ -186,9 +212,14 @@ def settings() -> dict[str, Any]:
     from newsdrift.store.airflow_connection import settings_from_airflow
 
     s = settings_from_airflow()
-    return {"opensearch_url": s.opensearch_url, "user": s.opensearch_user,
-            "password": s.opensearch_password.get_secret_value() if s.opensearch_password else None,
-            "verify_certs": s.opensearch_verify_certs, "timeout": s.opensearch_timeout, "prefix": s.index_prefix}
+    return {
+        "opensearch_url": s.opensearch_url,
+        "user": s.opensearch_user,
+        "password": s.opensearch_password.get_secret_value() if s.opensearch_password else None,
+        "verify_certs": s.opensearch_verify_certs,
+        "timeout": s.opensearch_timeout,
+        "prefix": s.index_prefix,
+    }
 
 
 def run(args: list[str]) -> list[dict[str, Any]]:

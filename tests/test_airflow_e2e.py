@@ -50,8 +50,10 @@ def sample_server() -> Iterator[SampleServer]:
 @pytest.fixture(scope="module")
 def feeds_file(sample_server: SampleServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A feed list with every feed of the sample corpus (at this server's URL)."""
-    feeds = [{"url": sample_server.url + f["path"], "name": f"{f['outlet']} {f['path']}", "source": f["outlet"]}
-             for f in MANIFEST["feeds"]]
+    feeds = [
+        {"url": sample_server.url + f["path"], "name": f"{f['outlet']} {f['path']}", "source": f["outlet"]}
+        for f in MANIFEST["feeds"]
+    ]
     path = tmp_path_factory.mktemp("feeds") / "feeds.yaml"
     path.write_text(yaml.safe_dump({"feeds": feeds}), encoding="utf-8")
     return path
@@ -92,38 +94,76 @@ def article_docs(client: OpenSearch, names: IndexNames) -> list[dict[str, Any]]:
 def connection_json(url: str) -> str:
     """``AIRFLOW_CONN_OPENSEARCH_DEFAULT`` (JSON form, connection type ``opensearch``) for a cluster URL."""
     parts = urlsplit(url)
-    return json.dumps({"conn_type": "opensearch", "host": parts.hostname, "port": parts.port,
-                       "login": parts.username, "password": parts.password, "extra": {"scheme": parts.scheme}})
+    return json.dumps(
+        {
+            "conn_type": "opensearch",
+            "host": parts.hostname,
+            "port": parts.port,
+            "login": parts.username,
+            "password": parts.password,
+            "extra": {"scheme": parts.scheme},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
-def happy_runs(airflow_env: dict[str, str], opensearch_url: str, happy_names: IndexNames, feeds_file: Path,
-               opensearch_client: OpenSearch) -> dict[str, Any]:
+def happy_runs(
+    airflow_env: dict[str, str],
+    opensearch_url: str,
+    happy_names: IndexNames,
+    feeds_file: Path,
+    opensearch_client: OpenSearch,
+) -> dict[str, Any]:
     """Ingest twice (the second with force), then load the baseline and recompute drift: one process.
 
     OpenSearch comes from the Airflow connection; NEWSDRIFT_OPENSEARCH_URL points at a closed
     port, so any task falling back to it would fail.
     """
-    env = {**airflow_env, "AIRFLOW_CONN_OPENSEARCH_DEFAULT": connection_json(opensearch_url),
-           "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_INDEX_PREFIX": happy_names.prefix,
-           "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1", "NEWSDRIFT_PER_HOST_DELAY": "0"}
+    env = {
+        **airflow_env,
+        "AIRFLOW_CONN_OPENSEARCH_DEFAULT": connection_json(opensearch_url),
+        "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9",
+        "NEWSDRIFT_INDEX_PREFIX": happy_names.prefix,
+        "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
+        "NEWSDRIFT_PER_HOST_DELAY": "0",
+    }
     conf = {"feeds_file": str(feeds_file)}
     single = str(sorted(load_settings().baseline_dir.glob("*.txt"))[0])
     first, second, third, baseline, custom, drift = runner.invoke(
-        env, "run", "newsdrift_ingest", json.dumps(conf), "newsdrift_ingest", json.dumps({**conf, "force": True}),
-        "newsdrift_ingest", json.dumps(conf),
-        "newsdrift_baseline", "{}", "newsdrift_baseline", json.dumps({"paths": [single], "name": "one-doc"}),
-        "newsdrift_drift", "{}",
+        env,
+        "run",
+        "newsdrift_ingest",
+        json.dumps(conf),
+        "newsdrift_ingest",
+        json.dumps({**conf, "force": True}),
+        "newsdrift_ingest",
+        json.dumps(conf),
+        "newsdrift_baseline",
+        "{}",
+        "newsdrift_baseline",
+        json.dumps({"paths": [single], "name": "one-doc"}),
+        "newsdrift_drift",
+        "{}",
     )
-    print(f"\n[airflow] newsdrift_ingest on the sample corpus: {first['seconds']:.2f} s "
-          f"({first['xcom']['percolate']['indexed']} articles, {len(MANIFEST['feeds'])} feeds); "
-          f"second run {second['seconds']:.2f} s; baseline {baseline['seconds']:.2f} s; drift {drift['seconds']:.2f} s")
-    return {"first": first, "second": second, "third": third, "baseline": baseline, "custom": custom, "drift": drift,
-            "env": env}
+    print(
+        f"\n[airflow] newsdrift_ingest on the sample corpus: {first['seconds']:.2f} s "
+        f"({first['xcom']['percolate']['indexed']} articles, {len(MANIFEST['feeds'])} feeds); "
+        f"second run {second['seconds']:.2f} s; baseline {baseline['seconds']:.2f} s; drift {drift['seconds']:.2f} s"
+    )
+    return {
+        "first": first,
+        "second": second,
+        "third": third,
+        "baseline": baseline,
+        "custom": custom,
+        "drift": drift,
+        "env": env,
+    }
 
 
-def test_first_ingest_run_indexes_the_sample_corpus(happy_runs: dict[str, Any], happy_names: IndexNames,
-                                                    opensearch_client: OpenSearch, sample_server: SampleServer) -> None:
+def test_first_ingest_run_indexes_the_sample_corpus(
+    happy_runs: dict[str, Any], happy_names: IndexNames, opensearch_client: OpenSearch, sample_server: SampleServer
+) -> None:
     run = happy_runs["first"]
     assert run["state"] == "success", run["tasks"]
     assert all(state == "success" for state in run["tasks"].values()), run["tasks"]
@@ -132,8 +172,12 @@ def test_first_ingest_run_indexes_the_sample_corpus(happy_runs: dict[str, Any], 
     for feed in MANIFEST["feeds"]:
         poll = polls[sample_server.url + feed["path"]]
         assert poll["outcome"] == ("ok" if feed["recoverable"] else "failed"), poll
-        assert all(set(e) >= {"link", "title", "published_at", "feed_url", "feed_name", "source", "tags"}
-                   and "text" not in e and "summary" not in e for e in poll["new_entries"])
+        assert all(
+            set(e) >= {"link", "title", "published_at", "feed_url", "feed_name", "source", "tags"}
+            and "text" not in e
+            and "summary" not in e
+            for e in poll["new_entries"]
+        )
     docs = article_docs(opensearch_client, happy_names)
     summary = run["xcom"]["percolate"]
     assert summary["indexed"] == len(docs) == len(set(summary["indexed_ids"]))
@@ -144,15 +188,18 @@ def test_first_ingest_run_indexes_the_sample_corpus(happy_runs: dict[str, Any], 
         assert doc["_id"] == stable_id(doc["canonical_url"])
         assert doc["title"] and doc["word_count"] >= settings.min_words and doc["text"]
         assert doc["feed_url"].startswith(sample_server.url) and doc["source"]
-    assert summary["feeds_failed"] == [{"feed": polls[u]["feed"], "error": polls[u]["error"]}
-                                       for u in polls if polls[u]["outcome"] == "failed"]
-    assert run["asset_events"] == [{"uri": "newsdrift://articles/",
-                                    "extra": {"indexed": len(docs), "alerts": summary["alerts"]}}]
+    assert summary["feeds_failed"] == [
+        {"feed": polls[u]["feed"], "error": polls[u]["error"]} for u in polls if polls[u]["outcome"] == "failed"
+    ]
+    assert run["asset_events"] == [
+        {"uri": "newsdrift://articles/", "extra": {"indexed": len(docs), "alerts": summary["alerts"]}}
+    ]
     states = opensearch_client.search(index=happy_names.feeds, body={"size": 100})["hits"]["hits"]
     assert len(states) == len(MANIFEST["feeds"])
     # mapped poll tasks are labelled with their feed's name (map_index_template)
     assert {run["map_labels"][k]: run["xcom"][k]["feed"] for k in run["map_labels"]} == {
-        p["feed"]: p["feed"] for p in polls.values()}
+        p["feed"]: p["feed"] for p in polls.values()
+    }
 
 
 def test_feeds_not_due_are_not_mapped(happy_runs: dict[str, Any]) -> None:
@@ -167,16 +214,20 @@ def test_a_retried_poll_fetches_the_feed_again(happy_runs: dict[str, Any]) -> No
     """After a poll the feed is not due and answers 304; a retried poll task (``refetch``) gets the
     entries again (a failed attempt may have stored the validators), and finds nothing new."""
     feed = happy_runs["first"]["xcom"]["load_feeds"][0]
-    calls = [["ingest.poll_one_feed", {"feed": feed}], ["ingest.poll_one_feed", {"feed": feed, "force": True}],
-             ["ingest.poll_one_feed", {"feed": feed, "refetch": True}]]
+    calls = [
+        ["ingest.poll_one_feed", {"feed": feed}],
+        ["ingest.poll_one_feed", {"feed": feed, "force": True}],
+        ["ingest.poll_one_feed", {"feed": feed, "refetch": True}],
+    ]
     not_due, not_modified, refetched = runner.invoke(happy_runs["env"], "call", json.dumps(calls))
     assert not_due["outcome"] == "not_due" and not_due["new_entries"] == []
     assert not_modified["outcome"] == "not_modified" and not_modified["entries_seen"] == 0
     assert refetched["outcome"] == "ok" and refetched["entries_seen"] > 0 and refetched["new_entries"] == []
 
 
-def test_alerts_come_from_the_alerting_cycle(happy_runs: dict[str, Any], happy_names: IndexNames,
-                                             opensearch_client: OpenSearch) -> None:
+def test_alerts_come_from_the_alerting_cycle(
+    happy_runs: dict[str, Any], happy_names: IndexNames, opensearch_client: OpenSearch
+) -> None:
     """percolate ran newsdrift.alerting's cycle; every alert a run reports is one stored alert (no repeats)."""
     runs = [happy_runs[k]["xcom"] for k in ("first", "second", "third")]
     assert runs[0]["percolate"]["alerts"] > 0
@@ -186,19 +237,22 @@ def test_alerts_come_from_the_alerting_cycle(happy_runs: dict[str, Any], happy_n
     assert stored == reported
 
 
-def test_second_ingest_run_adds_nothing(happy_runs: dict[str, Any], happy_names: IndexNames,
-                                        opensearch_client: OpenSearch) -> None:
+def test_second_ingest_run_adds_nothing(
+    happy_runs: dict[str, Any], happy_names: IndexNames, opensearch_client: OpenSearch
+) -> None:
     first, second = happy_runs["first"], happy_runs["second"]
     assert second["state"] == "success", second["tasks"]
     summary = second["xcom"]["percolate"]
     assert summary["indexed"] == 0 and summary["indexed_ids"] == []
     assert second["tasks"]["publish"] == "skipped" and second["asset_events"] == []
     assert {d["_id"] for d in article_docs(opensearch_client, happy_names)} == set(
-        first["xcom"]["percolate"]["indexed_ids"])
+        first["xcom"]["percolate"]["indexed_ids"]
+    )
 
 
-def test_baseline_and_drift_dags(happy_runs: dict[str, Any], happy_names: IndexNames,
-                                 opensearch_client: OpenSearch) -> None:
+def test_baseline_and_drift_dags(
+    happy_runs: dict[str, Any], happy_names: IndexNames, opensearch_client: OpenSearch
+) -> None:
     """The default baseline loads once (a re-load reuses its version); a new name makes a new baseline
     whose drift windows are computed separately; the drift DAG recomputes the active baseline's windows."""
     settings = load_settings()
@@ -210,7 +264,13 @@ def test_baseline_and_drift_dags(happy_runs: dict[str, Any], happy_names: IndexN
     assert loaded["baseline_id"] == settings.baseline_id and loaded["active"] is True
     assert loaded["documents"] == len(files)
     assert custom["xcom"]["load"] | {"sources": None} == {
-        "baseline_id": "one-doc-v1", "version": 1, "created": True, "documents": 1, "sources": None, "active": False}
+        "baseline_id": "one-doc-v1",
+        "version": 1,
+        "created": True,
+        "documents": 1,
+        "sources": None,
+        "active": False,
+    }
 
     def count(index: str, *filters: dict[str, Any]) -> int:
         opensearch_client.indices.refresh(index=index)
@@ -230,8 +290,12 @@ def test_baseline_and_drift_dags(happy_runs: dict[str, Any], happy_names: IndexN
 
 
 def test_failing_feed_does_not_stop_the_others_and_maintenance(
-    airflow_env: dict[str, str], opensearch_url: str, fault_names: IndexNames, tmp_path: Path,
-    sample_server: SampleServer, opensearch_client: OpenSearch,
+    airflow_env: dict[str, str],
+    opensearch_url: str,
+    fault_names: IndexNames,
+    tmp_path: Path,
+    sample_server: SampleServer,
+    opensearch_client: OpenSearch,
 ) -> None:
     """One feed answers 500: its poll task succeeds with outcome failed, the other feeds' articles land.
     Then maintenance disables the failing feeds, rolls the alias over and applies retention.
@@ -242,9 +306,13 @@ def test_failing_feed_does_not_stop_the_others_and_maintenance(
     empty = tmp_path / "feeds.yaml"
     empty.write_text("feeds: []\n", encoding="utf-8")
     sample_server.set_fault(FAULTED_FEED, "status", code=500)
-    env = {**airflow_env, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": fault_names.prefix,
-           "NEWSDRIFT_PER_HOST_DELAY": "0",
-           "NEWSDRIFT_FEED_RETRIES": "0"}  # a 500 is retried by the poller otherwise; not what this test is about
+    env = {
+        **airflow_env,
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": fault_names.prefix,
+        "NEWSDRIFT_PER_HOST_DELAY": "0",
+        "NEWSDRIFT_FEED_RETRIES": "0",
+    }  # a 500 is retried by the poller otherwise; not what this test is about
     conf = {"feeds_file": str(empty), "sample_base_url": sample_server.url}
     try:
         [run] = runner.invoke(env, "run", "newsdrift_ingest", json.dumps(conf))
@@ -293,23 +361,36 @@ def test_run_ingest_dag_script(opensearch_url: str, opensearch_client: OpenSearc
     names = next(gen := new_prefix(opensearch_client))
     empty = tmp_path / "feeds.yaml"
     empty.write_text("feeds: []\n", encoding="utf-8")
-    env = {**runner.base_environment(tmp_path / "unused"), "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
-           "NEWSDRIFT_INDEX_PREFIX": names.prefix, "NEWSDRIFT_FEEDS_FILE": str(empty),
-           "NEWSDRIFT_PER_HOST_DELAY": "0", "NEWSDRIFT_SAMPLE_PORT": str(free_port())}
+    env = {
+        **runner.base_environment(tmp_path / "unused"),
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": names.prefix,
+        "NEWSDRIFT_FEEDS_FILE": str(empty),
+        "NEWSDRIFT_PER_HOST_DELAY": "0",
+        "NEWSDRIFT_SAMPLE_PORT": str(free_port()),
+    }
     env = {k: v for k, v in env.items() if not k.startswith("AIRFLOW")}  # the script sets up Airflow itself
-    script = [sys.executable, str(runner.PROJECT_ROOT / "scripts" / "run_ingest_dag.py"),
-              "--airflow-home", str(tmp_path / "airflow"), "--json"]
+    script = [
+        sys.executable,
+        str(runner.PROJECT_ROOT / "scripts" / "run_ingest_dag.py"),
+        "--airflow-home",
+        str(tmp_path / "airflow"),
+        "--json",
+    ]
     try:
         results = []
         for _ in range(2):
-            proc = subprocess.run(script, env=env, capture_output=True, text=True, timeout=600, check=False,
-                                  cwd=os.getcwd())
+            proc = subprocess.run(
+                script, env=env, capture_output=True, text=True, timeout=600, check=False, cwd=os.getcwd()
+            )
             assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-            results.append(json.loads(proc.stdout[proc.stdout.index("{\n"):]))
+            results.append(json.loads(proc.stdout[proc.stdout.index("{\n") :]))
         first, second = results
-        print(f"\n[airflow] scripts/run_ingest_dag.py: db migrate {first['migrate_seconds']:.2f} s, DAG run "
-              f"{first['dag_run_seconds']:.2f} s, whole script {first['total_seconds']:.2f} s; second run: "
-              f"migrate check {second['migrate_seconds']:.2f} s, DAG run {second['dag_run_seconds']:.2f} s")
+        print(
+            f"\n[airflow] scripts/run_ingest_dag.py: db migrate {first['migrate_seconds']:.2f} s, DAG run "
+            f"{first['dag_run_seconds']:.2f} s, whole script {first['total_seconds']:.2f} s; second run: "
+            f"migrate check {second['migrate_seconds']:.2f} s, DAG run {second['dag_run_seconds']:.2f} s"
+        )
         assert first["state"] == second["state"] == "success"
         assert first["migrated"] is True and second["migrated"] is False
         assert Path(first["airflow_home"]) == (tmp_path / "airflow").resolve()

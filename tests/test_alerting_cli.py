@@ -50,10 +50,18 @@ def test_sync_list_and_test_commands(cli_env, opensearch_client, initialized_nam
     assert "unchanged" in result.stdout and "llama" in result.stdout
     assert "rejected:" in result.output and "broken" in result.output
 
-    ruleset = parse_rules({"channels": {"hook": {"url_env": "NEWSDRIFT_TEST_CLI_HOOK"}},
-                           "rules": [{"name": "llama", "match": {"any": ["llama"]}, "channels": ["hook"]}]})
-    match_articles(opensearch_client, initialized_names,
-                   [("a1", {"article_id": "a1", "title": "Llama on the CLI", "text": "llama"})], ruleset)
+    ruleset = parse_rules(
+        {
+            "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_CLI_HOOK"}},
+            "rules": [{"name": "llama", "match": {"any": ["llama"]}, "channels": ["hook"]}],
+        }
+    )
+    match_articles(
+        opensearch_client,
+        initialized_names,
+        [("a1", {"article_id": "a1", "title": "Llama on the CLI", "text": "llama"})],
+        ruleset,
+    )
     result = runner.invoke(alerts_app, ["list", "--since", "1h", "--json"])
     assert result.exit_code == 0
     rows = json.loads(result.stdout)

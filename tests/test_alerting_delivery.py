@@ -70,33 +70,45 @@ def webhook():
 def smtp():
     recorder = SmtpRecorder()
     recorder.port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port, authenticator=_authenticator,
-                            auth_require_tls=False)
+    controller = Controller(
+        recorder, hostname="127.0.0.1", port=recorder.port, authenticator=_authenticator, auth_require_tls=False
+    )
     controller.start()
     yield recorder
     controller.stop()
 
 
 def mail_url(port: int) -> str:
-    return (f"mailto://alerts:{SMTP_PASSWORD}@127.0.0.1:{port}"
-            "?from=newsdrift@example.org&to=desk@example.org&mode=insecure")
+    return (
+        f"mailto://alerts:{SMTP_PASSWORD}@127.0.0.1:{port}?from=newsdrift@example.org&to=desk@example.org&mode=insecure"
+    )
 
 
 RULES = {
     "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_HOOK"}, "mail": {"url_env": "NEWSDRIFT_TEST_MAIL"}},
     "rules": [
         {"name": "llama", "channels": ["hook", "mail"], "match": {"any": ["llama"]}},
-        {"name": "weights-digest", "channels": ["hook"], "mode": "digest", "every_minutes": 60,
-         "match": {"any": ["weights"]}},
+        {
+            "name": "weights-digest",
+            "channels": ["hook"],
+            "mode": "digest",
+            "every_minutes": 60,
+            "match": {"any": ["weights"]},
+        },
     ],
 }
 
 
 def article(article_id: str, title: str, **fields: Any) -> tuple[str, dict[str, Any]]:
     return article_id, {
-        "article_id": article_id, "title": title, "text": title, "source": "Wire",
-        "url": f"https://wire.example/{article_id}", "published_at": "2026-11-20T10:00:00+00:00",
-        "story_cluster_id": article_id, **fields,
+        "article_id": article_id,
+        "title": title,
+        "text": title,
+        "source": "Wire",
+        "url": f"https://wire.example/{article_id}",
+        "published_at": "2026-11-20T10:00:00+00:00",
+        "story_cluster_id": article_id,
+        **fields,
     }
 
 
@@ -118,8 +130,9 @@ def alert_docs(client, names) -> list[dict[str, Any]]:
     return [h["_source"] for h in resp["hits"]["hits"]]
 
 
-def test_webhook_and_email_receive_exactly_the_expected_messages(opensearch_client, initialized_names, webhook,
-                                                                 smtp, monkeypatch):
+def test_webhook_and_email_receive_exactly_the_expected_messages(
+    opensearch_client, initialized_names, webhook, smtp, monkeypatch
+):
     client, names = opensearch_client, initialized_names
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("alerts"), mail_url(smtp.port))
     docs = [article("a1", "Meta ships Llama 4"), article("a2", "Llama licence questions", source="Gazette")]
@@ -132,8 +145,10 @@ def test_webhook_and_email_receive_exactly_the_expected_messages(opensearch_clie
     assert webhook.wait_for(2, timeout=5)
     assert len(webhook.requests) == 2 and {r.path for r in webhook.requests} == {"/alerts"}
     payloads = sorted((r.json for r in webhook.requests), key=lambda p: p["title"])
-    assert [p["title"] for p in payloads] == ["newsdrift [llama]: Llama licence questions",
-                                              "newsdrift [llama]: Meta ships Llama 4"]
+    assert [p["title"] for p in payloads] == [
+        "newsdrift [llama]: Llama licence questions",
+        "newsdrift [llama]: Meta ships Llama 4",
+    ]
     assert "Source: Gazette" in payloads[0]["message"] and "https://wire.example/a2" in payloads[0]["message"]
     assert "Matched terms: llama" in payloads[1]["message"]
 
@@ -147,7 +162,9 @@ def test_webhook_and_email_receive_exactly_the_expected_messages(opensearch_clie
     for doc in alert_docs(client, names):
         assert doc["delivery_state"] == "sent"
         assert {d["channel"]: (d["state"], d["attempts"]) for d in doc["deliveries"]} == {
-            "hook": ("sent", 1), "mail": ("sent", 1)}
+            "hook": ("sent", 1),
+            "mail": ("sent", 1),
+        }
         assert all(parse_time(d["sent_at"]) for d in doc["deliveries"])
 
     # re-running matching and delivery sends nothing twice
@@ -157,8 +174,9 @@ def test_webhook_and_email_receive_exactly_the_expected_messages(opensearch_clie
     assert len(webhook.requests) == 2 and len(smtp.messages) == 2
 
 
-def test_a_down_channel_is_retried_and_delivered_once_it_is_back(opensearch_client, initialized_names, smtp,
-                                                                 monkeypatch):
+def test_a_down_channel_is_retried_and_delivered_once_it_is_back(
+    opensearch_client, initialized_names, smtp, monkeypatch
+):
     client, names = opensearch_client, initialized_names
     port = free_port()  # nothing listens here yet
     ruleset = prepared(client, names, monkeypatch, f"json://127.0.0.1:{port}/alerts", mail_url(smtp.port))
@@ -182,8 +200,10 @@ def test_a_down_channel_is_retried_and_delivered_once_it_is_back(opensearch_clie
         third = deliver_pending(client, names, ruleset.channels, policy=FAST)
         assert sorted(c for _, c in third.sent) == ["hook", "hook"] and third.failed == []
         assert back.wait_for(2, timeout=5)
-        assert sorted(r.json["title"] for r in back.requests) == ["newsdrift [llama]: Llama one",
-                                                                  "newsdrift [llama]: Llama two"]
+        assert sorted(r.json["title"] for r in back.requests) == [
+            "newsdrift [llama]: Llama one",
+            "newsdrift [llama]: Llama two",
+        ]
         assert deliver_pending(client, names, ruleset.channels, policy=FAST).sent == []
         assert len(back.requests) == 2
     for doc in alert_docs(client, names):
@@ -192,11 +212,14 @@ def test_a_down_channel_is_retried_and_delivered_once_it_is_back(opensearch_clie
     assert len(smtp.messages) == 2
 
 
-def test_missing_channel_url_keeps_alerts_pending_until_it_is_set(opensearch_client, initialized_names, webhook,
-                                                                  monkeypatch):
+def test_missing_channel_url_keeps_alerts_pending_until_it_is_set(
+    opensearch_client, initialized_names, webhook, monkeypatch
+):
     client, names = opensearch_client, initialized_names
-    rules = {"channels": RULES["channels"], "rules": [{"name": "llama", "channels": ["mail", "hook"],
-                                                      "match": {"any": ["llama"]}}]}
+    rules = {
+        "channels": RULES["channels"],
+        "rules": [{"name": "llama", "channels": ["mail", "hook"], "match": {"any": ["llama"]}}],
+    }
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url(), None, rules)
     match_articles(client, names, [article("a1", "Llama one")], ruleset)
     report = deliver_pending(client, names, ruleset.channels, policy=FAST)
@@ -207,8 +230,9 @@ def test_missing_channel_url_keeps_alerts_pending_until_it_is_set(opensearch_cli
 
     with_smtp = SmtpRecorder()
     with_smtp.port = free_port()
-    controller = Controller(with_smtp, hostname="127.0.0.1", port=with_smtp.port,
-                            authenticator=_authenticator, auth_require_tls=False)
+    controller = Controller(
+        with_smtp, hostname="127.0.0.1", port=with_smtp.port, authenticator=_authenticator, auth_require_tls=False
+    )
     controller.start()
     try:
         monkeypatch.setenv("NEWSDRIFT_TEST_MAIL", mail_url(with_smtp.port))
@@ -219,8 +243,7 @@ def test_missing_channel_url_keeps_alerts_pending_until_it_is_set(opensearch_cli
     assert len(webhook.requests) == 1
 
 
-def test_digest_rules_send_one_message_per_channel_when_due(opensearch_client, initialized_names, webhook,
-                                                           monkeypatch):
+def test_digest_rules_send_one_message_per_channel_when_due(opensearch_client, initialized_names, webhook, monkeypatch):
     client, names = opensearch_client, initialized_names
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("digest"), None)
     now = utcnow()
@@ -250,8 +273,10 @@ def test_digest_rules_send_one_message_per_channel_when_due(opensearch_client, i
 
 def test_concurrent_workers_never_send_an_alert_twice(opensearch_client, initialized_names, webhook, monkeypatch):
     client, names = opensearch_client, initialized_names
-    rules = {"channels": RULES["channels"], "rules": [{"name": "llama", "channels": ["hook"],
-                                                      "match": {"any": ["llama"]}}]}
+    rules = {
+        "channels": RULES["channels"],
+        "rules": [{"name": "llama", "channels": ["hook"], "match": {"any": ["llama"]}}],
+    }
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url(), None, rules)
     match_articles(client, names, [article(f"c{i}", f"Llama item {i}") for i in range(8)], ruleset)
 
@@ -274,8 +299,7 @@ def test_concurrent_workers_never_send_an_alert_twice(opensearch_client, initial
     assert {d["delivery_state"] for d in alert_docs(client, names)} == {"sent"}
 
 
-def test_secrets_never_reach_logs_records_or_errors(opensearch_client, initialized_names, smtp, monkeypatch,
-                                                    caplog):
+def test_secrets_never_reach_logs_records_or_errors(opensearch_client, initialized_names, smtp, monkeypatch, caplog):
     caplog.set_level("DEBUG")
     client, names = opensearch_client, initialized_names
     hook_password, hook_token = "hookPASSWORD-4711", "hookTOKEN-0a1b2c3d4e5f"
@@ -291,9 +315,11 @@ def test_secrets_never_reach_logs_records_or_errors(opensearch_client, initializ
 
     secrets = [hook_password, hook_token, SMTP_PASSWORD, hook_url]
     stored = json.dumps(alert_docs(client, names)) + json.dumps(
-        client.search(index=names.alert_rules, body={"size": 100})["hits"]["hits"])
-    visible = "\n".join([caplog.text, stored, error, json.dumps(report.to_json()),
-                         json.dumps(list_alerts(client, names))])
+        client.search(index=names.alert_rules, body={"size": 100})["hits"]["hits"]
+    )
+    visible = "\n".join(
+        [caplog.text, stored, error, json.dumps(report.to_json()), json.dumps(list_alerts(client, names))]
+    )
     assert "Connection error" in stored  # the reason is kept...
     for secret in secrets:
         assert secret not in visible  # ...the secret is not
@@ -320,12 +346,15 @@ def test_test_channel_and_list_alerts(opensearch_client, initialized_names, webh
 
 
 def test_pending_alerts_are_paged_and_an_abandoned_claim_is_retried_after_its_lease(
-        opensearch_client, initialized_names, webhook, monkeypatch):
+    opensearch_client, initialized_names, webhook, monkeypatch
+):
     from newsdrift.alerting.delivery import _pending_hits
 
     client, names = opensearch_client, initialized_names
-    rules = {"channels": RULES["channels"], "rules": [{"name": "llama", "channels": ["hook"],
-                                                      "match": {"any": ["llama"]}}]}
+    rules = {
+        "channels": RULES["channels"],
+        "rules": [{"name": "llama", "channels": ["hook"], "match": {"any": ["llama"]}}],
+    }
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url(), None, rules)
     alerts = match_articles(client, names, [article(f"p{i}", f"Llama page {i}") for i in range(7)], ruleset)
     paged = _pending_hits(client, names, limit=100, page=3)
@@ -334,9 +363,18 @@ def test_pending_alerts_are_paged_and_an_abandoned_claim_is_retried_after_its_le
     # a worker claimed two deliveries and died before sending: one claim is fresh, one is past its lease
     now = utcnow()
     for alert, started in ((alerts[0], now - timedelta(seconds=10)), (alerts[1], now - timedelta(hours=1))):
-        client.update(index=names.alerts, id=alert.id, refresh=True, body={"doc": {
-            "deliveries": [{"channel": "hook", "state": "sending", "attempts": 1,
-                            "last_attempt_at": started.isoformat()}]}})
+        client.update(
+            index=names.alerts,
+            id=alert.id,
+            refresh=True,
+            body={
+                "doc": {
+                    "deliveries": [
+                        {"channel": "hook", "state": "sending", "attempts": 1, "last_attempt_at": started.isoformat()}
+                    ]
+                }
+            },
+        )
     report = deliver_pending(client, names, ruleset.channels, policy=FAST)
     assert len(report.sent) == 6 and alerts[0].id not in {a for a, _ in report.sent}
     assert webhook.wait_for(6) and len(webhook.requests) == 6
@@ -352,16 +390,26 @@ KEYED_RULES = {
     "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_HOOK"}, "mail": {"url_env": "NEWSDRIFT_TEST_MAIL"}},
     "rules": [
         {"name": "llama", "channels": ["hook", "mail"], "match": {"any": ["llama"]}},
-        {"name": "weights-digest", "channels": ["hook", "mail"], "mode": "digest", "every_minutes": 60,
-         "match": {"any": ["weights"]}},
+        {
+            "name": "weights-digest",
+            "channels": ["hook", "mail"],
+            "mode": "digest",
+            "every_minutes": 60,
+            "match": {"any": ["weights"]},
+        },
     ],
 }
 HOOK_ONLY_RULES = {
     "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_HOOK"}},
     "rules": [
         {"name": "llama", "channels": ["hook"], "match": {"any": ["llama"]}},
-        {"name": "weights-digest", "channels": ["hook"], "mode": "digest", "every_minutes": 60,
-         "match": {"any": ["weights"]}},
+        {
+            "name": "weights-digest",
+            "channels": ["hook"],
+            "mode": "digest",
+            "every_minutes": 60,
+            "match": {"any": ["weights"]},
+        },
     ],
 }
 
@@ -393,7 +441,8 @@ def message_key(request) -> str:
 
 @pytest.mark.parametrize("mode", ["instant", "digest"])
 def test_a_worker_killed_after_sending_leads_to_one_resend_with_the_same_idempotency_key(
-        opensearch_url, opensearch_client, initialized_names, webhook, monkeypatch, mode):
+    opensearch_url, opensearch_client, initialized_names, webhook, monkeypatch, mode
+):
     import os
     import signal
     import subprocess
@@ -409,17 +458,28 @@ def test_a_worker_killed_after_sending_leads_to_one_resend_with_the_same_idempot
         alerts = match_articles(client, names, [article("k1", "Llama crash test")], ruleset, now=now)
         expected_key, send_at = alerts[0].id, None
     else:
-        alerts = match_articles(client, names, [article(f"d{i}", f"Open weights crash {i}") for i in range(3)],
-                                ruleset, now=now)
+        alerts = match_articles(
+            client, names, [article(f"d{i}", f"Open weights crash {i}") for i in range(3)], ruleset, now=now
+        )
         expected_key = digest_key(a.id for a in alerts)
         send_at = parse_time(alerts[0].details["digest_due_at"]) + timedelta(seconds=1)
     assert len(alerts) == (1 if mode == "instant" else 3)
 
     child = subprocess.Popen(
-        [sys.executable, "-c", _DELIVERY_WORKER, opensearch_url, names.prefix, json.dumps(HOOK_ONLY_RULES),
-         send_at.isoformat() if send_at else ""],
+        [
+            sys.executable,
+            "-c",
+            _DELIVERY_WORKER,
+            opensearch_url,
+            names.prefix,
+            json.dumps(HOOK_ONLY_RULES),
+            send_at.isoformat() if send_at else "",
+        ],
         env={**os.environ, "NEWSDRIFT_TEST_HOOK": webhook.apprise_url("crash")},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     webhook.on_request = lambda request: os.kill(child.pid, signal.SIGKILL)
     try:
         out, err = child.communicate(timeout=120)
@@ -458,17 +518,18 @@ def test_a_worker_killed_after_sending_leads_to_one_resend_with_the_same_idempot
         assert [d["state"] for d in doc["deliveries"]] == ["sent"]
 
 
-def test_every_message_carries_its_idempotency_key(opensearch_client, initialized_names, webhook, smtp,
-                                                   monkeypatch):
+def test_every_message_carries_its_idempotency_key(opensearch_client, initialized_names, webhook, smtp, monkeypatch):
     from newsdrift.alerting.messages import digest_key
 
     client, names = opensearch_client, initialized_names
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("keys"), mail_url(smtp.port), KEYED_RULES)
     now = utcnow()
-    instant = match_articles(client, names, [article("i1", "Llama key one"), article("i2", "Llama key two")],
-                             ruleset, now=now)
-    digested = match_articles(client, names, [article(f"g{i}", f"Open weights key {i}") for i in range(2)],
-                              ruleset, now=now)
+    instant = match_articles(
+        client, names, [article("i1", "Llama key one"), article("i2", "Llama key two")], ruleset, now=now
+    )
+    digested = match_articles(
+        client, names, [article(f"g{i}", f"Open weights key {i}") for i in range(2)], ruleset, now=now
+    )
     due = parse_time(digested[0].details["digest_due_at"]) + timedelta(seconds=1)
     report = deliver_pending(client, names, ruleset.channels, now=due, policy=FAST)
     assert report.messages == 6 and report.failed == []  # 2 alerts x 2 channels + 1 digest x 2 channels

@@ -10,12 +10,23 @@ from newsdrift.records import stable_id
 RULES = {
     "channels": {"desk": {"url_env": "NEWSDRIFT_TEST_DESK"}},
     "rules": [
-        {"name": "llama-release", "channels": ["desk"],
-         "match": {"any": ["Llama 4", "Llama release", "new Llama model"], "min_topic_relevance": 0.2}},
-        {"name": "open-weights-security", "channels": ["desk"],
-         "match": {"all": ["open weights"], "any": ["jailbreak", "backdoor", "vulnerability"]}},
-        {"name": "high-novelty", "channels": ["desk"], "mode": "digest", "every_minutes": 60,
-         "match": {"min_novelty": 0.8, "exclude_near_duplicates": True}},
+        {
+            "name": "llama-release",
+            "channels": ["desk"],
+            "match": {"any": ["Llama 4", "Llama release", "new Llama model"], "min_topic_relevance": 0.2},
+        },
+        {
+            "name": "open-weights-security",
+            "channels": ["desk"],
+            "match": {"all": ["open weights"], "any": ["jailbreak", "backdoor", "vulnerability"]},
+        },
+        {
+            "name": "high-novelty",
+            "channels": ["desk"],
+            "mode": "digest",
+            "every_minutes": 60,
+            "match": {"min_novelty": 0.8, "exclude_near_duplicates": True},
+        },
         {"name": "wire-only", "channels": ["desk"], "match": {"sources": ["Wire"], "languages": ["en"]}},
         {"name": "raw-query", "match": {"query": {"match_phrase": {"title": "export controls"}}}},
         {"name": "no-llama-farms", "match": {"any": ["llama"], "none": ["alpaca"]}},
@@ -26,10 +37,17 @@ RULES = {
 
 def article(article_id: str, title: str, text: str = "", **fields: Any) -> tuple[str, dict[str, Any]]:
     doc = {
-        "article_id": article_id, "title": title, "text": text or title, "source": "Daily",
-        "url": f"https://news.example/{article_id}", "canonical_url": f"https://news.example/{article_id}",
-        "published_at": "2026-11-20T10:00:00+00:00", "language": "en", "topic_relevance": 0.5,
-        "story_cluster_id": article_id, **fields,
+        "article_id": article_id,
+        "title": title,
+        "text": text or title,
+        "source": "Daily",
+        "url": f"https://news.example/{article_id}",
+        "canonical_url": f"https://news.example/{article_id}",
+        "published_at": "2026-11-20T10:00:00+00:00",
+        "language": "en",
+        "topic_relevance": 0.5,
+        "story_cluster_id": article_id,
+        **fields,
     }
     return article_id, doc
 
@@ -56,8 +74,12 @@ def test_batch_is_matched_with_terms_reasons_and_deterministic_ids(opensearch_cl
     ruleset = setup_rules(opensearch_client, initialized_names)
     docs = [
         article("a1", "Meta releases Llama 4", "Meta released the new Llama model on Tuesday.", novelty=0.3),
-        article("a2", "Open weights and jailbreaks", "Researchers say open-weight models invite jailbreak attempts.",
-                source="Wire"),
+        article(
+            "a2",
+            "Open weights and jailbreaks",
+            "Researchers say open-weight models invite jailbreak attempts.",
+            source="Wire",
+        ),
         article("a3", "Senate debates export controls on AI", novelty=0.95, language="de"),
         article("a4", "A llama and an alpaca walk into a farm", "llama alpaca"),
         article("a5", "Llama release lands", "Llama released", off_topic=True),  # off topic: ignored
@@ -68,8 +90,12 @@ def test_batch_is_matched_with_terms_reasons_and_deterministic_ids(opensearch_cl
     assert rule_index_searches(opensearch_client, initialized_names) - searches == 1  # one percolate per batch
     got = {(a.rule, a.subject_id) for a in alerts}
     assert got == {
-        ("llama-release", "a1"), ("open-weights-security", "a2"), ("wire-only", "a2"),
-        ("high-novelty", "a3"), ("raw-query", "a3"), ("no-llama-farms", "a1"),
+        ("llama-release", "a1"),
+        ("open-weights-security", "a2"),
+        ("wire-only", "a2"),
+        ("high-novelty", "a3"),
+        ("raw-query", "a3"),
+        ("no-llama-farms", "a1"),
     }
     by_key = {(a.rule, a.subject_id): a for a in alerts}
     release = by_key[("llama-release", "a1")]
@@ -108,8 +134,16 @@ def test_syndication_wave_makes_one_alert_listing_the_copies(opensearch_client, 
     text = "Meta released a new Llama model with open weights; a jailbreak was found within hours."
     original = article("orig", "Meta ships Llama 4", text, source="Wire", published_at="2026-11-20T09:00:00+00:00")
     wave = [original] + [
-        article(f"copy{i}", f"Meta ships Llama 4 ({outlet})", text, source=outlet, story_cluster_id="orig",
-                near_duplicate_of="orig", duplicate_kind="near", published_at=f"2026-11-20T1{i}:00:00+00:00")
+        article(
+            f"copy{i}",
+            f"Meta ships Llama 4 ({outlet})",
+            text,
+            source=outlet,
+            story_cluster_id="orig",
+            near_duplicate_of="orig",
+            duplicate_kind="near",
+            published_at=f"2026-11-20T1{i}:00:00+00:00",
+        )
         for i, outlet in enumerate(["Gazette", "Courier", "Herald"])
     ]
     # the copies arrive first in the batch: the original still leads the alert
@@ -123,13 +157,30 @@ def test_syndication_wave_makes_one_alert_listing_the_copies(opensearch_client, 
         assert outlet in release[0].message
 
     # more copies in a later batch: the same alert grows, no new alert for this story
-    later = [article("copy3", "Meta ships Llama 4 (Post)", text, source="Post", story_cluster_id="orig",
-                     near_duplicate_of="orig", duplicate_kind="exact"),
-             article("copy4", "Llama 4 roundup", text, source="Tribune", story_cluster_id="orig",
-                     near_duplicate_of="copy3", duplicate_kind="near")]
+    later = [
+        article(
+            "copy3",
+            "Meta ships Llama 4 (Post)",
+            text,
+            source="Post",
+            story_cluster_id="orig",
+            near_duplicate_of="orig",
+            duplicate_kind="exact",
+        ),
+        article(
+            "copy4",
+            "Llama 4 roundup",
+            text,
+            source="Tribune",
+            story_cluster_id="orig",
+            near_duplicate_of="copy3",
+            duplicate_kind="near",
+        ),
+    ]
     folded = match_articles(opensearch_client, initialized_names, later, ruleset)
-    assert {a.id for a in folded} == {stable_id(r, "orig") for r in ("llama-release", "open-weights-security",
-                                                                      "no-llama-farms")}
+    assert {a.id for a in folded} == {
+        stable_id(r, "orig") for r in ("llama-release", "open-weights-security", "no-llama-farms")
+    }
     stored = stored_alerts(opensearch_client, initialized_names)
     story = [d for d in stored.values() if d["rule_name"] == "llama-release"]
     assert len(story) == 1
@@ -140,12 +191,24 @@ def test_syndication_wave_makes_one_alert_listing_the_copies(opensearch_client, 
 
 def test_exclude_near_duplicates_never_starts_an_alert_from_a_copy(opensearch_client, initialized_names):
     ruleset = setup_rules(opensearch_client, initialized_names)
-    copy = article("c1", "Novel take", novelty=0.9, story_cluster_id="elsewhere", near_duplicate_of="elsewhere",
-                   duplicate_kind="near")
+    copy = article(
+        "c1",
+        "Novel take",
+        novelty=0.9,
+        story_cluster_id="elsewhere",
+        near_duplicate_of="elsewhere",
+        duplicate_kind="near",
+    )
     assert [a.rule for a in match_articles(opensearch_client, initialized_names, [copy], ruleset)] == []
     original = article("o1", "Another novel take", novelty=0.9)
-    second_copy = article("c2", "Another novel take (syndicated)", novelty=0.9, story_cluster_id="o1",
-                          near_duplicate_of="o1", duplicate_kind="exact")
+    second_copy = article(
+        "c2",
+        "Another novel take (syndicated)",
+        novelty=0.9,
+        story_cluster_id="o1",
+        near_duplicate_of="o1",
+        duplicate_kind="exact",
+    )
     alerts = match_articles(opensearch_client, initialized_names, [original, second_copy], ruleset)
     assert [(a.rule, a.subject_id, a.details["copies"]) for a in alerts] == [("high-novelty", "o1", ["c2"])]
 

@@ -17,12 +17,16 @@ from newsdrift.store import bulk_write, write_actions
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
-RULES = parse_rules({"rules": [
-    {"name": "wave", "kind": "duplicate_burst", "min_copies": 3, "within": "2h"},
-    {"name": "feed-down", "kind": "feed_health", "consecutive_failures": 3, "silent_intervals": 8},
-    {"name": "drift", "kind": "drift", "lookback": "1d"},
-    {"name": "frames-only", "kind": "drift", "metrics": ["frame_shift"]},
-]})
+RULES = parse_rules(
+    {
+        "rules": [
+            {"name": "wave", "kind": "duplicate_burst", "min_copies": 3, "within": "2h"},
+            {"name": "feed-down", "kind": "feed_health", "consecutive_failures": 3, "silent_intervals": 8},
+            {"name": "drift", "kind": "drift", "lookback": "1d"},
+            {"name": "frames-only", "kind": "drift", "metrics": ["frame_shift"]},
+        ]
+    }
+)
 
 
 def at(minutes_ago: float) -> str:
@@ -38,12 +42,22 @@ def story(cluster: str, n: int, start_minutes_ago: float, step: float = 10) -> l
     out = []
     for i in range(n):
         aid = f"{cluster}-{i}"
-        out.append((aid, {
-            "article_id": aid, "title": f"Llama story {cluster}", "text": "x", "source": f"Outlet {i}",
-            "url": f"https://o{i}.example/{cluster}", "published_at": at(start_minutes_ago - i * step),
-            "fetched_at": at(0), "story_cluster_id": cluster,
-            **({"near_duplicate_of": f"{cluster}-0", "duplicate_kind": "near"} if i else {}),
-        }))
+        out.append(
+            (
+                aid,
+                {
+                    "article_id": aid,
+                    "title": f"Llama story {cluster}",
+                    "text": "x",
+                    "source": f"Outlet {i}",
+                    "url": f"https://o{i}.example/{cluster}",
+                    "published_at": at(start_minutes_ago - i * step),
+                    "fetched_at": at(0),
+                    "story_cluster_id": cluster,
+                    **({"near_duplicate_of": f"{cluster}-0", "duplicate_kind": "near"} if i else {}),
+                },
+            )
+        )
     return out
 
 
@@ -66,19 +80,36 @@ def test_duplicate_burst_alerts_once_per_story_and_lists_copies(opensearch_clien
 
 
 def feed(feed_id: str, **state: Any) -> tuple[str, dict[str, Any]]:
-    return feed_id, {"feed_id": feed_id, "feed_url": f"https://{feed_id}.example/rss", "name": feed_id,
-                     "source": feed_id, "enabled": True, "poll_interval_seconds": 3600, **state}
+    return feed_id, {
+        "feed_id": feed_id,
+        "feed_url": f"https://{feed_id}.example/rss",
+        "name": feed_id,
+        "source": feed_id,
+        "enabled": True,
+        "poll_interval_seconds": 3600,
+        **state,
+    }
 
 
 def test_feed_health_alerts_once_per_episode(opensearch_client, initialized_names):
     client, names = opensearch_client, initialized_names
-    index_docs(client, names.feeds, [
-        feed("failing", consecutive_failures=4, health="failing", failing_since=at(240), last_success_at=at(300),
-             last_error="HTTP 503"),
-        feed("silent", consecutive_failures=0, health="ok", last_success_at=at(9 * 60)),
-        feed("fine", consecutive_failures=1, health="degraded", last_success_at=at(90)),
-        feed("paused", consecutive_failures=9, health="disabled", enabled=False, failing_since=at(999)),
-    ])
+    index_docs(
+        client,
+        names.feeds,
+        [
+            feed(
+                "failing",
+                consecutive_failures=4,
+                health="failing",
+                failing_since=at(240),
+                last_success_at=at(300),
+                last_error="HTTP 503",
+            ),
+            feed("silent", consecutive_failures=0, health="ok", last_success_at=at(9 * 60)),
+            feed("fine", consecutive_failures=1, health="degraded", last_success_at=at(90)),
+            feed("paused", consecutive_failures=9, health="disabled", enabled=False, failing_since=at(999)),
+        ],
+    )
     alerts = check_feed_health(client, names, RULES, NOW)
     by_feed = {a.subject_id: a for a in alerts}
     assert set(by_feed) == {"failing", "silent"}
@@ -88,32 +119,70 @@ def test_feed_health_alerts_once_per_episode(opensearch_client, initialized_name
     assert check_feed_health(client, names, RULES, NOW) == []
 
     # recovered, then failing again: a new episode, a new alert
-    index_docs(client, names.feeds, [feed("failing", consecutive_failures=3, health="failing",
-                                          failing_since=at(30), last_success_at=at(40))])
+    index_docs(
+        client,
+        names.feeds,
+        [feed("failing", consecutive_failures=3, health="failing", failing_since=at(30), last_success_at=at(40))],
+    )
     again = check_feed_health(client, names, RULES, NOW)
     assert [a.subject_id for a in again] == ["failing"] and again[0].id != by_feed["failing"].id
 
 
 def drift_event(event_id: str, metric: str, window_start: str, **extra: Any) -> tuple[str, dict[str, Any]]:
     return event_id, {
-        "kind": "event", "event_id": event_id, "baseline_id": "seed-v1", "window": "1d", "metric": metric,
-        "window_start": window_start, "window_end": at(0), "value": 0.42, "threshold": 0.3,
-        "consecutive_windows": 2, "explanation": f"{metric}: coverage moved towards security framing",
-        "example_article_ids": ["ex1"], "updated_at": at(5), **extra,
+        "kind": "event",
+        "event_id": event_id,
+        "baseline_id": "seed-v1",
+        "window": "1d",
+        "metric": metric,
+        "window_start": window_start,
+        "window_end": at(0),
+        "value": 0.42,
+        "threshold": 0.3,
+        "consecutive_windows": 2,
+        "explanation": f"{metric}: coverage moved towards security framing",
+        "example_article_ids": ["ex1"],
+        "updated_at": at(5),
+        **extra,
     }
 
 
 def test_drift_events_alert_once_with_the_explanation(opensearch_client, initialized_names):
     client, names = opensearch_client, initialized_names
-    index_docs(client, names.articles, [("ex1", {"article_id": "ex1", "title": "Example framing piece",
-                                                 "source": "Wire", "url": "https://wire.example/ex1"})])
-    index_docs(client, names.drift, [
-        drift_event("e1", "js_divergence", at(2880)),
-        drift_event("e2", "frame_shift", at(1440)),
-        drift_event("stale", "frame_shift", at(9000), window_end=at(8000), updated_at=at(8000)),
-        ("w1", {"kind": "window", "baseline_id": "seed-v1", "window": "1d", "window_start": at(60),
-                "js_divergence": 0.1}),
-    ])
+    index_docs(
+        client,
+        names.articles,
+        [
+            (
+                "ex1",
+                {
+                    "article_id": "ex1",
+                    "title": "Example framing piece",
+                    "source": "Wire",
+                    "url": "https://wire.example/ex1",
+                },
+            )
+        ],
+    )
+    index_docs(
+        client,
+        names.drift,
+        [
+            drift_event("e1", "js_divergence", at(2880)),
+            drift_event("e2", "frame_shift", at(1440)),
+            drift_event("stale", "frame_shift", at(9000), window_end=at(8000), updated_at=at(8000)),
+            (
+                "w1",
+                {
+                    "kind": "window",
+                    "baseline_id": "seed-v1",
+                    "window": "1d",
+                    "window_start": at(60),
+                    "js_divergence": 0.1,
+                },
+            ),
+        ],
+    )
     alerts = check_drift_events(client, names, RULES, NOW)
     got = sorted((a.rule, a.subject_id) for a in alerts)
     assert got == [("drift", "e1"), ("drift", "e2"), ("frames-only", "e2")]

@@ -79,8 +79,10 @@ def test_invalid_rules_are_rejected_by_name_and_valid_ones_load(tmp_path):
     ruleset = load_rules(write(tmp_path, MIXED))
     assert [r.name for r in ruleset.rules] == ["llama-release", "bad-field-in-query", "feed-down"]
     problems = {(p.what, p.name): p.problem for p in ruleset.rejected}
-    assert "min_novelty" in problems[("rule", "bad-novelty")] and "less than or equal to 1" in problems[
-        ("rule", "bad-novelty")]
+    assert (
+        "min_novelty" in problems[("rule", "bad-novelty")]
+        and "less than or equal to 1" in problems[("rule", "bad-novelty")]
+    )
     assert "unknown channel 'pager'" in problems[("rule", "unknown-channel")]
     assert "'broken' is rejected" in problems[("rule", "uses-broken-channel")]
     assert "kind: must be one of" in problems[("rule", "odd-kind")]
@@ -107,12 +109,17 @@ def test_channel_urls_come_from_environment_or_file(tmp_path, monkeypatch):
     secret_file = tmp_path / "secrets" / "newsroom"
     secret_file.parent.mkdir()
     secret_file.write_text("json://127.0.0.1:9/newsroom-token\n")
-    ruleset = load_rules(write(tmp_path, """
+    ruleset = load_rules(
+        write(
+            tmp_path,
+            """
         channels:
           ops: {url_env: NEWSDRIFT_TEST_CHANNEL_OPS}
           newsroom: {url_file: secrets/newsroom}
         rules: []
-        """))
+        """,
+        )
+    )
     monkeypatch.delenv("NEWSDRIFT_TEST_CHANNEL_OPS", raising=False)
     with pytest.raises(ChannelUnavailable, match="NEWSDRIFT_TEST_CHANNEL_OPS is not set"):
         ruleset.channels["ops"].resolve()
@@ -123,20 +130,24 @@ def test_channel_urls_come_from_environment_or_file(tmp_path, monkeypatch):
 
 
 def test_defaults_apply_to_rules(tmp_path):
-    ruleset = load_rules(write(tmp_path, """
+    ruleset = load_rules(
+        write(
+            tmp_path,
+            """
         channels: {ops: {url_env: X_OPS}, desk: {url_env: X_DESK}}
         defaults: {channels: [ops], mode: digest, every_minutes: 30}
         rules:
           - {name: a, match: {any: [llama]}}
           - {name: b, match: {any: [llama]}, channels: [desk], mode: instant}
-        """))
+        """,
+        )
+    )
     a, b = ruleset.rules
     assert (a.channels, a.mode, a.every_minutes) == (["ops"], "digest", 30)
     assert (b.channels, b.mode, b.every_minutes) == (["desk"], "instant", None)
 
 
-def test_sync_registers_rules_rejects_bad_queries_and_reports_unchanged(opensearch_client, initialized_names,
-                                                                         tmp_path):
+def test_sync_registers_rules_rejects_bad_queries_and_reports_unchanged(opensearch_client, initialized_names, tmp_path):
     ruleset = load_rules(write(tmp_path, MIXED))
     report = sync_rules(opensearch_client, initialized_names, ruleset)
     assert sorted(report.created) == ["feed-down", "llama-release"]
@@ -158,22 +169,38 @@ def test_sync_registers_rules_rejects_bad_queries_and_reports_unchanged(opensear
 
 
 def test_rules_deleted_or_changed_in_the_file_are_removed_or_updated(opensearch_client, initialized_names, tmp_path):
-    first = parse_rules({"rules": [
-        {"name": "keep", "match": {"any": ["llama"]}},
-        {"name": "change", "match": {"any": ["weights"]}},
-        {"name": "drop", "match": {"all": ["open source", "safety"]}},
-        {"name": "drop-burst", "kind": "duplicate_burst", "min_copies": 3},
-    ]})
+    first = parse_rules(
+        {
+            "rules": [
+                {"name": "keep", "match": {"any": ["llama"]}},
+                {"name": "change", "match": {"any": ["weights"]}},
+                {"name": "drop", "match": {"all": ["open source", "safety"]}},
+                {"name": "drop-burst", "kind": "duplicate_burst", "min_copies": 3},
+            ]
+        }
+    )
     assert sorted(sync_rules(opensearch_client, initialized_names, first).created) == [
-        "change", "drop", "drop-burst", "keep"]
-    second = parse_rules({"rules": [
-        {"name": "keep", "match": {"any": ["llama"]}},
-        {"name": "change", "match": {"any": ["weights", "licence"]}},
-    ]})
+        "change",
+        "drop",
+        "drop-burst",
+        "keep",
+    ]
+    second = parse_rules(
+        {
+            "rules": [
+                {"name": "keep", "match": {"any": ["llama"]}},
+                {"name": "change", "match": {"any": ["weights", "licence"]}},
+            ]
+        }
+    )
     report = sync_rules(opensearch_client, initialized_names, second)
     assert (report.unchanged, report.updated, report.removed) == (["keep"], ["change"], ["drop", "drop-burst"])
-    ids = {h["_id"] for h in opensearch_client.search(
-        index=initialized_names.alert_rules, body={"size": 100, "query": {"match_all": {}}})["hits"]["hits"]}
+    ids = {
+        h["_id"]
+        for h in opensearch_client.search(
+            index=initialized_names.alert_rules, body={"size": 100, "query": {"match_all": {}}}
+        )["hits"]["hits"]
+    }
     # one doc per rule plus one per keyword (used for matched_terms); nothing left of the deleted rules
     assert ids == {"keep", "keep:term:0", "change", "change:term:0", "change:term:1"}
 

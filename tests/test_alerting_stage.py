@@ -16,20 +16,36 @@ Summary = RunSummary
 
 def scored(url: str, title: str, **scores) -> ScoredArticle:
     now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    article = Article(id=stable_id(url), url=url, canonical_url=url, source="Wire", feed_url="https://wire/rss",
-                      title=title, text=f"{title}. " * 20, authors=[], published_at=now, fetched_at=now,
-                      language="en", site_name=None, word_count=100, content_sha1="x")
+    article = Article(
+        id=stable_id(url),
+        url=url,
+        canonical_url=url,
+        source="Wire",
+        feed_url="https://wire/rss",
+        title=title,
+        text=f"{title}. " * 20,
+        authors=[],
+        published_at=now,
+        fetched_at=now,
+        language="en",
+        site_name=None,
+        word_count=100,
+        content_sha1="x",
+    )
     return ScoredArticle(article=article, topic_relevance=0.6, story_cluster_id=stable_id(url), **scores)
 
 
-def test_stage_alerts_per_batch_and_reloads_rules(opensearch_client, initialized_names, settings, tmp_path,
-                                                  monkeypatch):
+def test_stage_alerts_per_batch_and_reloads_rules(
+    opensearch_client, initialized_names, settings, tmp_path, monkeypatch
+):
     rules = tmp_path / "alerts.yaml"
-    rules.write_text(textwrap.dedent("""
+    rules.write_text(
+        textwrap.dedent("""
         channels: {hook: {url_env: NEWSDRIFT_TEST_STAGE_HOOK}}
         rules:
           - {name: llama, channels: [hook], match: {any: [llama]}}
-        """))
+        """)
+    )
     with WebhookReceiver() as hook:
         monkeypatch.setenv("NEWSDRIFT_TEST_STAGE_HOOK", hook.apprise_url("stage"))
         stage = AlertingStage(settings, opensearch_client, initialized_names, rules_path=rules)
@@ -43,11 +59,13 @@ def test_stage_alerts_per_batch_and_reloads_rules(opensearch_client, initialized
         stage.finish(summary)
         assert hook.wait_for(1) and hook.requests[0].json["title"] == "newsdrift [llama]: Llama news"
 
-        rules.write_text(textwrap.dedent("""
+        rules.write_text(
+            textwrap.dedent("""
             channels: {hook: {url_env: NEWSDRIFT_TEST_STAGE_HOOK}}
             rules:
               - {name: weather, channels: [hook], match: {any: [weather]}}
-            """))
+            """)
+        )
         os.utime(rules, (rules.stat().st_mtime + 5, rules.stat().st_mtime + 5))  # mtime granularity
         report = stage.after_pass(summary)
         assert set(stored_rules(opensearch_client, initialized_names)) == {"weather"}

@@ -29,10 +29,16 @@ MESSAGE = f"cannot reach [bold]{SECRET_URL}[/bold] (see [red]the log[/])"
 DEAD_URL = f"http://127.0.0.1:9/[bold]{SECRET_TOKEN}[/bold]"
 COMMANDS = {
     "cli.py": (["info"], {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL}, "newsdrift.cli.get_settings"),
-    "alerting/cli.py": (["alerts", "list"], {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL},
-                        "newsdrift.alerting.cli.get_settings"),
-    "dashboards_cli.py": (["dashboards", "import", "--prefix", "acme", "--url", DEAD_URL], {},
-                          "newsdrift.dashboards_cli.get_settings"),
+    "alerting/cli.py": (
+        ["alerts", "list"],
+        {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL},
+        "newsdrift.alerting.cli.get_settings",
+    ),
+    "dashboards_cli.py": (
+        ["dashboards", "import", "--prefix", "acme", "--url", DEAD_URL],
+        {},
+        "newsdrift.dashboards_cli.get_settings",
+    ),
 }
 
 
@@ -59,8 +65,13 @@ def test_the_hierarchy():
     assert issubclass(errors.FramesConfigError, errors.ConfigError)
     assert issubclass(errors.FramesConfigError, ValueError)
     assert issubclass(errors.ChannelUnavailable, errors.AlertingError)
-    for exc in (errors.ConfigError, errors.ClusterUnavailable, errors.NodeError, errors.DashboardsError,
-                errors.AlertingError):
+    for exc in (
+        errors.ConfigError,
+        errors.ClusterUnavailable,
+        errors.NodeError,
+        errors.DashboardsError,
+        errors.AlertingError,
+    ):
         assert issubclass(exc, errors.NewsdriftError)
         assert exc.__name__ in errors.__doc__
     # the old import locations still work
@@ -69,7 +80,10 @@ def test_the_hierarchy():
     from newsdrift.detection.frames import FramesConfigError
 
     assert (ChannelUnavailable, DashboardsError, FramesConfigError) == (
-        errors.ChannelUnavailable, errors.DashboardsError, errors.FramesConfigError)
+        errors.ChannelUnavailable,
+        errors.DashboardsError,
+        errors.FramesConfigError,
+    )
 
 
 @pytest.mark.parametrize("cli", sorted(COMMANDS))
@@ -120,25 +134,70 @@ def import_calls(monkeypatch) -> list[dict[str, Any]]:
 
 def test_dashboards_import_reads_its_settings(monkeypatch, import_calls, tmp_path):
     ca = tmp_path / "ca.pem"
-    env = {"NEWSDRIFT_DASHBOARDS_URL": "https://dash.example.org", "NEWSDRIFT_DASHBOARDS_USER": "admin",
-           "NEWSDRIFT_DASHBOARDS_PASSWORD": "pw-from-env", "NEWSDRIFT_DASHBOARDS_TENANT": "global",
-           "NEWSDRIFT_DASHBOARDS_CA_CERTS": str(ca), "NEWSDRIFT_INDEX_PREFIX": "acme"}
+    env = {
+        "NEWSDRIFT_DASHBOARDS_URL": "https://dash.example.org",
+        "NEWSDRIFT_DASHBOARDS_USER": "admin",
+        "NEWSDRIFT_DASHBOARDS_PASSWORD": "pw-from-env",
+        "NEWSDRIFT_DASHBOARDS_TENANT": "global",
+        "NEWSDRIFT_DASHBOARDS_CA_CERTS": str(ca),
+        "NEWSDRIFT_INDEX_PREFIX": "acme",
+    }
     assert invoke(monkeypatch, ["dashboards", "import"], env).exit_code == 1
-    assert import_calls[-1] == {"url": "https://dash.example.org", "user": "admin", "password": "pw-from-env",
-                                "verify": str(ca), "overwrite": True, "prefix": "acme", "wait": 0.0,
-                                "tenant": "global"}
+    assert import_calls[-1] == {
+        "url": "https://dash.example.org",
+        "user": "admin",
+        "password": "pw-from-env",
+        "verify": str(ca),
+        "overwrite": True,
+        "prefix": "acme",
+        "wait": 0.0,
+        "tenant": "global",
+    }
     # options win over the settings
-    args = ["dashboards", "import", "--url", "http://other:5601", "--user", "me", "--password", "pw",
-            "--tenant", "private", "--no-verify", "--prefix", "p2"]
+    args = [
+        "dashboards",
+        "import",
+        "--url",
+        "http://other:5601",
+        "--user",
+        "me",
+        "--password",
+        "pw",
+        "--tenant",
+        "private",
+        "--no-verify",
+        "--prefix",
+        "p2",
+    ]
     assert invoke(monkeypatch, args, env).exit_code == 1
-    assert import_calls[-1] == {"url": "http://other:5601", "user": "me", "password": "pw", "verify": False,
-                                "overwrite": True, "prefix": "p2", "wait": 0.0, "tenant": "private"}
+    assert import_calls[-1] == {
+        "url": "http://other:5601",
+        "user": "me",
+        "password": "pw",
+        "verify": False,
+        "overwrite": True,
+        "prefix": "p2",
+        "wait": 0.0,
+        "tenant": "private",
+    }
     # defaults
     assert invoke(monkeypatch, ["dashboards", "import", "--prefix", "p3"]).exit_code == 1
-    assert import_calls[-1] == {"url": "http://127.0.0.1:5601", "user": None, "password": None, "verify": True,
-                                "overwrite": True, "prefix": "p3", "wait": 0.0, "tenant": None}
-    assert invoke(monkeypatch, ["dashboards", "import", "--prefix", "p3"],
-                  {"NEWSDRIFT_DASHBOARDS_VERIFY_CERTS": "false"}).exit_code == 1
+    assert import_calls[-1] == {
+        "url": "http://127.0.0.1:5601",
+        "user": None,
+        "password": None,
+        "verify": True,
+        "overwrite": True,
+        "prefix": "p3",
+        "wait": 0.0,
+        "tenant": None,
+    }
+    assert (
+        invoke(
+            monkeypatch, ["dashboards", "import", "--prefix", "p3"], {"NEWSDRIFT_DASHBOARDS_VERIFY_CERTS": "false"}
+        ).exit_code
+        == 1
+    )
     assert import_calls[-1]["verify"] is False
 
 
@@ -179,11 +238,13 @@ class Summary:
 
 def test_the_stage_reports_each_failed_step_once(opensearch_client, initialized_names, settings, tmp_path):
     rules = tmp_path / "alerts.yaml"
-    rules.write_text(textwrap.dedent("""
+    rules.write_text(
+        textwrap.dedent("""
         rules:
           - {name: llama, match: {any: [llama]}}
           - {name: feeds, kind: feed_health, consecutive_failures: 3}
-        """))
+        """)
+    )
     stage = AlertingStage(settings, opensearch_client, initialized_names, rules_path=rules)
     # the feed-health check fails for real: its index refuses reads
     opensearch_client.indices.put_settings(index=initialized_names.feeds, body={"index.blocks.read": True})

@@ -11,7 +11,10 @@ import sys
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "newsdrift.cli", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
     )
 
 

@@ -25,8 +25,12 @@ SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|JWT|AIRFLOW_CONN_|_AUTH$", re.
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}; $${VAR} is left to the container's shell
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 BARE_VARIABLE = re.compile(r"(?<!\$)\$(?![{$])[A-Za-z_]")
-AIRFLOW_COMMANDS = {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
-                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer"}
+AIRFLOW_COMMANDS = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-triggerer": "triggerer",
+}
 
 
 def strings(node: Any) -> list[str]:
@@ -51,6 +55,7 @@ def env_example() -> dict[str, str]:
 
 def interpolate(text: str, env: dict[str, str]) -> str:
     """What compose does with .env: substitute ${...}, then unescape $$."""
+
     def sub(match: re.Match[str]) -> str:
         name, op, arg = match.group(1), match.group(2), match.group(3)
         if name in env and (env[name] or not (op or "").startswith(":")):
@@ -58,6 +63,7 @@ def interpolate(text: str, env: dict[str, str]) -> str:
         if op and op.endswith("?"):
             raise AssertionError(f"required variable {name} is not set: {arg}")
         return arg if op and op.endswith("-") else ""
+
     return VARIABLE.sub(sub, text).replace("$$", "$")
 
 
@@ -119,8 +125,14 @@ def test_compose_files_parse_and_define_the_deployment():
     for path in COMPOSE_FILES:
         load(path)
     base = services([BASE])
-    assert {"opensearch", "opensearch-dashboards", "postgres", "airflow-init", "newsdrift-init",
-            *AIRFLOW_COMMANDS} <= set(base)
+    assert {
+        "opensearch",
+        "opensearch-dashboards",
+        "postgres",
+        "airflow-init",
+        "newsdrift-init",
+        *AIRFLOW_COMMANDS,
+    } <= set(base)
     for name, command in AIRFLOW_COMMANDS.items():
         assert base[name]["command"] == command
         assert environment(base[name])["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
@@ -156,8 +168,10 @@ def test_every_image_is_pinned_to_a_version():
 
 def test_opensearch_and_dashboards_run_the_same_version():
     base = services([BASE])
-    assert image_tag(base["opensearch"]["image"]) == ("opensearchproject/opensearch", image_tag(
-        base["opensearch-dashboards"]["image"])[1])
+    assert image_tag(base["opensearch"]["image"]) == (
+        "opensearchproject/opensearch",
+        image_tag(base["opensearch-dashboards"]["image"])[1],
+    )
     assert image_tag(base["opensearch"]["image"])[1].startswith("3.")
 
 
@@ -254,7 +268,8 @@ def test_opensearch_security_is_on_and_newsdrift_uses_tls_with_the_admin_user():
         assert svc_env["NEWSDRIFT_OPENSEARCH_VERIFY_CERTS"] == "${NEWSDRIFT_OPENSEARCH_VERIFY_CERTS}"
     for name in AIRFLOW_COMMANDS:
         assert environment(base[name])["AIRFLOW_CONN_OPENSEARCH_DEFAULT"].startswith(
-            "${AIRFLOW_CONN_OPENSEARCH_DEFAULT")
+            "${AIRFLOW_CONN_OPENSEARCH_DEFAULT"
+        )
     conn = urlsplit(env_example()["AIRFLOW_CONN_OPENSEARCH_DEFAULT"])
     assert (conn.scheme, conn.hostname, conn.port, conn.username) == ("opensearch", "opensearch", 9200, "admin")
     assert parse_qs(conn.query) == {"use_ssl": ["true"], "verify_certs": ["false"]}
@@ -323,8 +338,9 @@ def test_dockerfile_extends_the_pinned_airflow_and_installs_the_package():
     assert (int(match.group(2)), int(match.group(3))) >= (int(minimum.group(1)), int(minimum.group(2)))
     assert re.search(r"pip install --no-cache-dir -c constraints\.txt -e \"\.\[airflow\]\"", text)
     ignored = {line.strip().rstrip("/") for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()}
-    copied = [src for line in re.findall(r"^COPY\s+(?:--\S+\s+)*(.+)$", text, re.MULTILINE)
-              for src in line.split()[:-1]]
+    copied = [
+        src for line in re.findall(r"^COPY\s+(?:--\S+\s+)*(.+)$", text, re.MULTILINE) for src in line.split()[:-1]
+    ]
     for needed in ("dags/", "config/", "mappings/", "baseline/", "dashboards/", "constraints.txt"):
         assert needed in copied, f"the image needs {needed}"
     for src in copied:

@@ -25,7 +25,11 @@ BAD_UTF8 = b"name: caf\xe9 talk\n"  # Latin-1 'é': invalid UTF-8 on line 1
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "newsdrift.cli", *args],
-        capture_output=True, text=True, timeout=180, env={**os.environ, **env}, cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, **env},
+        cwd=PROJECT_ROOT,
     )
 
 
@@ -58,8 +62,10 @@ def assert_one_message(result, *needles: str) -> None:
 FRAMES_PROBLEMS = {
     "malformed": (b"threshold: 1\nframes: {a: [\n", "not valid YAML at line 3"),
     "empty": (b"", "is empty"),
-    "duplicate": (b"threshold: 1\nframes:\n  a:\n    terms: {x: 1}\n  a:\n    terms: {y: 1}\n",
-                  "line 5, column 3: duplicate key 'a'"),
+    "duplicate": (
+        b"threshold: 1\nframes:\n  a:\n    terms: {x: 1}\n  a:\n    terms: {y: 1}\n",
+        "line 5, column 3: duplicate key 'a'",
+    ),
     "shape": (b"- threshold\n- frames\n", "expected a mapping"),
     "missing": (None, "cannot read frames file"),
 }
@@ -71,8 +77,11 @@ def test_frames_file_problems_are_one_message(monkeypatch, tmp_path, opensearch_
     frames = tmp_path / "frames.yaml"
     if content is not None:
         frames.write_bytes(content)
-    env = {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
-           "NEWSDRIFT_FRAMES_FILE": str(frames)}
+    env = {
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
+        "NEWSDRIFT_FRAMES_FILE": str(frames),
+    }
     result = invoke(monkeypatch, ["drift", "report"], env)
     assert_one_message(result, "frames.yaml", needle)
 
@@ -96,8 +105,13 @@ def test_invalid_utf8_in_any_configuration_file_is_one_message(monkeypatch, tmp_
     # SMTP user called "alerts" process-wide (see test_invalid_utf8_in_rules_for_alerts_sync)
     name = "watch-rules" if which == "alerts" else which
     bad = _write(tmp_path / f"{name}.yaml", b"# comment\n" + BAD_UTF8)
-    variable = {"feeds": "NEWSDRIFT_FEEDS_FILE", "topic": "NEWSDRIFT_TOPIC_FILE", "frames": "NEWSDRIFT_FRAMES_FILE",
-                "alerts": "NEWSDRIFT_ALERT_RULES_FILE", "settings": "NEWSDRIFT_CONFIG"}[which]
+    variable = {
+        "feeds": "NEWSDRIFT_FEEDS_FILE",
+        "topic": "NEWSDRIFT_TOPIC_FILE",
+        "frames": "NEWSDRIFT_FRAMES_FILE",
+        "alerts": "NEWSDRIFT_ALERT_RULES_FILE",
+        "settings": "NEWSDRIFT_CONFIG",
+    }[which]
     # nothing is reachable: the configuration must be refused before any connection is tried
     env = {variable: str(bad), "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
     result = invoke(monkeypatch, ["run", "--json"], env)
@@ -150,8 +164,11 @@ def test_allowed_networks_accept_a_comma_separated_list(monkeypatch):
 
 
 def test_allowed_networks_from_the_shell_is_not_a_traceback():
-    result = run_cli("opensearch", "status", env={"NEWSDRIFT_ALLOWED_NETWORKS": "10.0.0.0/8, nonsense",
-                                                  "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9"})
+    result = run_cli(
+        "opensearch",
+        "status",
+        env={"NEWSDRIFT_ALLOWED_NETWORKS": "10.0.0.0/8, nonsense", "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9"},
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "NEWSDRIFT_ALLOWED_NETWORKS" in result.stderr and "'nonsense'" in result.stderr
@@ -185,10 +202,15 @@ def test_malformed_topic_stops_run_before_any_feed_is_polled(
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - url: {feed.url}\n    name: {feed.name}\n")
     topic = _write(tmp_path / "topic.yaml", b"name: open-source AI\nterms:\n  - term: llama\n    weight: 99\n")
-    env = {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
-           "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1", "NEWSDRIFT_PER_HOST_DELAY": "0",
-           "NEWSDRIFT_TOPIC_FILE": str(topic), "NEWSDRIFT_FEEDS_FILE": str(feeds),
-           "NEWSDRIFT_HOME": str(tmp_path / "home")}
+    env = {
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
+        "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
+        "NEWSDRIFT_PER_HOST_DELAY": "0",
+        "NEWSDRIFT_TOPIC_FILE": str(topic),
+        "NEWSDRIFT_FEEDS_FILE": str(feeds),
+        "NEWSDRIFT_HOME": str(tmp_path / "home"),
+    }
     result = run_cli("run", "--json", env=env)
     if opensearch_client.indices.exists(index=index_names.feeds):  # nothing polled, no state stored
         opensearch_client.indices.refresh(index=index_names.feeds)
@@ -199,13 +221,15 @@ def test_malformed_topic_stops_run_before_any_feed_is_polled(
     assert "topic.yaml: terms.0.weight" in result.stderr  # one line, not wrapped at 80 columns
 
 
-def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearch_url, index_names,
-                                                opensearch_client):
+def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearch_url, index_names, opensearch_client):
     from newsdrift.tasks import ingest
 
     topic = _write(tmp_path / "topic.yaml", b"name: x\nterms: [\n")
-    for key, value in {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
-                       "NEWSDRIFT_TOPIC_FILE": str(topic)}.items():
+    for key, value in {
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
+        "NEWSDRIFT_TOPIC_FILE": str(topic),
+    }.items():
         monkeypatch.setenv(key, value)
     # the tasks read the cluster from the real Airflow connection (from the environment, as in a deployment)
     monkeypatch.setenv("AIRFLOW_CONN_OPENSEARCH_DEFAULT", airflow_connection_json(opensearch_url))
@@ -226,9 +250,20 @@ def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_cl
 
     apply_templates(opensearch_client, index_names)
     total = 2500
-    docs = ({"_index": index_names.feeds, "_id": f"f{i:05d}",
-             "_source": {"feed_id": f"f{i:05d}", "name": f"Feed {i:05d}", "health": "ok", "enabled": True,
-                         "feed_url": f"http://feeds.example/{i}"}} for i in range(total))
+    docs = (
+        {
+            "_index": index_names.feeds,
+            "_id": f"f{i:05d}",
+            "_source": {
+                "feed_id": f"f{i:05d}",
+                "name": f"Feed {i:05d}",
+                "health": "ok",
+                "enabled": True,
+                "feed_url": f"http://feeds.example/{i}",
+            },
+        }
+        for i in range(total)
+    )
     helpers.bulk(opensearch_client, docs, chunk_size=1000, refresh="wait_for")
     env = {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix}
     result = run_cli("feeds", "status", "--json", env=env)
@@ -262,5 +297,6 @@ def airflow_connection_json(url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    return json.dumps({"conn_type": "opensearch", "host": parts.hostname, "port": parts.port,
-                       "extra": {"scheme": parts.scheme}})
+    return json.dumps(
+        {"conn_type": "opensearch", "host": parts.hostname, "port": parts.port, "extra": {"scheme": parts.scheme}}
+    )

@@ -109,9 +109,11 @@ def test_each_dag_file_parses_fast_without_heavy_imports(dagbag: dict[str, Any],
     rows = [runner.invoke(airflow_env, "parse", str(f)) for f in files]
     print("\n[airflow] DAG parse times (fresh interpreter; DagBag in-process):")
     for row in rows:
-        print(f"  {row['file']:<26} file {row['file_seconds'] * 1000:6.1f} ms   airflow.sdk import "
-              f"{row['sdk_import_seconds']:.2f} s   total {row['total_seconds']:.2f} s   DagBag "
-              f"{dagbag['file_seconds'][row['file']] * 1000:5.1f} ms")
+        print(
+            f"  {row['file']:<26} file {row['file_seconds'] * 1000:6.1f} ms   airflow.sdk import "
+            f"{row['sdk_import_seconds']:.2f} s   total {row['total_seconds']:.2f} s   DagBag "
+            f"{dagbag['file_seconds'][row['file']] * 1000:5.1f} ms"
+        )
     for row in rows:
         assert row["heavy_modules"] == [], row
         assert row["file_seconds"] < 1.0, row
@@ -119,21 +121,38 @@ def test_each_dag_file_parses_fast_without_heavy_imports(dagbag: dict[str, Any],
 
 
 def test_settings_from_the_airflow_connection(airflow_env: dict[str, str]) -> None:
-    conn = {"conn_type": "opensearch", "host": "search.example.org", "port": 9443, "login": "nd",
-            "password": "s3cret", "extra": {"use_ssl": True, "verify_certs": False, "timeout": 20}}
-    env = {**airflow_env, "AIRFLOW_CONN_OPENSEARCH_DEFAULT": json.dumps(conn),
-           "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_INDEX_PREFIX": "fromenv"}
+    conn = {
+        "conn_type": "opensearch",
+        "host": "search.example.org",
+        "port": 9443,
+        "login": "nd",
+        "password": "s3cret",
+        "extra": {"use_ssl": True, "verify_certs": False, "timeout": 20},
+    }
+    env = {
+        **airflow_env,
+        "AIRFLOW_CONN_OPENSEARCH_DEFAULT": json.dumps(conn),
+        "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9",
+        "NEWSDRIFT_INDEX_PREFIX": "fromenv",
+    }
     got = runner.invoke(env, "settings")
-    assert got == {"opensearch_url": "https://search.example.org:9443", "user": "nd", "password": "s3cret",
-                   "verify_certs": False, "timeout": 20.0, "prefix": "fromenv"}
+    assert got == {
+        "opensearch_url": "https://search.example.org:9443",
+        "user": "nd",
+        "password": "s3cret",
+        "verify_certs": False,
+        "timeout": 20.0,
+        "prefix": "fromenv",
+    }
     uri = runner.invoke({**env, "AIRFLOW_CONN_OPENSEARCH_DEFAULT": "opensearch://127.0.0.1:9251"}, "settings")
     assert uri["opensearch_url"] == "http://127.0.0.1:9251" and uri["user"] is None and uri["verify_certs"] is True
     fallback = runner.invoke({k: v for k, v in env.items() if k != "AIRFLOW_CONN_OPENSEARCH_DEFAULT"}, "settings")
     assert fallback["opensearch_url"] == "http://127.0.0.1:9" and fallback["user"] is None
 
 
-def test_ingest_run_with_no_feeds(airflow_env: dict[str, str], opensearch_url: str, opensearch_client: OpenSearch,
-                                  prefix: str, tmp_path: Path) -> None:
+def test_ingest_run_with_no_feeds(
+    airflow_env: dict[str, str], opensearch_url: str, opensearch_client: OpenSearch, prefix: str, tmp_path: Path
+) -> None:
     """dag.test() with an empty feed list: nothing mapped, nothing indexed, no asset event, run succeeds."""
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds: []\n", encoding="utf-8")
@@ -141,8 +160,13 @@ def test_ingest_run_with_no_feeds(airflow_env: dict[str, str], opensearch_url: s
     [run] = runner.invoke(env, "run", "newsdrift_ingest", json.dumps({"feeds_file": str(feeds)}))
     print(f"\n[airflow] empty ingest run: {run['seconds']:.2f} s")
     assert run["state"] == "success"
-    assert run["tasks"] == {"load_feeds": "success", "poll_feed": "skipped", "ingest": "success",
-                            "percolate": "success", "publish": "skipped"}
+    assert run["tasks"] == {
+        "load_feeds": "success",
+        "poll_feed": "skipped",
+        "ingest": "success",
+        "percolate": "success",
+        "publish": "skipped",
+    }
     assert run["xcom"]["load_feeds"] == []
     assert run["xcom"]["percolate"]["indexed"] == 0 and run["xcom"]["percolate"]["feeds"] == 0
     assert run["asset_events"] == []

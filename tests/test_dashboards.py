@@ -50,12 +50,29 @@ DASHBOARDS = [o for o in OBJECTS if o["type"] == "dashboard"]
 # Attributes OpenSearch Dashboards maps for each type (src/plugins/*/server/saved_objects/*.ts);
 # the .kibana index is strict, so anything else would fail the import. index-pattern is dynamic: false.
 OSD_ATTRIBUTES = {
-    "visualization": {"description", "kibanaSavedObjectMeta", "savedSearchRefName", "title", "uiStateJSON",
-                      "version", "visState"},
-    "search": {"columns", "description", "hits", "kibanaSavedObjectMeta", "sort", "columnWidths", "title",
-               "version"},
-    "dashboard": {"description", "hits", "kibanaSavedObjectMeta", "optionsJSON", "panelsJSON", "refreshInterval",
-                  "timeFrom", "timeRestore", "timeTo", "title", "version"},
+    "visualization": {
+        "description",
+        "kibanaSavedObjectMeta",
+        "savedSearchRefName",
+        "title",
+        "uiStateJSON",
+        "version",
+        "visState",
+    },
+    "search": {"columns", "description", "hits", "kibanaSavedObjectMeta", "sort", "columnWidths", "title", "version"},
+    "dashboard": {
+        "description",
+        "hits",
+        "kibanaSavedObjectMeta",
+        "optionsJSON",
+        "panelsJSON",
+        "refreshInterval",
+        "timeFrom",
+        "timeRestore",
+        "timeTo",
+        "title",
+        "version",
+    },
 }
 MIGRATION_VERSIONS = {"index-pattern": "7.6.0", "visualization": "7.10.0", "search": "7.9.3", "dashboard": "7.9.3"}
 
@@ -136,18 +153,24 @@ def test_every_reference_resolves_to_an_object_in_the_file():
         for p in entries:
             grid = p["gridData"]
             assert grid["i"] == p["panelIndex"] and grid["x"] >= 0 and grid["x"] + grid["w"] <= 48, p
-            own = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
-                   for y in range(grid["y"], grid["y"] + grid["h"])}
+            own = {
+                (x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])
+            }
             assert not own & cells, f"{dash['id']}: panel {p['panelIndex']} overlaps another"
             cells |= own
             assert refs[p["panelRefName"]]["type"] in ("visualization", "search")
 
 
 def test_dashboards_and_index_patterns_cover_the_brief():
-    patterns = {o["attributes"]["title"]: o["attributes"]["timeFieldName"] for o in OBJECTS
-                if o["type"] == "index-pattern"}
-    assert patterns == {"newsdrift-articles*": "published_at", "newsdrift-drift*": "window_start",
-                        "newsdrift-alerts*": "created_at", "newsdrift-feeds*": "updated_at"}
+    patterns = {
+        o["attributes"]["title"]: o["attributes"]["timeFieldName"] for o in OBJECTS if o["type"] == "index-pattern"
+    }
+    assert patterns == {
+        "newsdrift-articles*": "published_at",
+        "newsdrift-drift*": "window_start",
+        "newsdrift-alerts*": "created_at",
+        "newsdrift-feeds*": "updated_at",
+    }
     for title, time_field in patterns.items():
         assert family_fields(pattern_family(title))[time_field].es_type == "date"
     titles = {d["attributes"]["title"] for d in DASHBOARDS}
@@ -209,7 +232,11 @@ def test_index_pattern_fields_match_the_real_field_caps(opensearch_client, initi
 def test_prefix_rewrites_only_index_pattern_titles():
     renamed = with_prefix(OBJECTS, "acme")
     assert {o["attributes"]["title"] for o in renamed if o["type"] == "index-pattern"} == {
-        "acme-articles*", "acme-drift*", "acme-alerts*", "acme-feeds*"}
+        "acme-articles*",
+        "acme-drift*",
+        "acme-alerts*",
+        "acme-feeds*",
+    }
     assert [(o["type"], o["id"]) for o in renamed] == [(o["type"], o["id"]) for o in OBJECTS]
     assert [o for o in renamed if o["type"] != "index-pattern"] == [o for o in OBJECTS if o["type"] != "index-pattern"]
 
@@ -246,8 +273,11 @@ class SavedObjectsServer:
             return 404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"}
         if self.starting > 0:
             self.starting -= 1
-            return 503, {"statusCode": 503, "error": "Service Unavailable",
-                         "message": "OpenSearch Dashboards server is not ready yet"}
+            return 503, {
+                "statusCode": 503,
+                "error": "Service Unavailable",
+                "message": "OpenSearch Dashboards server is not ready yet",
+            }
         if self.credentials is not None:
             expected = "Basic " + base64.b64encode(":".join(self.credentials).encode()).decode()
             if handler.headers.get("Authorization") != expected:
@@ -255,21 +285,26 @@ class SavedObjectsServer:
         if self.html:
             return 200, "<html><body>Please log in</body></html>"
         if "osd-xsrf" not in {k.lower() for k in handler.headers}:
-            return 400, {"statusCode": 400, "error": "Bad Request",
-                         "message": "Request must contain a osd-xsrf header."}
+            return 400, {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Request must contain a osd-xsrf header.",
+            }
         body = handler.rfile.read(int(handler.headers["Content-Length"]))
         content_type = handler.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data; boundary="):
             return 415, {"statusCode": 415, "error": "Unsupported Media Type", "message": content_type}
-        message = BytesParser(policy=policy.default).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        message = BytesParser(policy=policy.default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         files = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"]
         if len(files) != 1:
             return 400, {"statusCode": 400, "error": "Bad Request", "message": "expected one form field named file"}
         filename = files[0].get_filename() or ""
         if not filename.endswith(".ndjson"):
-            return 400, {"statusCode": 400, "error": "Bad Request",
-                         "message": f"Invalid file extension {Path(filename).suffix}"}
+            return 400, {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": f"Invalid file extension {Path(filename).suffix}",
+            }
         content = files[0].get_payload(decode=True).decode("utf-8")
         query = parse_qs(parts.query)
         self.uploads.append(Upload(handler.command, parts.path, query, dict(handler.headers), filename, content))
@@ -282,17 +317,40 @@ class SavedObjectsServer:
         for obj in objects:
             key = (obj["type"], obj["id"])
             meta = {"title": obj["attributes"].get("title"), "icon": f"{obj['type']}App"}
-            missing = [{"type": r["type"], "id": r["id"]} for r in obj.get("references", [])
-                       if (r["type"], r["id"]) not in keys]
+            missing = [
+                {"type": r["type"], "id": r["id"]}
+                for r in obj.get("references", [])
+                if (r["type"], r["id"]) not in keys
+            ]
             if missing:
-                errors.append({"id": obj["id"], "type": obj["type"], "title": meta["title"], "meta": meta,
-                               "error": {"type": "missing_references", "references": missing}})
+                errors.append(
+                    {
+                        "id": obj["id"],
+                        "type": obj["type"],
+                        "title": meta["title"],
+                        "meta": meta,
+                        "error": {"type": "missing_references", "references": missing},
+                    }
+                )
             elif key in self.stored and not overwrite:
-                errors.append({"id": obj["id"], "type": obj["type"], "title": meta["title"], "meta": meta,
-                               "error": {"type": "conflict"}})
+                errors.append(
+                    {
+                        "id": obj["id"],
+                        "type": obj["type"],
+                        "title": meta["title"],
+                        "meta": meta,
+                        "error": {"type": "conflict"},
+                    }
+                )
             else:
-                results.append({"type": obj["type"], "id": obj["id"], "meta": meta,
-                                **({"overwrite": True} if key in self.stored else {})})
+                results.append(
+                    {
+                        "type": obj["type"],
+                        "id": obj["id"],
+                        "meta": meta,
+                        **({"overwrite": True} if key in self.stored else {}),
+                    }
+                )
         for obj in objects:
             if any(r["id"] == obj["id"] and r["type"] == obj["type"] for r in results):
                 self.stored[(obj["type"], obj["id"])] = obj
@@ -340,14 +398,16 @@ def newsdrift_cli() -> typer.Typer:
 
 def run_import(*args: str) -> Any:
     unset = ("URL", "USER", "PASSWORD", "TENANT", "VERIFY_CERTS", "CA_CERTS")
-    return CliRunner().invoke(newsdrift_cli(), ["dashboards", "import", *args],
-                              env={f"NEWSDRIFT_DASHBOARDS_{name}": None for name in unset})
+    return CliRunner().invoke(
+        newsdrift_cli(), ["dashboards", "import", *args], env={f"NEWSDRIFT_DASHBOARDS_{name}": None for name in unset}
+    )
 
 
 def test_cli_import_sends_the_ndjson_as_multipart_with_xsrf_and_basic_auth(dashboards_server):
     dashboards_server.credentials = ("admin", "s3cret-Pw!")
-    first = run_import("--url", dashboards_server.url, "--user", "admin", "--password", "s3cret-Pw!",
-                       "--prefix", "acme", "--json")
+    first = run_import(
+        "--url", dashboards_server.url, "--user", "admin", "--password", "s3cret-Pw!", "--prefix", "acme", "--json"
+    )
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)
     assert (report["success"], report["success_count"], report["errors"]) == (True, len(OBJECTS), [])
@@ -361,8 +421,18 @@ def test_cli_import_sends_the_ndjson_as_multipart_with_xsrf_and_basic_auth(dashb
 
     assert "securitytenant" not in {k.lower() for k in upload.headers}
 
-    second = run_import("--url", dashboards_server.url + "/", "--user", "admin", "--password", "s3cret-Pw!",
-                        "--prefix", "acme", "--tenant", "global")
+    second = run_import(
+        "--url",
+        dashboards_server.url + "/",
+        "--user",
+        "admin",
+        "--password",
+        "s3cret-Pw!",
+        "--prefix",
+        "acme",
+        "--tenant",
+        "global",
+    )
     assert second.exit_code == 0, second.output
     assert f"0 created, {len(OBJECTS)} overwritten, 0 failed" in second.stdout
     assert {k.lower(): v for k, v in dashboards_server.uploads[-1].headers.items()}["securitytenant"] == "global"
@@ -386,7 +456,8 @@ def test_import_reports_objects_with_missing_references(dashboards_server, tmp_p
     feed_vis = {v["id"] for v in VISUALIZATIONS if family_of(v) == "feeds"}
     assert report["success"] is False and report["success_count"] == len(partial) - len(feed_vis)
     assert {(e["id"], e["error"], e["detail"]) for e in report["errors"]} == {
-        (vis_id, "missing_references", "index-pattern:newsdrift-feeds") for vis_id in feed_vis}
+        (vis_id, "missing_references", "index-pattern:newsdrift-feeds") for vis_id in feed_vis
+    }
     table = run_import("--url", dashboards_server.url, "--file", str(path), "--prefix", "newsdrift")
     assert table.exit_code == 1 and f"{len(feed_vis)} failed" in table.stdout
 
@@ -432,83 +503,192 @@ def sample_corpus(now: datetime) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     def ts(hours: float) -> str:
         return (now - timedelta(hours=hours)).isoformat()
 
-    outlets = [("Reuters", "en"), ("The Verge", "en"), ("heise online", "de"), ("Le Monde", "fr"),
-               ("TechCrunch", "en")]
-    stories = [("llama-4-release", "Meta releases Llama 4 with open weights", 6),
-               ("eu-ai-act-open-source", "EU AI Act exemptions for open-source models", 4),
-               ("deepseek-cost", "DeepSeek's cheap training run rattles US labs", 3)]
+    outlets = [("Reuters", "en"), ("The Verge", "en"), ("heise online", "de"), ("Le Monde", "fr"), ("TechCrunch", "en")]
+    stories = [
+        ("llama-4-release", "Meta releases Llama 4 with open weights", 6),
+        ("eu-ai-act-open-source", "EU AI Act exemptions for open-source models", 4),
+        ("deepseek-cost", "DeepSeek's cheap training run rattles US labs", 3),
+    ]
     articles = []
     for n, (cluster, headline, size) in enumerate(stories):
         for copy in range(size):
             source, language = outlets[(n + copy) % len(outlets)]
             url = f"https://news.example/{cluster}/{copy}"
-            doc = {"article_id": stable_id(url), "url": url, "canonical_url": url, "source": source,
-                   "feed_name": f"{source} tech", "title": f"{headline} ({source})", "language": language,
-                   "text": f"{headline}. " * 40, "published_at": ts(6 + 20 * n + copy), "fetched_at": ts(5 + 20 * n),
-                   "indexed_at": ts(5 + 20 * n), "word_count": 240 + copy, "topic_relevance": 0.45 + 0.08 * copy,
-                   "off_topic": False, "story_cluster_id": stable_id(cluster)[:16], "cluster_size": size,
-                   "frames": ["openness"] if copy % 2 else ["safety", "geopolitics"]}
+            doc = {
+                "article_id": stable_id(url),
+                "url": url,
+                "canonical_url": url,
+                "source": source,
+                "feed_name": f"{source} tech",
+                "title": f"{headline} ({source})",
+                "language": language,
+                "text": f"{headline}. " * 40,
+                "published_at": ts(6 + 20 * n + copy),
+                "fetched_at": ts(5 + 20 * n),
+                "indexed_at": ts(5 + 20 * n),
+                "word_count": 240 + copy,
+                "topic_relevance": 0.45 + 0.08 * copy,
+                "off_topic": False,
+                "story_cluster_id": stable_id(cluster)[:16],
+                "cluster_size": size,
+                "frames": ["openness"] if copy % 2 else ["safety", "geopolitics"],
+            }
             if copy:
-                doc.update(duplicate_kind="near" if copy % 2 else "exact", near_duplicate_of=stable_id(cluster),
-                           duplicate_score=0.8 + 0.03 * copy)
+                doc.update(
+                    duplicate_kind="near" if copy % 2 else "exact",
+                    near_duplicate_of=stable_id(cluster),
+                    duplicate_score=0.8 + 0.03 * copy,
+                )
             articles.append((doc["article_id"], doc))
     for i, (source, language) in enumerate(outlets):
         url = f"https://news.example/single/{i}"
-        articles.append((stable_id(url), {"article_id": stable_id(url), "url": url, "source": source,
-                                          "language": language, "title": f"Quarterly chip prices ({source})",
-                                          "published_at": ts(30 + 33 * i), "topic_relevance": 0.05 + 0.03 * i,
-                                          "off_topic": True, "word_count": 150}))
+        articles.append(
+            (
+                stable_id(url),
+                {
+                    "article_id": stable_id(url),
+                    "url": url,
+                    "source": source,
+                    "language": language,
+                    "title": f"Quarterly chip prices ({source})",
+                    "published_at": ts(30 + 33 * i),
+                    "topic_relevance": 0.05 + 0.03 * i,
+                    "off_topic": True,
+                    "word_count": 150,
+                },
+            )
+        )
 
     drift = []
     frames = {"safety": 0.3, "openness": 0.35, "geopolitics": 0.2, "cost": 0.15}
     terms = [("open weights", 11.2), ("llama 4", 9.8), ("ai act", 6.1), ("distillation", 4.4)]
     for day in range(10):
         start = (now - timedelta(days=day + 1)).replace(minute=0, second=0, microsecond=0)
-        window = {"baseline_id": "seed-v1", "window_start": start.isoformat(),
-                  "window_end": (start + timedelta(days=1)).isoformat(), "updated_at": now.isoformat()}
+        window = {
+            "baseline_id": "seed-v1",
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(days=1)).isoformat(),
+            "updated_at": now.isoformat(),
+        }
         for size, factor in (("1d", 1.0), ("7d", 0.6)):
-            drift.append((f"w-{size}-{day}", {**window, "kind": "window", "window": size, "article_count": 12 + day,
-                                              "js_divergence": round(0.08 + 0.012 * day * factor, 4),
-                                              "centroid_shift": 0.02 * day, "frame_shift": 0.1 + 0.03 * day,
-                                              "mean_baseline_similarity": 0.7,
-                                              "mean_novelty": 0.3}))
+            drift.append(
+                (
+                    f"w-{size}-{day}",
+                    {
+                        **window,
+                        "kind": "window",
+                        "window": size,
+                        "article_count": 12 + day,
+                        "js_divergence": round(0.08 + 0.012 * day * factor, 4),
+                        "centroid_shift": 0.02 * day,
+                        "frame_shift": 0.1 + 0.03 * day,
+                        "mean_baseline_similarity": 0.7,
+                        "mean_novelty": 0.3,
+                    },
+                )
+            )
         for size in ("1d", "7d"):
             for frame, share in frames.items():
-                drift.append((f"f-{size}-{frame}-{day}", {
-                    **window, "kind": "frame", "window": size, "frame": frame, "share": share + 0.01 * (day % 3),
-                    "baseline_share": share, "share_delta": 0.01 * (day % 3)}))
+                drift.append(
+                    (
+                        f"f-{size}-{frame}-{day}",
+                        {
+                            **window,
+                            "kind": "frame",
+                            "window": size,
+                            "frame": frame,
+                            "share": share + 0.01 * (day % 3),
+                            "baseline_share": share,
+                            "share_delta": 0.01 * (day % 3),
+                        },
+                    )
+                )
             for rank, (term, keyness) in enumerate(terms[: 2 + day % 3], 1):
-                drift.append((f"t-{size}-{term}-{day}", {
-                    **window, "kind": "term", "window": size, "term": term, "keyness": keyness - 0.3 * day,
-                    "log_ratio": 2.1 - 0.1 * rank, "rank": rank, "count": 9 - rank, "baseline_count": 2}))
+                drift.append(
+                    (
+                        f"t-{size}-{term}-{day}",
+                        {
+                            **window,
+                            "kind": "term",
+                            "window": size,
+                            "term": term,
+                            "keyness": keyness - 0.3 * day,
+                            "log_ratio": 2.1 - 0.1 * rank,
+                            "rank": rank,
+                            "count": 9 - rank,
+                            "baseline_count": 2,
+                        },
+                    )
+                )
     for i, metric in enumerate(["js_divergence", "js_divergence", "frame_shift"]):
-        drift.append((f"e-{i}", {"kind": "event", "event_id": f"e-{i}", "metric": metric, "value": 0.21 + 0.02 * i,
-                                 "threshold": 0.2, "consecutive_windows": 2 + i, "window": "1d",
-                                 "window_start": ts(24 * (i + 1)), "explanation": "above threshold",
-                                 "example_article_ids": [articles[i][0]]}))
+        drift.append(
+            (
+                f"e-{i}",
+                {
+                    "kind": "event",
+                    "event_id": f"e-{i}",
+                    "metric": metric,
+                    "value": 0.21 + 0.02 * i,
+                    "threshold": 0.2,
+                    "consecutive_windows": 2 + i,
+                    "window": "1d",
+                    "window_start": ts(24 * (i + 1)),
+                    "explanation": "above threshold",
+                    "example_article_ids": [articles[i][0]],
+                },
+            )
+        )
 
     alerts = []
     rules = [("llama-release", "rule"), ("eu-ai-act", "rule"), ("drift-js", "drift"), ("near-duplicate-burst", "rule")]
     for i in range(8):
         rule, kind = rules[i % len(rules)]
         article_id, article = articles[i]
-        alerts.append((stable_id(rule, article_id), {
-            "alert_id": stable_id(rule, article_id), "rule_name": rule, "kind": kind, "subject_id": article_id,
-            "title": article["title"], "message": f"{rule} matched", "created_at": ts(3 + 17 * i),
-            "article_id": article_id, "article_url": article["url"], "source": article["source"],
-            "channels": ["email"], "mode": "immediate",
-            "delivery_state": ["delivered", "delivered", "pending", "failed"][i % 4]}))
+        alerts.append(
+            (
+                stable_id(rule, article_id),
+                {
+                    "alert_id": stable_id(rule, article_id),
+                    "rule_name": rule,
+                    "kind": kind,
+                    "subject_id": article_id,
+                    "title": article["title"],
+                    "message": f"{rule} matched",
+                    "created_at": ts(3 + 17 * i),
+                    "article_id": article_id,
+                    "article_url": article["url"],
+                    "source": article["source"],
+                    "channels": ["email"],
+                    "mode": "immediate",
+                    "delivery_state": ["delivered", "delivered", "pending", "failed"][i % 4],
+                },
+            )
+        )
 
     feeds = []
     for i, (source, _language) in enumerate(outlets):
         healthy = i not in (2, 4)
         url = f"https://news.example/{i}/rss"
-        feeds.append((stable_id(url), {
-            "feed_id": stable_id(url), "feed_url": url, "name": f"{source} tech", "source": source,
-            "enabled": i != 4, "health": "ok" if healthy else ("failing" if i == 2 else "disabled"),
-            "consecutive_failures": 0 if healthy else 3 + i, "last_polled_at": ts(0.5 + i),
-            "last_success_at": ts(0.5 + i if healthy else 30 + i), "last_status": 200 if healthy else 503,
-            "entries_seen": 40 + i, "articles_indexed": 12 + 3 * i, "updated_at": ts(0.5 + i)}))
+        feeds.append(
+            (
+                stable_id(url),
+                {
+                    "feed_id": stable_id(url),
+                    "feed_url": url,
+                    "name": f"{source} tech",
+                    "source": source,
+                    "enabled": i != 4,
+                    "health": "ok" if healthy else ("failing" if i == 2 else "disabled"),
+                    "consecutive_failures": 0 if healthy else 3 + i,
+                    "last_polled_at": ts(0.5 + i),
+                    "last_success_at": ts(0.5 + i if healthy else 30 + i),
+                    "last_status": 200 if healthy else 503,
+                    "entries_seen": 40 + i,
+                    "articles_indexed": 12 + 3 * i,
+                    "updated_at": ts(0.5 + i),
+                },
+            )
+        )
     return {"articles": articles, "drift": drift, "alerts": alerts, "feeds": feeds}
 
 
@@ -535,8 +715,9 @@ def has_value(leaf: dict[str, Any], agg: dict[str, Any]) -> bool:
 def test_each_visualization_returns_buckets_on_the_real_node(opensearch_client, initialized_names: IndexNames):
     corpus = sample_corpus(datetime.now(UTC))
     for family, docs in corpus.items():
-        outcomes = bulk_write(opensearch_client, write_actions(initialized_names.for_family(family), docs),
-                              refresh="wait_for")
+        outcomes = bulk_write(
+            opensearch_client, write_actions(initialized_names.for_family(family), docs), refresh="wait_for"
+        )
         assert [o.status for o in outcomes] == ["created"] * len(docs), [o for o in outcomes if not o.ok]
 
     for vis in VISUALIZATIONS:
@@ -557,8 +738,9 @@ def test_each_visualization_returns_buckets_on_the_real_node(opensearch_client, 
     for search in (o for o in OBJECTS if o["type"] == "search"):
         family = family_of(search)
         sort = [{f: {"order": d}} for f, d in search["attributes"]["sort"]]
-        hits = opensearch_client.search(index=f"{initialized_names.prefix}-{family}*",
-                                        body={"size": 50, "sort": sort, "query": {"match_all": {}}})["hits"]["hits"]
+        hits = opensearch_client.search(
+            index=f"{initialized_names.prefix}-{family}*", body={"size": 50, "sort": sort, "query": {"match_all": {}}}
+        )["hits"]["hits"]
         assert hits and all(set(search["attributes"]["columns"]) <= set(h["_source"]) for h in hits)
         times = [h["_source"][search["attributes"]["sort"][0][0]] for h in hits]
         assert times == sorted(times, reverse=True)

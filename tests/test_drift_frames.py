@@ -17,8 +17,13 @@ from newsdrift.detection.frames import (
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "openness_transparency", "safety_misuse", "geopolitics_security", "cost_efficiency",
-    "competition_closed_models", "regulation", "innovation_ecosystem",
+    "openness_transparency",
+    "safety_misuse",
+    "geopolitics_security",
+    "cost_efficiency",
+    "competition_closed_models",
+    "regulation",
+    "innovation_ecosystem",
 }
 
 
@@ -72,18 +77,24 @@ def test_invalid_file_on_disk_names_the_file(tmp_path: Path) -> None:
 
 
 def test_longest_phrase_wins_and_wildcards_match() -> None:
-    frames = frames_from_mapping({"threshold": 1.0, "frames": {
-        "open": {"terms": {"open source": 2.0, "source": 5.0}},
-        "risk": {"terms": {"misus*": 3.0, "fine tune away": 4.0}},
-        "eco": {"terms": {"fine tun*": 1.0}},
-    }})
+    frames = frames_from_mapping(
+        {
+            "threshold": 1.0,
+            "frames": {
+                "open": {"terms": {"open source": 2.0, "source": 5.0}},
+                "risk": {"terms": {"misus*": 3.0, "fine tune away": 4.0}},
+                "eco": {"terms": {"fine tun*": 1.0}},
+            },
+        }
+    )
     weights = frames.weights(tokenize("Open-source weights; misused and misuse. Fine-tuned, then fine tune away."))
     assert weights == {"open": 2.0, "risk": 3.0 + 3.0 + 4.0, "eco": 1.0}
 
 
 def test_scores_are_per_thousand_tokens_and_frames_above_threshold() -> None:
-    frames = frames_from_mapping({"threshold": 50.0, "frames": {
-        "a": {"terms": {"alpha": 1.0}}, "b": {"terms": {"beta": 1.0}}}})
+    frames = frames_from_mapping(
+        {"threshold": 50.0, "frames": {"a": {"terms": {"alpha": 1.0}}, "b": {"terms": {"beta": 1.0}}}}
+    )
     present, scores = frames.score("alpha alpha beta " + "filler " * 17)  # 20 tokens
     assert scores == {"a": 100.0, "b": 50.0}
     assert present == ["a", "b"]

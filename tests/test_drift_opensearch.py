@@ -44,10 +44,20 @@ def _stream_days(days: list[datetime]) -> list[dict[str, Any]]:
 def _document(scorer: DriftScorer, item: dict[str, Any], **extra: Any) -> dict[str, Any]:
     published = utc(item["published_at"])
     article = Article(
-        id=item["article_id"], url=f"https://news.example/{item['article_id']}",
-        canonical_url=f"https://news.example/{item['article_id']}", source="example", feed_url="https://news.example/rss",
-        title=item["title"], text=item["text"], authors=[], published_at=published, fetched_at=published,
-        language="en", site_name="Example", word_count=len(item["text"].split()), content_sha1=item["article_id"],
+        id=item["article_id"],
+        url=f"https://news.example/{item['article_id']}",
+        canonical_url=f"https://news.example/{item['article_id']}",
+        source="example",
+        feed_url="https://news.example/rss",
+        title=item["title"],
+        text=item["text"],
+        authors=[],
+        published_at=published,
+        fetched_at=published,
+        language="en",
+        site_name="Example",
+        word_count=len(item["text"].split()),
+        content_sha1=item["article_id"],
     )
     doc = scorer.apply(ScoredArticle(article)).to_document()
     doc.update(extra)
@@ -84,38 +94,52 @@ def test_drift_store_recomputes_affected_windows_idempotently(
     second = _stream_days(SECOND)
     # A reprint and an off-topic piece on Mar 6 must not count.
     extras = [
-        _document(scorer, {**first[20], "article_id": "dup-1"}, duplicate_of=first[20]["article_id"],
-                  duplicate_kind="exact"),
+        _document(
+            scorer, {**first[20], "article_id": "dup-1"}, duplicate_of=first[20]["article_id"], duplicate_kind="exact"
+        ),
         _document(scorer, {**first[21], "article_id": "off-1"}, off_topic=True),
     ]
     _index(client, names.articles, [_document(scorer, a) for a in first] + extras)
     # Another baseline's doc in the same window must survive every recomputation.
     foreign_id = window_doc_id("other-baseline", "1d", SHIFT, "term", "model")
-    client.index(index=names.drift, id=foreign_id, refresh=True, body={
-        "kind": "term", "baseline_id": "other-baseline", "window": "1d", "window_start": SHIFT.isoformat(),
-        "term": "model", "rank": 1})
+    client.index(
+        index=names.drift,
+        id=foreign_id,
+        refresh=True,
+        body={
+            "kind": "term",
+            "baseline_id": "other-baseline",
+            "window": "1d",
+            "window_start": SHIFT.isoformat(),
+            "term": "model",
+            "rank": 1,
+        },
+    )
 
     store = DriftStore(client, names.drift, names.articles, scorer, config, page_size=7)  # small pages: search_after
     result = store.update(utc(a["published_at"]) for a in first)
     assert not result.failures
-    assert sorted(result.windows) == sorted([("1d", d) for d in FIRST] + [("7d", SHIFT - timedelta(days=7)),
-                                                                        ("7d", SHIFT)])
+    assert sorted(result.windows) == sorted(
+        [("1d", d) for d in FIRST] + [("7d", SHIFT - timedelta(days=7)), ("7d", SHIFT)]
+    )
     assert result.events == []  # only one shifted window so far
 
     docs = _drift_docs(client, names.drift, "seed-v1")
     kinds = _kinds(docs)
     assert kinds["window"] == 8 and kinds["frame"] == 8 * 7 and "event" not in kinds
     # the stored windows are exactly what the pure function computes over the same articles
-    expected = {(w.window, w.window_start): w for size in ("1d", "7d")
-                for w in compute_windows(first, scorer, size, config)}
+    expected = {
+        (w.window, w.window_start): w for size in ("1d", "7d") for w in compute_windows(first, scorer, size, config)
+    }
     for (size, start), record in expected.items():
         stored = docs[window_doc_id("seed-v1", size, start)]
         assert stored["article_count"] == record.article_count
         assert stored["js_divergence"] == pytest.approx(record.js_divergence, abs=1e-6)
         assert stored["centroid_shift"] == pytest.approx(record.centroid_shift, abs=1e-6)
         assert [t["term"] for t in stored["emerging_terms"]] == [t.term for t in record.emerging_terms]
-        terms = [d for d in docs.values() if d["kind"] == "term" and d["window"] == size
-                 and utc(d["window_start"]) == start]
+        terms = [
+            d for d in docs.values() if d["kind"] == "term" and d["window"] == size and utc(d["window_start"]) == start
+        ]
         assert sorted(t["rank"] for t in terms) == list(range(1, len(record.emerging_terms) + 1))
 
     # Re-running changes nothing: same ids, same contents.
@@ -150,15 +174,25 @@ def test_drift_store_recomputes_affected_windows_idempotently(
 
     # Articles withdrawn from Mar 13: its window docs go, the week is recomputed with fewer articles.
     last_day = SECOND[-1]
-    client.delete_by_query(index=names.articles, refresh=True, body={"query": {"range": {"published_at": {
-        "gte": last_day.isoformat(), "lt": (last_day + timedelta(days=1)).isoformat()}}}})
+    client.delete_by_query(
+        index=names.articles,
+        refresh=True,
+        body={
+            "query": {
+                "range": {
+                    "published_at": {"gte": last_day.isoformat(), "lt": (last_day + timedelta(days=1)).isoformat()}
+                }
+            }
+        },
+    )
     result = store.update([last_day])
     assert result.windows_removed == [("1d", last_day)] and result.docs_deleted > 0
     after = _drift_docs(client, names.drift, "seed-v1")
     assert not [d for d in after.values() if d["window"] == "1d" and utc(d["window_start"]) == last_day]
     week = after[window_doc_id("seed-v1", "7d", SHIFT)]
     assert week["article_count"] == docs[window_doc_id("seed-v1", "7d", SHIFT)]["article_count"] - len(
-        [a for a in second if utc(a["published_at"]).date() == last_day.date()])
+        [a for a in second if utc(a["published_at"]).date() == last_day.date()]
+    )
 
     foreign = client.get(index=names.drift, id=foreign_id)
     assert foreign["_version"] == 1 and foreign["_source"]["baseline_id"] == "other-baseline"

@@ -28,10 +28,14 @@ from newsdrift.records import Article, ScoredArticle
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "baseline").glob("*.txt"))]
-SAFETY = ("Security researchers warned that criminals misused the open model to write malware, plan cyberattacks "
-          "and generate deepfake disinformation. Jailbreak prompts strip the guardrails; officials fear bioweapons.")
-OPENNESS = ("Zuckerberg said open source AI is the path forward. Meta released Llama model weights openly so "
-            "developers can customise the models, with transparency and cost efficiency versus closed vendors.")
+SAFETY = (
+    "Security researchers warned that criminals misused the open model to write malware, plan cyberattacks "
+    "and generate deepfake disinformation. Jailbreak prompts strip the guardrails; officials fear bioweapons."
+)
+OPENNESS = (
+    "Zuckerberg said open source AI is the path forward. Meta released Llama model weights openly so "
+    "developers can customise the models, with transparency and cost efficiency versus closed vendors."
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +105,9 @@ def test_window_alignment() -> None:
     week = WindowSpec.parse("7d")
     assert week.start_of(datetime(2025, 3, 13, 15, tzinfo=UTC)) == datetime(2025, 3, 10, tzinfo=UTC)  # Monday
     assert WindowSpec.parse("1d").start_of("2025-03-13T23:59:59-01:00") == datetime(2025, 3, 14, tzinfo=UTC)
-    assert WindowSpec.parse("6h").start_of(datetime(2025, 3, 13, 13, tzinfo=UTC)) == datetime(2025, 3, 13, 12,
-                                                                                            tzinfo=UTC)
+    assert WindowSpec.parse("6h").start_of(datetime(2025, 3, 13, 13, tzinfo=UTC)) == datetime(
+        2025, 3, 13, 12, tzinfo=UTC
+    )
     with pytest.raises(ValueError):
         WindowSpec.parse("0d")
     with pytest.raises(ValueError):
@@ -132,8 +137,22 @@ def test_compute_windows_groups_and_measures(scorer: DriftScorer) -> None:
 def _record(day: int, js: float, shift: float, n: int = 20) -> WindowRecord:
     start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=day)
     shares = {"a": 0.5 + shift, "b": 0.5 - shift}
-    return WindowRecord("base", "1d", start, start + timedelta(days=1), n, js, 0.5, 0.2, 0.8,
-                        shares, {"a": 0.5, "b": 0.5}, [], [f"x{day}"], {f"x{day}": f"title {day}"})
+    return WindowRecord(
+        "base",
+        "1d",
+        start,
+        start + timedelta(days=1),
+        n,
+        js,
+        0.5,
+        0.2,
+        0.8,
+        shares,
+        {"a": 0.5, "b": 0.5},
+        [],
+        [f"x{day}"],
+        {f"x{day}": f"title {day}"},
+    )
 
 
 def test_hysteresis_fires_once_per_episode_and_rearms_after_release() -> None:
@@ -165,8 +184,9 @@ def test_thin_windows_are_passed_over_and_frame_shift_explains_frames() -> None:
 def test_documents_round_trip(scorer: DriftScorer) -> None:
     day = datetime(2025, 3, 10, 9, tzinfo=UTC)
     items = [(day + timedelta(hours=i), SAFETY if i % 2 else OPENNESS, None, f"a{i}", f"t{i}") for i in range(8)]
-    cfg = DriftConfig(min_term_freq=2, min_keyness=0.0, consecutive=1, frame_shift_threshold=0.05,
-                      frame_shift_release=0.01)
+    cfg = DriftConfig(
+        min_term_freq=2, min_keyness=0.0, consecutive=1, frame_shift_threshold=0.05, frame_shift_release=0.01
+    )
     (record,) = compute_windows(items, scorer, "1d", cfg)
     docs = window_documents(record, day)
     kinds = [d["kind"] for _, d in docs]

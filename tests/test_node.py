@@ -66,8 +66,7 @@ def _free_port_above_9299() -> int:
 
 def test_embedded_node_on_a_port_above_9299(opensearch_url, tmp_path):
     port = _free_port_above_9299()
-    settings = load_settings(home=tmp_path / "home", opensearch_port=port, opensearch_url=None,
-                             opensearch_heap="512m")
+    settings = load_settings(home=tmp_path / "home", opensearch_port=port, opensearch_url=None, opensearch_heap="512m")
     _share_installed_jars(settings)
     state = node.start(settings)
     try:
@@ -81,8 +80,7 @@ def test_embedded_node_on_a_port_above_9299(opensearch_url, tmp_path):
 
 def test_node_exiting_early_says_why(tmp_path):
     # every port from the requested one up is busy: the runner gives up, and the message says so
-    settings = load_settings(home=tmp_path / "home", opensearch_port=65535, opensearch_url=None,
-                             opensearch_heap="256m")
+    settings = load_settings(home=tmp_path / "home", opensearch_port=65535, opensearch_url=None, opensearch_heap="256m")
     _share_installed_jars(settings)
     with socket.socket() as busy:
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -26,8 +26,12 @@ from newsdrift.store import IndexNames, apply_templates, make_client
 
 @pytest.fixture(scope="module")
 def own_node(tmp_path_factory, opensearch_url):
-    settings = load_settings(home=tmp_path_factory.mktemp("faultnode"), opensearch_port=_free_port_above_9299(),
-                             opensearch_url=None, opensearch_heap="512m")
+    settings = load_settings(
+        home=tmp_path_factory.mktemp("faultnode"),
+        opensearch_port=_free_port_above_9299(),
+        opensearch_url=None,
+        opensearch_heap="512m",
+    )
     _share_installed_jars(settings)
     state = node.start(settings)
     yield settings, state
@@ -52,8 +56,14 @@ def channels(monkeypatch):
 
 def _settings(state, tmp_path, **overrides):
     names = IndexNames(f"t{uuid.uuid4().hex[:10]}")
-    settings = load_settings(opensearch_url=state.url, index_prefix=names.prefix, allow_private_networks=True,
-                             per_host_delay=0.0, home=tmp_path / "home", **overrides)
+    settings = load_settings(
+        opensearch_url=state.url,
+        index_prefix=names.prefix,
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        home=tmp_path / "home",
+        **overrides,
+    )
     return settings, names
 
 
@@ -78,8 +88,7 @@ class StallNodeOnce:
         return None
 
 
-def test_stall_longer_than_the_client_timeout_keeps_counts_true(own_node, sample_server, channels, reference,
-                                                                tmp_path):
+def test_stall_longer_than_the_client_timeout_keeps_counts_true(own_node, sample_server, channels, reference, tmp_path):
     """The bulk request times out and is retried; the first attempt landed, so the retry answers 409.
     The pass must still count, match and alert those articles as its own."""
     _, state = own_node

@@ -20,14 +20,21 @@ from newsdrift.store import IndexNames, apply_templates, make_client
 MANIFEST = load_manifest()
 BROKEN_FEEDS = {f["path"] for f in MANIFEST["feeds"] if not f["recoverable"]}
 # a plain on-topic page listed by a single feed, not syndicated: the fault target
-TARGET = next(p for p in MANIFEST["pages"]
-              if p["on_topic"] and not p["story"] and len(p["feed"]) == 1 and p["charset"] == "utf-8"
-              and p["path"] not in MANIFEST["robots_disallowed"])
+TARGET = next(
+    p
+    for p in MANIFEST["pages"]
+    if p["on_topic"]
+    and not p["story"]
+    and len(p["feed"]) == 1
+    and p["charset"] == "utf-8"
+    and p["path"] not in MANIFEST["robots_disallowed"]
+)
 
 
 def expected_pages() -> list[dict]:
-    return [p for p in MANIFEST["pages"]
-            if p["path"] not in MANIFEST["robots_disallowed"] and set(p["feed"]) - BROKEN_FEEDS]
+    return [
+        p for p in MANIFEST["pages"] if p["path"] not in MANIFEST["robots_disallowed"] and set(p["feed"]) - BROKEN_FEEDS
+    ]
 
 
 def run(settings, server, **kwargs):

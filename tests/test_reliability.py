@@ -51,8 +51,13 @@ def reference_run(opensearch_url: str, home: Path):
     with WebhookReceiver() as receiver, SampleServer(port=0) as server:
         for channel in CHANNELS:
             mp.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
-        settings = load_settings(opensearch_url=opensearch_url, index_prefix=names.prefix,
-                                 allow_private_networks=True, per_host_delay=0.0, home=home)
+        settings = load_settings(
+            opensearch_url=opensearch_url,
+            index_prefix=names.prefix,
+            allow_private_networks=True,
+            per_host_delay=0.0,
+            home=home,
+        )
         client = make_client(settings)
         apply_templates(client, names)
         try:
@@ -80,8 +85,9 @@ def _article_alert_keys(client, names: IndexNames) -> Counter[str]:
     """Article alerts per rule (one per story): the same corpus must give the same counts, whatever
     order the entries came in (the order decides which copy of a story leads, not how many stories)."""
     client.indices.refresh(index=names.alerts)
-    resp = client.search(index=names.alerts, body={"size": 1000, "query": {"term": {"kind": "article"}},
-                                                   "_source": ["rule_name"]})
+    resp = client.search(
+        index=names.alerts, body={"size": 1000, "query": {"term": {"kind": "article"}}, "_source": ["rule_name"]}
+    )
     return Counter(h["_source"]["rule_name"] for h in resp["hits"]["hits"])
 
 
@@ -98,8 +104,9 @@ def test_reference_pass_is_what_the_corpus_gives(reference):
     assert reference["indexed"] == 50 and len(reference["article_alerts"]) > 0
 
 
-def test_write_block_holds_validators_and_the_entries_come_back(settings, sample_server, opensearch_client,
-                                                                 initialized_names, channels, reference):
+def test_write_block_holds_validators_and_the_entries_come_back(
+    settings, sample_server, opensearch_client, initialized_names, channels, reference
+):
     client, names = opensearch_client, initialized_names
     feeds = sample_feeds(sample_server.url)
     _block_writes(client, names.articles_index(1), True)
@@ -126,9 +133,9 @@ def test_write_block_holds_validators_and_the_entries_come_back(settings, sample
     assert third.indexed == 0 and third.feeds_not_modified == third.feeds_polled - third.feeds_failed
 
 
-def test_articles_indexed_but_never_matched_are_alerted_by_the_next_pass(settings, sample_server,
-                                                                         opensearch_client, initialized_names,
-                                                                         channels, reference):
+def test_articles_indexed_but_never_matched_are_alerted_by_the_next_pass(
+    settings, sample_server, opensearch_client, initialized_names, channels, reference
+):
     """The state a kill between indexing and alerting leaves: articles indexed, no alert written."""
     client, names = opensearch_client, initialized_names
     feeds = sample_feeds(sample_server.url)
@@ -149,8 +156,9 @@ def test_articles_indexed_but_never_matched_are_alerted_by_the_next_pass(setting
     assert _count(client, names.alerts) == before
 
 
-def test_alert_write_failure_is_reported_and_retried(settings, sample_server, opensearch_client, initialized_names,
-                                                     channels, reference):
+def test_alert_write_failure_is_reported_and_retried(
+    settings, sample_server, opensearch_client, initialized_names, channels, reference
+):
     """Alerts that cannot be written: the summary says so (not only stderr) and a later pass writes them."""
     client, names = opensearch_client, initialized_names
     feeds = sample_feeds(sample_server.url)
@@ -171,9 +179,9 @@ def test_alert_write_failure_is_reported_and_retried(settings, sample_server, op
     assert count_pending(client, names) == 0
 
 
-def test_malformed_rules_file_refuses_the_pass_before_anything_is_written(settings, sample_server,
-                                                                          opensearch_client, initialized_names,
-                                                                          tmp_path: Path):
+def test_malformed_rules_file_refuses_the_pass_before_anything_is_written(
+    settings, sample_server, opensearch_client, initialized_names, tmp_path: Path
+):
     rules = tmp_path / "alerts.yaml"
     rules.write_text("rules: [ {name: broken, match: {any: [llama]}\n")  # unclosed flow sequence
     bad = settings.model_copy(update={"alert_rules_file": rules})
@@ -183,9 +191,9 @@ def test_malformed_rules_file_refuses_the_pass_before_anything_is_written(settin
     assert _count(opensearch_client, initialized_names.articles) == 0
 
 
-def test_rules_file_broken_mid_pass_keeps_the_last_good_rules(settings, sample_server, opensearch_client,
-                                                              initialized_names, channels, reference,
-                                                              tmp_path: Path):
+def test_rules_file_broken_mid_pass_keeps_the_last_good_rules(
+    settings, sample_server, opensearch_client, initialized_names, channels, reference, tmp_path: Path
+):
     client, names = opensearch_client, initialized_names
     rules = tmp_path / "alerts.yaml"
     rules.write_text((Path(settings.alert_rules_path)).read_text())
@@ -242,8 +250,9 @@ def test_default_baseline_loaded_by_two_processes_at_once(opensearch_url, tmp_pa
             delete_all(opensearch_client, names)
 
 
-def test_feed_counters_are_exact_after_retries_and_repairs(settings, sample_server, opensearch_client,
-                                                           initialized_names, channels, reference):
+def test_feed_counters_are_exact_after_retries_and_repairs(
+    settings, sample_server, opensearch_client, initialized_names, channels, reference
+):
     client, names = opensearch_client, initialized_names
     feeds = sample_feeds(sample_server.url)
     run_once(settings, client, feeds)
@@ -275,8 +284,11 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
     import sys
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    items = [f"<item><title>Off-site story {i}</title><link>http://127.0.0.1:9/story-{i}</link>"
-             f"<guid isPermaLink='false'>id-{i}</guid></item>" for i in range(24)]
+    items = [
+        f"<item><title>Off-site story {i}</title><link>http://127.0.0.1:9/story-{i}</link>"
+        f"<guid isPermaLink='false'>id-{i}</guid></item>"
+        for i in range(24)
+    ]
     items += [
         "<item><title>No link</title><guid isPermaLink='false'>id-nolink</guid></item>",
         "<item><title>Script</title><link>javascript:alert(1)</link><guid isPermaLink='false'>id-js</guid></item>",
@@ -285,8 +297,10 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
         "<item><title>Copy</title><link>http://127.0.0.1:9/story-3</link>"
         "<guid isPermaLink='false'>id-dup</guid></item>",
     ]
-    body = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Drops</title><link>http://127.0.0.1/</link>"
-            "<description>d</description>" + "".join(items) + "</channel></rss>").encode()
+    body = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Drops</title><link>http://127.0.0.1/</link>"
+        "<description>d</description>" + "".join(items) + "</channel></rss>"
+    ).encode()
 
     class Feed(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
@@ -304,14 +318,29 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
     feed_url = f"http://127.0.0.1:{httpd.server_address[1]}/rss"
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - {{url: '{feed_url}', name: Drops, source: drops}}\n")
-    env = {**__import__("os").environ, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
-           "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix, "NEWSDRIFT_HOME": str(tmp_path / "home"),
-           "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1", "NEWSDRIFT_HTTP_TIMEOUT": "2"}
+    env = {
+        **__import__("os").environ,
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix,
+        "NEWSDRIFT_HOME": str(tmp_path / "home"),
+        "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
+        "NEWSDRIFT_HTTP_TIMEOUT": "2",
+    }
     try:
-        run = subprocess.run([sys.executable, "-m", "newsdrift.cli", "run", "--feeds", str(feeds), "--json"],
-                             env=env, capture_output=True, text=True, timeout=300)
-        status = subprocess.run([sys.executable, "-m", "newsdrift.cli", "feeds", "status", "--json"],
-                                env=env, capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-m", "newsdrift.cli", "run", "--feeds", str(feeds), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        status = subprocess.run(
+            [sys.executable, "-m", "newsdrift.cli", "feeds", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         httpd.shutdown()
     summary = json.loads(run.stdout)
@@ -328,8 +357,9 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
     assert state["entries_dropped"] == 5 and len(state["dropped_reasons"]) == 5
 
 
-def test_sigkill_of_a_running_pass_then_rerun_loses_and_repeats_nothing(opensearch_url, initialized_names,
-                                                                       opensearch_client, tmp_path, reference):
+def test_sigkill_of_a_running_pass_then_rerun_loses_and_repeats_nothing(
+    opensearch_url, initialized_names, opensearch_client, tmp_path, reference
+):
     """SIGKILL `newsdrift run` as soon as its first articles land; the next run ends where an undisturbed one does."""
     import json
     import os
@@ -342,8 +372,13 @@ def test_sigkill_of_a_running_pass_then_rerun_loses_and_repeats_nothing(opensear
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix,
-           "NEWSDRIFT_SAMPLE_PORT": str(port), "NEWSDRIFT_HOME": str(tmp_path / "home")}
+    env = {
+        **os.environ,
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix,
+        "NEWSDRIFT_SAMPLE_PORT": str(port),
+        "NEWSDRIFT_HOME": str(tmp_path / "home"),
+    }
     command = [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"]
     client, names = opensearch_client, initialized_names
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -32,8 +32,13 @@ def corpus_run(opensearch_url, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     for channel in ("NEWSROOM", "OPS", "DIGEST_MAIL"):
         mp.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
-    settings = load_settings(opensearch_url=opensearch_url, index_prefix=names.prefix, allow_private_networks=True,
-                             per_host_delay=0.0, home=tmp_path_factory.mktemp("home"))
+    settings = load_settings(
+        opensearch_url=opensearch_url,
+        index_prefix=names.prefix,
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        home=tmp_path_factory.mktemp("home"),
+    )
     client = make_client(settings)
     apply_templates(client, names)
     try:
@@ -41,8 +46,15 @@ def corpus_run(opensearch_url, tmp_path_factory):
         sent_after_first = len(receiver.requests)
         second = run_once(settings, client, sample_feeds(server.url), force=True)
         client.indices.refresh(index=f"{names.prefix}-*")
-        yield {"client": client, "names": names, "server": server, "receiver": receiver, "first": first,
-               "second": second, "sent_after_first": sent_after_first}
+        yield {
+            "client": client,
+            "names": names,
+            "server": server,
+            "receiver": receiver,
+            "first": first,
+            "second": second,
+            "sent_after_first": sent_after_first,
+        }
     finally:
         mp.undo()
         server.stop()
@@ -72,8 +84,9 @@ def test_expected_rules_fire_and_the_webhook_gets_each_alert_once(corpus_run):
     fired = Counter(a["rule_name"] for a in records)
     assert fired["llama-release"] >= 1 and fired["open-weights-security"] >= 1
     assert fired["narrative-drift"] == 1  # the corpus's framing shift (one event)
-    off_topic = {stable_id(corpus_run["server"].url + p["canonical_path"]) for p in MANIFEST["pages"]
-                 if not p["on_topic"]}
+    off_topic = {
+        stable_id(corpus_run["server"].url + p["canonical_path"]) for p in MANIFEST["pages"] if not p["on_topic"]
+    }
     assert not [a for a in records if a["kind"] == "article" and a.get("article_id") in off_topic]
     sent = [(d["channel"], a["alert_id"]) for a in records for d in a["deliveries"] if d["state"] == "sent"]
     assert sent and len(sent) == len(set(sent))

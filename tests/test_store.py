@@ -50,7 +50,8 @@ def test_template_upgrade_is_reported_with_versions(opensearch_client, index_nam
     changes = apply_templates(opensearch_client, index_names, mappings_dir=edited)
     updated = [c for c in changes if c.action == "updated" and c.kind in ("component", "index")]
     assert [(c.name, c.previous_version, c.version) for c in updated] == [
-        (f"{index_names.prefix}-feeds", before, before + 1)]
+        (f"{index_names.prefix}-feeds", before, before + 1)
+    ]
     # the index created under the old template takes the new field too (it is dynamic: strict)
     assert [(c.name, c.kind) for c in changes if c.kind == "mapping"] == [(index_names.feeds, "mapping")]
     opensearch_client.index(index=index_names.feeds, id="x", body={"feed_id": "x", "owner": "desk"}, refresh=True)

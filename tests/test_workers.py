@@ -118,8 +118,7 @@ def kill_parent_and_check(proc: subprocess.Popen, children: list[psutil.Process]
 def test_pool_workers_exit_when_their_parent_is_killed(mode, within):
     if mode == "death-signal" and not sys.platform.startswith("linux"):
         pytest.skip("PR_SET_PDEATHSIG is Linux only")  # the polling fallback is tested on every platform
-    proc = subprocess.Popen([sys.executable, "-c", POOL_PARENT, mode], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", POOL_PARENT, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ready, out = read_until([proc.stdout], timeout=60, line=b"ready\n")
     assert ready, out
     children = wait_children(proc.pid, 2, timeout=10)
@@ -153,11 +152,20 @@ def free_port() -> int:
 
 def test_newsdrift_run_killed_mid_pass_leaves_no_extraction_workers(opensearch_url, index_names, tmp_path):
     """The real `newsdrift run --all` on the sample corpus (>= PROCESS_POOL_MIN_ENTRIES entries: process pool)."""
-    env = {**os.environ, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
-           "NEWSDRIFT_SAMPLE_PORT": str(free_port()), "NEWSDRIFT_HOME": str(tmp_path / "home"),
-           "NEWSDRIFT_EXTRACT_WORKERS": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
+        "NEWSDRIFT_SAMPLE_PORT": str(free_port()),
+        "NEWSDRIFT_HOME": str(tmp_path / "home"),
+        "NEWSDRIFT_EXTRACT_WORKERS": "2",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     children = wait_children(proc.pid, 2, timeout=120)
     assert proc.poll() is None, "the pass ended before its extraction workers could be seen"
     assert len(children) == 2, children

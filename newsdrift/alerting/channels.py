@@ -84,8 +84,9 @@ def _plugin(url: str, idempotency_key: str | None) -> apprise.NotifyBase | None:
     return plugin
 
 
-def notify_once(url: str, title: str, body: str, notify_type: str = "info",
-                idempotency_key: str | None = None) -> SendResult:
+def notify_once(
+    url: str, title: str, body: str, notify_type: str = "info", idempotency_key: str | None = None
+) -> SendResult:
     """One apprise notification; never raises."""
     ap = apprise.Apprise()
     try:
@@ -93,8 +94,11 @@ def notify_once(url: str, title: str, body: str, notify_type: str = "info",
         if plugin is None or not ap.add(plugin):
             return SendResult(False, 1, "the channel URL is not a supported apprise URL", permanent=True)
         result = ap.notify(
-            body=body, title=title, notify_type=apprise.NotifyType(notify_type),
-            body_format=apprise.NotifyFormat.TEXT, log_level=logging.DEBUG,
+            body=body,
+            title=title,
+            notify_type=apprise.NotifyType(notify_type),
+            body_format=apprise.NotifyFormat.TEXT,
+            log_level=logging.DEBUG,
         )
         try:
             return SendResult(True, 1) if result else SendResult(False, 1, _result_error(result))
@@ -144,7 +148,9 @@ def test_channel(channel: Channel, policy: RetryPolicy | None = None) -> tuple[b
         f"newsdrift test message ({channel.name})",
         with_idempotency_footer(
             f"This is a test message from newsdrift for channel {channel.name!r}. If you can read it, alerts "
-            "will reach you here.", key),
+            "will reach you here.",
+            key,
+        ),
         policy=policy or RetryPolicy(attempts=1),
         idempotency_key=key,
     )

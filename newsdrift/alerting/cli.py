@@ -95,15 +95,22 @@ def list_command(
         table.add_column(col, overflow="fold")
     for row in rows:
         delivery = ", ".join(f"{d['channel']}:{d['state']}" for d in row["deliveries"]) or row["delivery_state"]
-        table.add_row(str(row["created_at"])[:19], row["rule"], row["kind"], row["title"] or "",
-                      str(row["copy_count"] or ""), delivery)
+        table.add_row(
+            str(row["created_at"])[:19],
+            row["rule"],
+            row["kind"],
+            row["title"] or "",
+            str(row["copy_count"] or ""),
+            delivery,
+        )
     console.print(table)
 
 
 @alerts_app.command("test")
 @cli_errors
-def test_command(channel: str = typer.Argument(..., help="Channel name from the rules file."),
-                 rules_file: Path | None = RulesOption) -> None:
+def test_command(
+    channel: str = typer.Argument(..., help="Channel name from the rules file."), rules_file: Path | None = RulesOption
+) -> None:
     """Send a test message to a channel and say whether it arrived (errors are redacted)."""
     from newsdrift.alerting.channels import test_channel
 
@@ -113,9 +120,11 @@ def test_command(channel: str = typer.Argument(..., help="Channel name from the 
         raise ConfigError(f"{ruleset.origin}: no channel named {channel!r} (defined: {known})")
     ok, error = test_channel(ruleset.channels[channel])
     if ok:
-        console.print(f"[green]sent[/] a test message to {escape(channel)} ({ruleset.channels[channel].source})",
-                      highlight=False)
+        console.print(
+            f"[green]sent[/] a test message to {escape(channel)} ({ruleset.channels[channel].source})", highlight=False
+        )
     else:
-        err_console.print(f"[red]failed[/] to reach {escape(channel)}: {escape(error or '')}",
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]failed[/] to reach {escape(channel)}: {escape(error or '')}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1)

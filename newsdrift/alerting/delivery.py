@@ -74,7 +74,10 @@ class DeliveryReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "sent": len(self.sent), "failed": len(self.failed), "messages": self.messages, "skipped": self.skipped,
+            "sent": len(self.sent),
+            "failed": len(self.failed),
+            "messages": self.messages,
+            "skipped": self.skipped,
             "errors": sorted({f"{channel}: {error}" for _, channel, error in self.failed}),
         }
 
@@ -116,8 +119,15 @@ def _with_entry(source: dict[str, Any], channel: str, **changes: Any) -> dict[st
 
 
 class _Deliverer:
-    def __init__(self, client: OpenSearch, names: IndexNames, channels: Mapping[str, Channel], now: datetime,
-                 policy: DeliveryPolicy, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        client: OpenSearch,
+        names: IndexNames,
+        channels: Mapping[str, Channel],
+        now: datetime,
+        policy: DeliveryPolicy,
+        sleep: Callable[[float], None],
+    ) -> None:
         self.client, self.names, self.channels, self.now = client, names, channels, now
         self.policy, self.sleep = policy, sleep
         self.lease = timedelta(seconds=policy.lease_seconds)
@@ -143,8 +153,9 @@ class _Deliverer:
             token = iso(utcnow())
             partial = _with_entry(source, channel, state="sending", last_attempt_at=token)
             try:
-                resp = self.client.update(index=self.names.alerts, id=alert_id, body={"doc": partial},
-                                          if_seq_no=seq_no, if_primary_term=term)
+                resp = self.client.update(
+                    index=self.names.alerts, id=alert_id, body={"doc": partial}, if_seq_no=seq_no, if_primary_term=term
+                )
             except ConflictError:
                 seq_no = None  # changed under us: re-read and decide again
                 continue
@@ -161,18 +172,39 @@ class _Deliverer:
                 return
             attempts = int(entry.get("attempts") or 0) + result.attempts
             if result.ok:
-                partial = _with_entry(source, claim.channel, state="sent", attempts=attempts, error=None,
-                                      last_attempt_at=claim.token, sent_at=iso(utcnow()))
+                partial = _with_entry(
+                    source,
+                    claim.channel,
+                    state="sent",
+                    attempts=attempts,
+                    error=None,
+                    last_attempt_at=claim.token,
+                    sent_at=iso(utcnow()),
+                )
             else:
-                partial = _with_entry(source, claim.channel, state="failed", attempts=attempts,
-                                      error=redact(result.error or "failed"), last_attempt_at=claim.token)
+                partial = _with_entry(
+                    source,
+                    claim.channel,
+                    state="failed",
+                    attempts=attempts,
+                    error=redact(result.error or "failed"),
+                    last_attempt_at=claim.token,
+                )
             try:
-                resp = self.client.update(index=self.names.alerts, id=claim.alert_id, body={"doc": partial},
-                                          if_seq_no=seq_no, if_primary_term=term)
+                resp = self.client.update(
+                    index=self.names.alerts,
+                    id=claim.alert_id,
+                    body={"doc": partial},
+                    if_seq_no=seq_no,
+                    if_primary_term=term,
+                )
                 self.wrote = True
                 # the record's new version, so the alert's next channel claims without a 409 round trip
                 claim.source, claim.seq_no, claim.primary_term = (
-                    {**source, **partial}, resp["_seq_no"], resp["_primary_term"])
+                    {**source, **partial},
+                    resp["_seq_no"],
+                    resp["_primary_term"],
+                )
                 return
             except ConflictError:
                 current = self.client.get(index=self.names.alerts, id=claim.alert_id)
@@ -196,11 +228,17 @@ class _Deliverer:
         """One message with its idempotency key (footer, and header/payload field where the channel allows)."""
         channel = self.channels.get(channel_name)
         if channel is None:
-            result = SendResult(False, 0, f"channel {channel_name!r} is not defined in the rules file",
-                                permanent=True)
+            result = SendResult(False, 0, f"channel {channel_name!r} is not defined in the rules file", permanent=True)
         else:
-            result = send(channel, title, with_idempotency_footer(body, key), notify_type, self.policy.retry,
-                          self.sleep, idempotency_key=key)
+            result = send(
+                channel,
+                title,
+                with_idempotency_footer(body, key),
+                notify_type,
+                self.policy.retry,
+                self.sleep,
+                idempotency_key=key,
+            )
         if result.ok:
             self.report.messages += 1
         else:
@@ -301,6 +339,10 @@ def deliver_pending(
     if worker.wrote:
         client.indices.refresh(index=names.alerts)
     if worker.report.sent or worker.report.failed:
-        log.info("delivery: %d sent, %d failed, %d message(s)", len(worker.report.sent),
-                 len(worker.report.failed), worker.report.messages)
+        log.info(
+            "delivery: %d sent, %d failed, %d message(s)",
+            len(worker.report.sent),
+            len(worker.report.failed),
+            worker.report.messages,
+        )
     return worker.report

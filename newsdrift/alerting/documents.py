@@ -23,8 +23,16 @@ from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_acti
 log = logging.getLogger(__name__)
 
 PROMOTED = (
-    "article_id", "article_url", "source", "published_at", "matched_terms", "story_cluster_id",
-    "copies", "copy_count", "mode", "digest_due_at",
+    "article_id",
+    "article_url",
+    "source",
+    "published_at",
+    "matched_terms",
+    "story_cluster_id",
+    "copies",
+    "copy_count",
+    "mode",
+    "digest_due_at",
 )
 MAX_COPY_DETAILS = 100  # copies beyond this are counted and listed by id only
 _OCC_RETRIES = 8
@@ -133,8 +141,12 @@ def update_with_retry(
             return None
         try:
             client.update(
-                index=names.alerts, id=alert_id, body={"doc": partial},
-                if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"], refresh=refresh,
+                index=names.alerts,
+                id=alert_id,
+                body={"doc": partial},
+                if_seq_no=current["_seq_no"],
+                if_primary_term=current["_primary_term"],
+                refresh=refresh,
             )
         except ConflictError:
             continue  # someone else wrote in between: re-read and re-apply

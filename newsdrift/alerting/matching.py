@@ -37,10 +37,21 @@ log = logging.getLogger(__name__)
 
 TERM_KIND = "term"  # per-term percolator docs written by sync_rules
 # Fields of the alert-rules index that belong to the rule, not to the article being percolated.
-_RULE_FIELDS = frozenset({
-    "rule_name", "rule_kind", "query", "channels", "mode", "digest_minutes", "enabled",
-    "exclude_near_duplicates", "rule_hash", "definition", "updated_at",
-})
+_RULE_FIELDS = frozenset(
+    {
+        "rule_name",
+        "rule_kind",
+        "query",
+        "channels",
+        "mode",
+        "digest_minutes",
+        "enabled",
+        "exclude_near_duplicates",
+        "rule_hash",
+        "definition",
+        "updated_at",
+    }
+)
 _SKIP_FIELDS = frozenset({"minhash"})  # not indexed: only makes the request bigger
 _MAPPING_TTL = 60.0
 _mapping_cache: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -103,20 +114,26 @@ def _percolate_request(
     body = {
         "size": 10_000,
         "_source": ["rule_name", "rule_kind", "definition.term"],
-        "query": {"bool": {
-            "must": [{"percolate": {"field": "query", "documents": documents}}],
-            "filter": [
-                {"terms": {"rule_name": rule_names}},
-                {"terms": {"rule_kind": ["article", TERM_KIND]}},
-            ],
-            "must_not": [{"term": {"enabled": False}}],
-        }},
+        "query": {
+            "bool": {
+                "must": [{"percolate": {"field": "query", "documents": documents}}],
+                "filter": [
+                    {"terms": {"rule_name": rule_names}},
+                    {"terms": {"rule_kind": ["article", TERM_KIND]}},
+                ],
+                "must_not": [{"term": {"enabled": False}}],
+            }
+        },
     }
     return client.search(index=index, body=body)["hits"]["hits"]
 
 
-def _collect(hits: list[dict[str, Any]], slot_of: Callable[[int], int], found: dict[str, dict[int, list[str]]],
-             terms: dict[tuple[str, int], set[str]]) -> None:
+def _collect(
+    hits: list[dict[str, Any]],
+    slot_of: Callable[[int], int],
+    found: dict[str, dict[int, list[str]]],
+    terms: dict[tuple[str, int], set[str]],
+) -> None:
     for hit in hits:
         src = hit["_source"]
         slots = [slot_of(int(s)) for s in hit.get("fields", {}).get("_percolator_document_slot", [])]
@@ -225,16 +242,21 @@ def _existing(client: OpenSearch, names: IndexNames, rules: Iterable[str], keys:
     if not keys:
         return []
     key_list = sorted(keys)
-    resp = client.search(index=names.alerts, body={
-        "size": 1000,
-        "sort": [{"created_at": "asc"}],
-        "_source": ["alert_id", "rule_name", "article_id", "story_cluster_id", "copies"],
-        "query": {"bool": {
-            "filter": [{"terms": {"rule_name": sorted(rules)}}, {"term": {"kind": "article"}}],
-            "should": [{"terms": {f: key_list}} for f in ("article_id", "story_cluster_id", "copies")],
-            "minimum_should_match": 1,
-        }},
-    })
+    resp = client.search(
+        index=names.alerts,
+        body={
+            "size": 1000,
+            "sort": [{"created_at": "asc"}],
+            "_source": ["alert_id", "rule_name", "article_id", "story_cluster_id", "copies"],
+            "query": {
+                "bool": {
+                    "filter": [{"terms": {"rule_name": sorted(rules)}}, {"term": {"kind": "article"}}],
+                    "should": [{"terms": {f: key_list}} for f in ("article_id", "story_cluster_id", "copies")],
+                    "minimum_should_match": 1,
+                }
+            },
+        },
+    )
     return [h["_source"] for h in resp["hits"]["hits"]]
 
 
@@ -356,8 +378,9 @@ def match_batch(
         elif outcome.status == "failed":
             result.unresolved.update(m.article_id for m in group)
     if results:
-        log.info("%d alert(s) from %d article(s): %s", len(results), len(docs),
-                 ", ".join(sorted({a.rule for a in results})))
+        log.info(
+            "%d alert(s) from %d article(s): %s", len(results), len(docs), ", ".join(sorted({a.rule for a in results}))
+        )
     return result
 
 

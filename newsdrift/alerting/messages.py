@@ -71,8 +71,9 @@ def _burst_body(doc: dict[str, Any]) -> list[str]:
         f"(threshold {details.get('min_copies', '?')})",
     ]
     if doc.get("source") or doc.get("article_url"):
-        lines.append(f"First: {doc.get('source') or '?'} | {_when(doc.get('published_at'))} | "
-                     f"{doc.get('article_url', '')}")
+        lines.append(
+            f"First: {doc.get('source') or '?'} | {_when(doc.get('published_at'))} | {doc.get('article_url', '')}"
+        )
     if doc.get("copy_count"):
         lines.append("Copies:")
         lines += _copy_lines(doc)
@@ -95,8 +96,10 @@ def _feed_body(doc: dict[str, Any]) -> list[str]:
 
 def _drift_body(doc: dict[str, Any]) -> list[str]:
     d = doc.get("details") or {}
-    lines = [f"Metric: {d.get('metric', '?')} = {d.get('value', '?')} (threshold {d.get('threshold', '?')})",
-             f"Window: {d.get('window', '?')} from {_when(d.get('window_start'))} to {_when(d.get('window_end'))}"]
+    lines = [
+        f"Metric: {d.get('metric', '?')} = {d.get('value', '?')} (threshold {d.get('threshold', '?')})",
+        f"Window: {d.get('window', '?')} from {_when(d.get('window_start'))} to {_when(d.get('window_end'))}",
+    ]
     if d.get("explanation"):
         lines.append(f"Explanation: {d['explanation']}")
     for example in (d.get("examples") or [])[:5]:

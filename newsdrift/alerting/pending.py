@@ -25,17 +25,30 @@ def mark_matched(client: OpenSearch, names: IndexNames, ids: Iterable[str], chun
     outcomes: list[IndexOutcome] = []
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
-        resp = client.search(index=names.articles, body={"query": {"ids": {"values": part}}, "size": len(part),
-                                                         "_source": False})
-        actions = [{"_op_type": "update", "_index": h["_index"], "_id": h["_id"], "retry_on_conflict": 3,
-                    "doc": {"alert_state": MATCHED}} for h in resp["hits"]["hits"]]
+        resp = client.search(
+            index=names.articles, body={"query": {"ids": {"values": part}}, "size": len(part), "_source": False}
+        )
+        actions = [
+            {
+                "_op_type": "update",
+                "_index": h["_index"],
+                "_id": h["_id"],
+                "retry_on_conflict": 3,
+                "doc": {"alert_state": MATCHED},
+            }
+            for h in resp["hits"]["hits"]
+        ]
         if actions:
             outcomes += bulk_write(client, actions)
     return outcomes
 
 
 def pending_batches(
-    client: OpenSearch, names: IndexNames, *, batch: int = 200, limit: int = 5000,
+    client: OpenSearch,
+    names: IndexNames,
+    *,
+    batch: int = 200,
+    limit: int = 5000,
     exclude: set[str] | None = None,
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Pending articles, oldest first, ``batch`` at a time (at most ``limit``); each is served once,
@@ -44,13 +57,20 @@ def pending_batches(
     client.indices.refresh(index=names.articles)
     served = 0
     while served < limit:
-        resp = client.search(index=names.articles, body={
-            "size": min(batch, limit - served),
-            "sort": [{"indexed_at": {"order": "asc", "unmapped_type": "date"}}],
-            "query": {"bool": {"filter": [{"term": {"alert_state": PENDING}}],
-                               "must_not": [{"ids": {"values": sorted(exclude)}}] if exclude else []}},
-            "_source": {"excludes": ["minhash"]},
-        })
+        resp = client.search(
+            index=names.articles,
+            body={
+                "size": min(batch, limit - served),
+                "sort": [{"indexed_at": {"order": "asc", "unmapped_type": "date"}}],
+                "query": {
+                    "bool": {
+                        "filter": [{"term": {"alert_state": PENDING}}],
+                        "must_not": [{"ids": {"values": sorted(exclude)}}] if exclude else [],
+                    }
+                },
+                "_source": {"excludes": ["minhash"]},
+            },
+        )
         hits = resp["hits"]["hits"]
         if not hits:
             return

@@ -1,11 +1,11 @@
 """A recording JSON webhook receiver on loopback (stdlib only), for tests, the benchmark and demos.
 
-    with WebhookReceiver() as hook:
-        url = hook.apprise_url("ops")      # json://127.0.0.1:PORT/ops
-        ...
-        hook.wait_for(1, timeout=5)
-        hook.requests[0].json["title"]
-        hook.distinct_keys()               # what a receiver deduplicating by Idempotency-Key keeps
+with WebhookReceiver() as hook:
+    url = hook.apprise_url("ops")      # json://127.0.0.1:PORT/ops
+    ...
+    hook.wait_for(1, timeout=5)
+    hook.requests[0].json["title"]
+    hook.distinct_keys()               # what a receiver deduplicating by Idempotency-Key keeps
 """
 
 from __future__ import annotations

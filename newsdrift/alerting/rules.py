@@ -79,8 +79,7 @@ class ArticleMatch(BaseModel):
         thresholds = (self.min_topic_relevance, self.min_novelty)
         if not any(conditions) and all(t is None for t in thresholds):
             raise ValueError(
-                "needs at least one condition (all, any, sources, languages, min_topic_relevance, min_novelty "
-                "or query)"
+                "needs at least one condition (all, any, sources, languages, min_topic_relevance, min_novelty or query)"
             )
         return self
 
@@ -247,8 +246,10 @@ class ChannelSpec(BaseModel):
     def _no_inline_url(cls, data: Any) -> Any:
         if isinstance(data, dict) and "url" in data:
             # Say why without repeating the value: it is a secret.
-            raise ValueError("an inline 'url' is not allowed; put the URL in an environment variable (url_env) "
-                             "or a secrets file (url_file)")
+            raise ValueError(
+                "an inline 'url' is not allowed; put the URL in an environment variable (url_env) "
+                "or a secrets file (url_file)"
+            )
         return data
 
     @model_validator(mode="after")
@@ -394,8 +395,9 @@ def parse_rules(data: Any, origin: str = "alerts.yaml", base_dir: Path | None = 
         kind = entry.get("kind", "article")
         model = RULE_KINDS.get(kind) if isinstance(kind, str) else None
         if model is None:
-            result.rejected.append(RuleProblem(label, f"kind: must be one of {', '.join(RULE_KINDS)} (got {kind!r})",
-                                               origin))
+            result.rejected.append(
+                RuleProblem(label, f"kind: must be one of {', '.join(RULE_KINDS)} (got {kind!r})", origin)
+            )
             continue
         merged = {**defaults, **entry}
         if merged.get("mode", "instant") != "digest" and "every_minutes" not in entry:

@@ -36,7 +36,10 @@ def parse_since(since: str | datetime | None, now: datetime | None = None) -> da
 
 
 def list_alerts(
-    client: OpenSearch, names: IndexNames, since: str | datetime | None = None, limit: int = 100,
+    client: OpenSearch,
+    names: IndexNames,
+    since: str | datetime | None = None,
+    limit: int = 100,
     rule: str | None = None,
 ) -> list[dict[str, Any]]:
     """Alerts newest first, as plain dicts (what `newsdrift alerts list` prints)."""
@@ -46,29 +49,36 @@ def list_alerts(
         filters.append({"range": {"created_at": {"gte": iso(start)}}})
     if rule:
         filters.append({"term": {"rule_name": rule}})
-    resp = client.search(index=names.alerts, body={
-        "size": limit, "sort": [{"created_at": "desc"}], "query": {"bool": {"filter": filters}},
-    })
+    resp = client.search(
+        index=names.alerts,
+        body={
+            "size": limit,
+            "sort": [{"created_at": "desc"}],
+            "query": {"bool": {"filter": filters}},
+        },
+    )
     rows = []
     for hit in resp["hits"]["hits"]:
         src = hit["_source"]
-        rows.append({
-            "id": hit["_id"],
-            "rule": src.get("rule_name"),
-            "kind": src.get("kind"),
-            "title": src.get("title"),
-            "created_at": src.get("created_at"),
-            "source": src.get("source"),
-            "url": src.get("article_url"),
-            "matched_terms": src.get("matched_terms", []),
-            "copy_count": src.get("copy_count", 0),
-            "mode": src.get("mode"),
-            "delivery_state": src.get("delivery_state"),
-            "deliveries": [
-                {k: d.get(k) for k in ("channel", "state", "attempts", "error", "sent_at") if d.get(k) is not None}
-                for d in src.get("deliveries") or []
-            ],
-        })
+        rows.append(
+            {
+                "id": hit["_id"],
+                "rule": src.get("rule_name"),
+                "kind": src.get("kind"),
+                "title": src.get("title"),
+                "created_at": src.get("created_at"),
+                "source": src.get("source"),
+                "url": src.get("article_url"),
+                "matched_terms": src.get("matched_terms", []),
+                "copy_count": src.get("copy_count", 0),
+                "mode": src.get("mode"),
+                "delivery_state": src.get("delivery_state"),
+                "deliveries": [
+                    {k: d.get(k) for k in ("channel", "state", "attempts", "error", "sent_at") if d.get(k) is not None}
+                    for d in src.get("deliveries") or []
+                ],
+            }
+        )
     return rows
 
 
@@ -81,16 +91,22 @@ class CycleReport:
     failures: list[Failure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"alerts": len(self.alerts), "rules": sorted({a.rule for a in self.alerts}),
-                "delivery": self.delivery.to_json(),
-                "failures": [f"{f.where}: {f.reason}" for f in self.failures]}
+        return {
+            "alerts": len(self.alerts),
+            "rules": sorted({a.rule for a in self.alerts}),
+            "delivery": self.delivery.to_json(),
+            "failures": [f"{f.where}: {f.reason}" for f in self.failures],
+        }
 
 
 def _step_failure(label: str, exc: Exception) -> Failure:
     """A failed cycle step as a record; secrets redacted (a delivery error may quote a channel URL)."""
     log.debug("alerting %s failed; the next cycle retries", label, exc_info=True)
-    return Failure(f"alerting:{label}", redact(f"{label} failed, the next cycle retries: {type(exc).__name__}: {exc}"),
-                   transient=True)
+    return Failure(
+        f"alerting:{label}",
+        redact(f"{label} failed, the next cycle retries: {type(exc).__name__}: {exc}"),
+        transient=True,
+    )
 
 
 def run_cycle(

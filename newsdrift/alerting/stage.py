@@ -49,9 +49,15 @@ class AlertingStage:
     before anything is indexed. A file broken later, mid-pass, keeps the last good rules.
     """
 
-    def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames,
-                 rules_path: Path | None = None, policy: DeliveryPolicy | None = None,
-                 resume_limit: int = 5000) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: OpenSearch,
+        names: IndexNames,
+        rules_path: Path | None = None,
+        policy: DeliveryPolicy | None = None,
+        resume_limit: int = 5000,
+    ) -> None:
         self.client, self.names, self.policy = client, names, policy
         self.rules_path = rules_path or settings.alert_rules_path
         self.resume_limit = resume_limit

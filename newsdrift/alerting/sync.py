@@ -43,9 +43,13 @@ class SyncReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
-            "rejected": [{"name": p.name, "what": p.what, "problem": p.problem, "message": str(p)}
-                         for p in self.rejected],
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "rejected": [
+                {"name": p.name, "what": p.what, "problem": p.problem, "message": str(p)} for p in self.rejected
+            ],
         }
 
 
@@ -76,28 +80,51 @@ def term_documents(rule: ArticleRule, now: datetime | None = None) -> list[tuple
     """
     stamp = iso(now or utcnow())
     return [
-        (f"{rule.name}:term:{i}", {
-            "rule_name": rule.name, "rule_kind": TERM_KIND, "enabled": rule.enabled, "rule_hash": rule.rule_hash(),
-            "query": article_query(ArticleMatch(any=[term], include_off_topic=True)), "definition": {"term": term},
-            "updated_at": stamp,
-        })
+        (
+            f"{rule.name}:term:{i}",
+            {
+                "rule_name": rule.name,
+                "rule_kind": TERM_KIND,
+                "enabled": rule.enabled,
+                "rule_hash": rule.rule_hash(),
+                "query": article_query(ArticleMatch(any=[term], include_off_topic=True)),
+                "definition": {"term": term},
+                "updated_at": stamp,
+            },
+        )
         for i, term in enumerate(rule.match.terms())
     ]
 
 
 def stored_rules(client: OpenSearch, names: IndexNames) -> dict[str, dict[str, Any]]:
     """rule name -> stored rule document (without the query; term docs left out)."""
-    resp = client.search(index=names.alert_rules, body={
-        "size": 10_000, "query": {"bool": {"must_not": [{"term": {"rule_kind": TERM_KIND}}]}},
-        "_source": {"excludes": ["query"]},
-    })
+    resp = client.search(
+        index=names.alert_rules,
+        body={
+            "size": 10_000,
+            "query": {"bool": {"must_not": [{"term": {"rule_kind": TERM_KIND}}]}},
+            "_source": {"excludes": ["query"]},
+        },
+    )
     return {h["_id"]: h["_source"] for h in resp["hits"]["hits"]}
 
 
 def _delete_terms(client: OpenSearch, names: IndexNames, rule_name: str) -> None:
-    client.delete_by_query(index=names.alert_rules, body={"query": {"bool": {"filter": [
-        {"term": {"rule_name": rule_name}}, {"term": {"rule_kind": TERM_KIND}},
-    ]}}}, refresh=True, conflicts="proceed")
+    client.delete_by_query(
+        index=names.alert_rules,
+        body={
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"term": {"rule_name": rule_name}},
+                        {"term": {"rule_kind": TERM_KIND}},
+                    ]
+                }
+            }
+        },
+        refresh=True,
+        conflicts="proceed",
+    )
 
 
 def _write_rule(client: OpenSearch, names: IndexNames, rule: Rule, doc: dict[str, Any], now: datetime) -> None:
@@ -137,8 +164,9 @@ def sync_rules(client: OpenSearch, names: IndexNames, rules: RuleSet | Iterable[
         try:
             _write_rule(client, names, rule, doc, now)
         except RequestError as exc:
-            report.rejected.append(RuleProblem(rule.name, f"OpenSearch refused the rule: {_reason(exc)}",
-                                               ruleset.origin))
+            report.rejected.append(
+                RuleProblem(rule.name, f"OpenSearch refused the rule: {_reason(exc)}", ruleset.origin)
+            )
             continue
         (report.updated if previous is not None else report.created).append(rule.name)
 
@@ -152,7 +180,12 @@ def sync_rules(client: OpenSearch, names: IndexNames, rules: RuleSet | Iterable[
     client.indices.refresh(index=names.alert_rules)  # percolation must see the new queries at once
     for problem in report.rejected:
         log.warning("%s", problem)
-    log.info("alert rules: %d created, %d updated, %d unchanged, %d removed, %d rejected",
-             len(report.created), len(report.updated), len(report.unchanged), len(report.removed),
-             len(report.rejected))
+    log.info(
+        "alert rules: %d created, %d updated, %d unchanged, %d removed, %d rejected",
+        len(report.created),
+        len(report.updated),
+        len(report.unchanged),
+        len(report.removed),
+        len(report.rejected),
+    )
     return report

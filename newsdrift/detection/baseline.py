@@ -56,8 +56,9 @@ def _from_file(path: Path, settings: Settings) -> BaselineDocument:
         text = (getattr(doc, "text", None) or "").strip()
         if not text:
             raise NewsdriftError(f"{path}: no article text could be extracted")
-        return BaselineDocument(path.name, getattr(doc, "title", None) or _title_of(text), text, str(path),
-                                getattr(doc, "language", None))
+        return BaselineDocument(
+            path.name, getattr(doc, "title", None) or _title_of(text), text, str(path), getattr(doc, "language", None)
+        )
     text = raw.decode("utf-8", errors="replace").strip()
     if not text:
         raise NewsdriftError(f"{path}: empty document")
@@ -113,8 +114,11 @@ def _versions(client: OpenSearch, names: IndexNames, name: str) -> dict[int, set
     """content_sha1 sets of every stored version of a baseline name."""
     resp = client.search(
         index=names.baseline,
-        body={"size": 1000, "query": {"term": {"baseline_name": name}},
-              "_source": ["baseline_version", "content_sha1"]},
+        body={
+            "size": 1000,
+            "query": {"term": {"baseline_name": name}},
+            "_source": ["baseline_version", "content_sha1"],
+        },
     )
     versions: dict[int, set[str]] = {}
     for hit in resp["hits"]["hits"]:
@@ -155,15 +159,34 @@ def load(
     for doc, fp in zip(docs, prints, strict=True):
         doc_frames, frame_scores = frames.score(doc.text) if frames else ([], {})
         doc_id = stable_id(baseline_id, doc.name)
-        rows.append((doc_id, {
-            "doc_id": doc_id, "baseline_id": baseline_id, "baseline_name": name, "baseline_version": version,
-            "source_path": doc.origin, "url": doc.origin if doc.origin.startswith("http") else None,
-            "title": doc.title, "text": doc.text, "language": doc.language, "word_count": len(doc.text.split()),
-            "content_sha1": fp.content_sha1, "minhash": fp.minhash, "lsh_bands": fp.lsh_bands,
-            "frames": doc_frames, "frame_scores": frame_scores, "loaded_at": loaded_at,
-        }))
-    outcomes = bulk_write(client, write_actions(names.baseline, [(i, {k: v for k, v in d.items() if v is not None})
-                                                                 for i, d in rows]), refresh="wait_for")
+        rows.append(
+            (
+                doc_id,
+                {
+                    "doc_id": doc_id,
+                    "baseline_id": baseline_id,
+                    "baseline_name": name,
+                    "baseline_version": version,
+                    "source_path": doc.origin,
+                    "url": doc.origin if doc.origin.startswith("http") else None,
+                    "title": doc.title,
+                    "text": doc.text,
+                    "language": doc.language,
+                    "word_count": len(doc.text.split()),
+                    "content_sha1": fp.content_sha1,
+                    "minhash": fp.minhash,
+                    "lsh_bands": fp.lsh_bands,
+                    "frames": doc_frames,
+                    "frame_scores": frame_scores,
+                    "loaded_at": loaded_at,
+                },
+            )
+        )
+    outcomes = bulk_write(
+        client,
+        write_actions(names.baseline, [(i, {k: v for k, v in d.items() if v is not None}) for i, d in rows]),
+        refresh="wait_for",
+    )
     failures = [Failure(f"baseline:{o.doc_id}", o.reason or "") for o in outcomes if not o.ok]
     return BaselineLoad(baseline_id, version, True, len(docs) - len(failures), failures)
 
@@ -171,8 +194,12 @@ def load(
 def documents(client: OpenSearch, names: IndexNames, baseline_id: str) -> list[dict[str, Any]]:
     resp = client.search(
         index=names.baseline,
-        body={"size": 1000, "query": {"term": {"baseline_id": baseline_id}}, "sort": ["doc_id"],
-              "_source": ["doc_id", "title", "text", "source_path", "frames", "word_count", "loaded_at"]},
+        body={
+            "size": 1000,
+            "query": {"term": {"baseline_id": baseline_id}},
+            "sort": ["doc_id"],
+            "_source": ["doc_id", "title", "text", "source_path", "frames", "word_count", "loaded_at"],
+        },
     )
     return [h["_source"] for h in resp["hits"]["hits"]]
 
@@ -180,15 +207,25 @@ def documents(client: OpenSearch, names: IndexNames, baseline_id: str) -> list[d
 def list_baselines(client: OpenSearch, names: IndexNames) -> list[dict[str, Any]]:
     resp = client.search(
         index=names.baseline,
-        body={"size": 0, "aggs": {"ids": {"terms": {"field": "baseline_id", "size": 1000},
-                                          "aggs": {"loaded": {"max": {"field": "loaded_at"}}}}}},
+        body={
+            "size": 0,
+            "aggs": {
+                "ids": {
+                    "terms": {"field": "baseline_id", "size": 1000},
+                    "aggs": {"loaded": {"max": {"field": "loaded_at"}}},
+                }
+            },
+        },
     )
-    return [{"baseline_id": b["key"], "documents": b["doc_count"], "loaded_at": b["loaded"].get("value_as_string")}
-            for b in resp["aggregations"]["ids"]["buckets"]]
+    return [
+        {"baseline_id": b["key"], "documents": b["doc_count"], "loaded_at": b["loaded"].get("value_as_string")}
+        for b in resp["aggregations"]["ids"]["buckets"]
+    ]
 
 
-def ensure_default(client: OpenSearch, names: IndexNames, settings: Settings, frames: FrameSet | None = None
-                   ) -> list[dict[str, Any]]:
+def ensure_default(
+    client: OpenSearch, names: IndexNames, settings: Settings, frames: FrameSet | None = None
+) -> list[dict[str, Any]]:
     """Documents of ``settings.baseline_id``; the shipped seed baseline is loaded on first use."""
     found = documents(client, names, settings.baseline_id)
     if found:

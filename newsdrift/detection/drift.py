@@ -40,8 +40,27 @@ ENGLISH_STOP_WORDS = frozenset(
 )
 # News boilerplate and tokenizer debris ("Meta’s" -> "s") on top of the English list.
 STOP_WORDS: frozenset[str] = ENGLISH_STOP_WORDS | {
-    "said", "says", "say", "saying", "told", "tells", "according", "also", "just", "like",
-    "don", "doesn", "didn", "isn", "wasn", "won", "ll", "ve", "re", "mr", "ms",
+    "said",
+    "says",
+    "say",
+    "saying",
+    "told",
+    "tells",
+    "according",
+    "also",
+    "just",
+    "like",
+    "don",
+    "doesn",
+    "didn",
+    "isn",
+    "wasn",
+    "won",
+    "ll",
+    "ve",
+    "re",
+    "mr",
+    "ms",
 }
 METRICS: tuple[str, ...] = ("js_divergence", "frame_shift")
 _ANCHOR = datetime(1970, 1, 5, tzinfo=UTC)  # a Monday: weekly windows start on Mondays
@@ -291,8 +310,13 @@ class WindowArticle:
         if isinstance(item, WindowArticle):
             return item
         if isinstance(item, Mapping):
-            return cls(utc(item["published_at"]), item.get("text") or "", item.get("frame_scores"),
-                       item.get("article_id") or "", item.get("title") or "")
+            return cls(
+                utc(item["published_at"]),
+                item.get("text") or "",
+                item.get("frame_scores"),
+                item.get("article_id") or "",
+                item.get("title") or "",
+            )
         published, text, *rest = item
         return cls(utc(published), text or "", *rest)
 
@@ -309,8 +333,14 @@ class EmergingTerm:
     rank: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"term": self.term, "count": self.count, "baseline_count": self.baseline_count,
-                "keyness": self.keyness, "log_ratio": self.log_ratio, "rank": self.rank}
+        return {
+            "term": self.term,
+            "count": self.count,
+            "baseline_count": self.baseline_count,
+            "keyness": self.keyness,
+            "log_ratio": self.log_ratio,
+            "rank": self.rank,
+        }
 
 
 @dataclass(slots=True)
@@ -423,8 +453,10 @@ class WindowAccumulator:
             if ratio >= cfg.min_log_ratio and g2 >= cfg.min_keyness:
                 found.append((g2, term, count, base.get(term, 0), ratio))
         found.sort(key=lambda f: (-f[0], f[1]))
-        return [EmergingTerm(term, count, b, round(g2, 4), round(ratio, 4), rank)
-                for rank, (g2, term, count, b, ratio) in enumerate(found[: cfg.top_terms], start=1)]
+        return [
+            EmergingTerm(term, count, b, round(g2, 4), round(ratio, 4), rank)
+            for rank, (g2, term, count, b, ratio) in enumerate(found[: cfg.top_terms], start=1)
+        ]
 
     def finish(self) -> WindowRecord | None:
         """The window's record, or None when it has no articles."""
@@ -532,8 +564,9 @@ def _run_summary(
     pooled: dict[str, dict[str, Any]] = {}
     for w in run:
         for t in w.emerging_terms:
-            slot = pooled.setdefault(t.term, {"term": t.term, "count": 0, "keyness": 0.0, "log_ratio": 0.0,
-                                              "windows": 0})
+            slot = pooled.setdefault(
+                t.term, {"term": t.term, "count": 0, "keyness": 0.0, "log_ratio": 0.0, "windows": 0}
+            )
             slot["count"] += t.count
             slot["keyness"] += t.keyness
             slot["log_ratio"] += t.log_ratio
@@ -557,8 +590,13 @@ def _run_summary(
 
 
 def explain(
-    metric: str, run: Sequence[WindowRecord], threshold: float, shares: Mapping[str, Mapping[str, float]],
-    terms: Sequence[Mapping[str, Any]], examples: Sequence[str], titles: Mapping[str, str],
+    metric: str,
+    run: Sequence[WindowRecord],
+    threshold: float,
+    shares: Mapping[str, Mapping[str, float]],
+    terms: Sequence[Mapping[str, Any]],
+    examples: Sequence[str],
+    titles: Mapping[str, str],
 ) -> str:
     """A readable account of what changed during the triggering run."""
     first, last = run[0], run[-1]
@@ -579,15 +617,21 @@ def explain(
     lines.append("Frames that grew: " + ("; ".join(map(fmt, grew)) if grew else "none") + ".")
     lines.append("Frames that shrank: " + ("; ".join(map(fmt, shrank)) if shrank else "none") + ".")
     if terms:
-        lines.append("Top emerging terms: " + ", ".join(
-            f"{t['term']} (G² {t['keyness']:.1f}, log ratio {t['log_ratio']:+.1f}"
-            f"{'' if t.get('new', True) else ', already emerging before'})"
-            for t in terms[:5]) + ".")
+        lines.append(
+            "Top emerging terms: "
+            + ", ".join(
+                f"{t['term']} (G² {t['keyness']:.1f}, log ratio {t['log_ratio']:+.1f}"
+                f"{'' if t.get('new', True) else ', already emerging before'})"
+                for t in terms[:5]
+            )
+            + "."
+        )
     else:
         lines.append("Top emerging terms: none passed the keyness filters.")
     if examples:
-        lines.append("Example articles: " + "; ".join(
-            f"{a} “{titles[a]}”" if titles.get(a) else a for a in examples) + ".")
+        lines.append(
+            "Example articles: " + "; ".join(f"{a} “{titles[a]}”" if titles.get(a) else a for a in examples) + "."
+        )
     return "\n".join(lines)
 
 
@@ -633,16 +677,26 @@ def detect_events(
             if len(run) < config.consecutive:
                 continue
             first = i - len(run) + 1
-            before = series[max(0, first - config.explain_lookback):first]
+            before = series[max(0, first - config.explain_lookback) : first]
             shares, terms, examples = _run_summary(run, before)
             current = DriftEvent(
                 event_id=event_id(w.baseline_id, w.window, metric, run[0].window_start),
-                baseline_id=w.baseline_id, window=w.window, metric=metric,
-                window_start=run[0].window_start, window_end=w.window_end, fired_window_start=w.window_start,
-                value=round(value, 6), peak=round(max(x.metric(metric) for x in run), 6),
-                threshold=fire, release=release, consecutive_windows=len(run), open=True,
+                baseline_id=w.baseline_id,
+                window=w.window,
+                metric=metric,
+                window_start=run[0].window_start,
+                window_end=w.window_end,
+                fired_window_start=w.window_start,
+                value=round(value, 6),
+                peak=round(max(x.metric(metric) for x in run), 6),
+                threshold=fire,
+                release=release,
+                consecutive_windows=len(run),
+                open=True,
                 explanation=explain(metric, run, fire, shares, terms, examples, known),
-                example_article_ids=examples, frame_shares=shares, emerging_terms=terms,
+                example_article_ids=examples,
+                frame_shares=shares,
+                emerging_terms=terms,
             )
             events.append(current)
     events.sort(key=lambda e: (e.window_start, e.metric))
@@ -661,31 +715,69 @@ def window_doc_id(baseline_id: str, window: str, start: datetime, kind: str = "w
 def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[str, dict[str, Any]]]:
     """(id, doc) for the window doc, one frame doc per frame and one term doc per emerging term."""
     base = {
-        "baseline_id": record.baseline_id, "window": record.window,
-        "window_start": iso(record.window_start), "window_end": iso(record.window_end),
-        "article_count": record.article_count, "updated_at": iso(updated_at),
+        "baseline_id": record.baseline_id,
+        "window": record.window,
+        "window_start": iso(record.window_start),
+        "window_end": iso(record.window_end),
+        "article_count": record.article_count,
+        "updated_at": iso(updated_at),
     }
     frames = sorted(record.frame_shares.keys() | record.baseline_shares.keys())
-    shares = {f: {"share": record.frame_shares.get(f, 0.0), "baseline_share": record.baseline_shares.get(f, 0.0),
-                  "delta": round(record.share_delta(f), 6)} for f in frames}
-    docs = [(window_doc_id(record.baseline_id, record.window, record.window_start), {
-        **base, "kind": "window",
-        "js_divergence": record.js_divergence, "centroid_shift": record.centroid_shift,
-        "frame_shift": record.frame_shift,
-        "mean_baseline_similarity": record.mean_baseline_similarity, "mean_novelty": record.mean_novelty,
-        "frame_shares": shares, "emerging_terms": [t.to_dict() for t in record.emerging_terms],
-        "example_article_ids": record.example_article_ids,
-    })]
+    shares = {
+        f: {
+            "share": record.frame_shares.get(f, 0.0),
+            "baseline_share": record.baseline_shares.get(f, 0.0),
+            "delta": round(record.share_delta(f), 6),
+        }
+        for f in frames
+    }
+    docs = [
+        (
+            window_doc_id(record.baseline_id, record.window, record.window_start),
+            {
+                **base,
+                "kind": "window",
+                "js_divergence": record.js_divergence,
+                "centroid_shift": record.centroid_shift,
+                "frame_shift": record.frame_shift,
+                "mean_baseline_similarity": record.mean_baseline_similarity,
+                "mean_novelty": record.mean_novelty,
+                "frame_shares": shares,
+                "emerging_terms": [t.to_dict() for t in record.emerging_terms],
+                "example_article_ids": record.example_article_ids,
+            },
+        )
+    ]
     for f in frames:
-        docs.append((window_doc_id(record.baseline_id, record.window, record.window_start, "frame", f), {
-            **base, "kind": "frame", "frame": f, "share": shares[f]["share"],
-            "baseline_share": shares[f]["baseline_share"], "share_delta": shares[f]["delta"],
-        }))
+        docs.append(
+            (
+                window_doc_id(record.baseline_id, record.window, record.window_start, "frame", f),
+                {
+                    **base,
+                    "kind": "frame",
+                    "frame": f,
+                    "share": shares[f]["share"],
+                    "baseline_share": shares[f]["baseline_share"],
+                    "share_delta": shares[f]["delta"],
+                },
+            )
+        )
     for t in record.emerging_terms:
-        docs.append((window_doc_id(record.baseline_id, record.window, record.window_start, "term", t.term), {
-            **base, "kind": "term", "term": t.term, "keyness": t.keyness, "log_ratio": t.log_ratio, "rank": t.rank,
-            "count": t.count, "baseline_count": t.baseline_count,
-        }))
+        docs.append(
+            (
+                window_doc_id(record.baseline_id, record.window, record.window_start, "term", t.term),
+                {
+                    **base,
+                    "kind": "term",
+                    "term": t.term,
+                    "keyness": t.keyness,
+                    "log_ratio": t.log_ratio,
+                    "rank": t.rank,
+                    "count": t.count,
+                    "baseline_count": t.baseline_count,
+                },
+            )
+        )
     return docs
 
 
@@ -693,10 +785,13 @@ def window_from_doc(doc: Mapping[str, Any]) -> WindowRecord:
     """Rebuild a WindowRecord from its window doc."""
     shares = doc.get("frame_shares") or {}
     return WindowRecord(
-        baseline_id=doc["baseline_id"], window=doc["window"],
-        window_start=utc(doc["window_start"]), window_end=utc(doc["window_end"]),
+        baseline_id=doc["baseline_id"],
+        window=doc["window"],
+        window_start=utc(doc["window_start"]),
+        window_end=utc(doc["window_end"]),
         article_count=int(doc.get("article_count", 0)),
-        js_divergence=float(doc.get("js_divergence", 0.0)), centroid_shift=float(doc.get("centroid_shift", 0.0)),
+        js_divergence=float(doc.get("js_divergence", 0.0)),
+        centroid_shift=float(doc.get("centroid_shift", 0.0)),
         mean_baseline_similarity=float(doc.get("mean_baseline_similarity", 0.0)),
         mean_novelty=float(doc.get("mean_novelty", 0.0)),
         frame_shares={f: float(s["share"]) for f, s in shares.items()},
@@ -713,13 +808,26 @@ def event_document(event: DriftEvent, updated_at: datetime) -> dict[str, Any]:
     so they ride in the unindexed ``emerging_terms`` object next to the terms.
     """
     return {
-        "kind": "event", "event_id": event.event_id, "baseline_id": event.baseline_id,
-        "window": event.window, "window_start": iso(event.window_start), "window_end": iso(event.window_end),
-        "metric": event.metric, "value": event.value, "threshold": event.threshold,
-        "consecutive_windows": event.consecutive_windows, "explanation": event.explanation,
-        "example_article_ids": event.example_article_ids, "frame_shares": event.frame_shares,
-        "emerging_terms": {"terms": event.emerging_terms, "peak": event.peak, "release": event.release,
-                           "open": event.open, "fired_window_start": iso(event.fired_window_start)},
+        "kind": "event",
+        "event_id": event.event_id,
+        "baseline_id": event.baseline_id,
+        "window": event.window,
+        "window_start": iso(event.window_start),
+        "window_end": iso(event.window_end),
+        "metric": event.metric,
+        "value": event.value,
+        "threshold": event.threshold,
+        "consecutive_windows": event.consecutive_windows,
+        "explanation": event.explanation,
+        "example_article_ids": event.example_article_ids,
+        "frame_shares": event.frame_shares,
+        "emerging_terms": {
+            "terms": event.emerging_terms,
+            "peak": event.peak,
+            "release": event.release,
+            "open": event.open,
+            "fired_window_start": iso(event.fired_window_start),
+        },
         "updated_at": iso(updated_at),
     }
 
@@ -728,14 +836,23 @@ def event_from_doc(doc: Mapping[str, Any]) -> DriftEvent:
     """Rebuild a DriftEvent from its doc."""
     extra = doc.get("emerging_terms") or {}
     return DriftEvent(
-        event_id=doc["event_id"], baseline_id=doc["baseline_id"], window=doc["window"], metric=doc["metric"],
-        window_start=utc(doc["window_start"]), window_end=utc(doc["window_end"]),
+        event_id=doc["event_id"],
+        baseline_id=doc["baseline_id"],
+        window=doc["window"],
+        metric=doc["metric"],
+        window_start=utc(doc["window_start"]),
+        window_end=utc(doc["window_end"]),
         fired_window_start=utc(extra.get("fired_window_start") or doc["window_start"]),
-        value=float(doc.get("value", 0.0)), peak=float(extra.get("peak", doc.get("value", 0.0))),
-        threshold=float(doc.get("threshold", 0.0)), release=float(extra.get("release", 0.0)),
-        consecutive_windows=int(doc.get("consecutive_windows", 0)), open=bool(extra.get("open", False)),
-        explanation=doc.get("explanation", ""), example_article_ids=list(doc.get("example_article_ids") or []),
-        frame_shares=dict(doc.get("frame_shares") or {}), emerging_terms=list(extra.get("terms") or []),
+        value=float(doc.get("value", 0.0)),
+        peak=float(extra.get("peak", doc.get("value", 0.0))),
+        threshold=float(doc.get("threshold", 0.0)),
+        release=float(extra.get("release", 0.0)),
+        consecutive_windows=int(doc.get("consecutive_windows", 0)),
+        open=bool(extra.get("open", False)),
+        explanation=doc.get("explanation", ""),
+        example_article_ids=list(doc.get("example_article_ids") or []),
+        frame_shares=dict(doc.get("frame_shares") or {}),
+        emerging_terms=list(extra.get("terms") or []),
     )
 
 

@@ -105,8 +105,9 @@ class DriftStore:
             must_not.append({"exists": {"field": "near_duplicate_of"}})
         if self.exclude_off_topic:
             must_not.append({"term": {"off_topic": True}})
-        return {"bool": {"filter": [{"range": {"published_at": {"gte": iso(start), "lt": iso(end)}}}],
-                         "must_not": must_not}}
+        return {
+            "bool": {"filter": [{"range": {"published_at": {"gte": iso(start), "lt": iso(end)}}}], "must_not": must_not}
+        }
 
     def iter_articles(self, start: datetime, end: datetime) -> Iterator[WindowArticle]:
         """Articles published in [start, end), a page at a time, oldest first."""
@@ -130,10 +131,14 @@ class DriftStore:
         """Titles of the given articles (for event explanations)."""
         if not article_ids:
             return {}
-        resp = self.client.search(index=self.articles_alias, body={
-            "size": len(article_ids), "_source": ["article_id", "title"],
-            "query": {"terms": {"article_id": list(article_ids)}},
-        })
+        resp = self.client.search(
+            index=self.articles_alias,
+            body={
+                "size": len(article_ids),
+                "_source": ["article_id", "title"],
+                "query": {"terms": {"article_id": list(article_ids)}},
+            },
+        )
         return {h["_source"]["article_id"]: h["_source"].get("title") or "" for h in resp["hits"]["hits"]}
 
     # -- recomputing
@@ -161,7 +166,8 @@ class DriftStore:
         specs = {name: WindowSpec.parse(name) for name in affected}
         accumulators = {
             (name, start): WindowAccumulator(self.scorer, specs[name], start, self.config)
-            for name, starts in affected.items() for start in starts
+            for name, starts in affected.items()
+            for start in starts
         }
         for lo, hi in _merged_ranges((start, specs[name].end_of(start)) for name, start in accumulators):
             for article in self.iter_articles(lo, hi):
@@ -197,16 +203,27 @@ class DriftStore:
         chunk = max(1, 10_000 // per_window)
         ids: list[str] = []
         for start in range(0, len(windows), chunk):
-            should = [{"bool": {"filter": [{"term": {"window": name}}, {"term": {"window_start": iso(when)}}]}}
-                      for name, when in windows[start : start + chunk]]
-            hits = self.client.search(index=self.drift_index, body={
-                "size": 10_000, "_source": False,
-                "query": {"bool": {
-                    "filter": [{"term": {"baseline_id": self.baseline_id}},
-                               {"terms": {"kind": ["window", "frame", "term"]}}],
-                    "should": should, "minimum_should_match": 1,
-                }},
-            })["hits"]["hits"]
+            should = [
+                {"bool": {"filter": [{"term": {"window": name}}, {"term": {"window_start": iso(when)}}]}}
+                for name, when in windows[start : start + chunk]
+            ]
+            hits = self.client.search(
+                index=self.drift_index,
+                body={
+                    "size": 10_000,
+                    "_source": False,
+                    "query": {
+                        "bool": {
+                            "filter": [
+                                {"term": {"baseline_id": self.baseline_id}},
+                                {"terms": {"kind": ["window", "frame", "term"]}},
+                            ],
+                            "should": should,
+                            "minimum_should_match": 1,
+                        }
+                    },
+                },
+            )["hits"]["hits"]
             ids += [h["_id"] for h in hits]
         return ids
 
@@ -229,10 +246,14 @@ class DriftStore:
 
     def backfill(self) -> DriftUpdate:
         """Recompute every window that has articles (first run, or after a baseline change)."""
-        resp = self.client.search(index=self.articles_alias, body={
-            "size": 0, "query": {"exists": {"field": "published_at"}},
-            "aggs": {"first": {"min": {"field": "published_at"}}, "last": {"max": {"field": "published_at"}}},
-        })
+        resp = self.client.search(
+            index=self.articles_alias,
+            body={
+                "size": 0,
+                "query": {"exists": {"field": "published_at"}},
+                "aggs": {"first": {"min": {"field": "published_at"}}, "last": {"max": {"field": "published_at"}}},
+            },
+        )
         aggs = resp["aggregations"]
         if aggs["first"]["value"] is None:
             return DriftUpdate()
@@ -253,12 +274,18 @@ class DriftStore:
             rng["gte"] = iso(utc(since))
         if until is not None:
             rng["lt"] = iso(utc(until))
-        filters: list[dict[str, Any]] = [{"term": {"kind": "window"}}, {"term": {"baseline_id": self.baseline_id}},
-                                         {"term": {"window": window}}]
+        filters: list[dict[str, Any]] = [
+            {"term": {"kind": "window"}},
+            {"term": {"baseline_id": self.baseline_id}},
+            {"term": {"window": window}},
+        ]
         if rng:
             filters.append({"range": {"window_start": rng}})
-        body: dict[str, Any] = {"size": self.page_size, "query": {"bool": {"filter": filters}},
-                                "sort": [{"window_start": "asc"}]}
+        body: dict[str, Any] = {
+            "size": self.page_size,
+            "query": {"bool": {"filter": filters}},
+            "sort": [{"window_start": "asc"}],
+        }
         records: list[WindowRecord] = []
         while True:
             hits = self.client.search(index=self.drift_index, body=body)["hits"]["hits"]
@@ -274,10 +301,14 @@ class DriftStore:
             filters.append({"term": {"window": window}})
         if since is not None:
             filters.append({"range": {"window_end": {"gt": iso(utc(since))}}})
-        resp = self.client.search(index=self.drift_index, body={
-            "size": 10_000, "query": {"bool": {"filter": filters}},
-            "sort": [{"window_start": "asc"}, {"metric": "asc"}],
-        })
+        resp = self.client.search(
+            index=self.drift_index,
+            body={
+                "size": 10_000,
+                "query": {"bool": {"filter": filters}},
+                "sort": [{"window_start": "asc"}, {"metric": "asc"}],
+            },
+        )
         return [event_from_doc(h["_source"]) for h in resp["hits"]["hits"]]
 
     def _refresh_events(self, window: str, result: DriftUpdate) -> None:

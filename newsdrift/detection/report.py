@@ -30,8 +30,11 @@ REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 PALETTE = ("#4e79a7", "#e15759", "#76b7b2", "#f28e2b", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 METRIC_COLOURS = {"js_divergence": "#1f3b73", "frame_shift": "#c0392b", "centroid_shift": "#8e8e8e"}
-METRIC_NAMES = {"js_divergence": "JS divergence", "frame_shift": "Frame shift (TVD)",
-                "centroid_shift": "Centroid shift"}
+METRIC_NAMES = {
+    "js_divergence": "JS divergence",
+    "frame_shift": "Frame shift (TVD)",
+    "centroid_shift": "Centroid shift",
+}
 
 
 def _day(when: datetime, window: str = "1d") -> str:
@@ -53,34 +56,47 @@ def report_rows(windows: Sequence[WindowRecord], events: Sequence[DriftEvent] = 
             else:
                 state = "fired" if w.window_start == e.fired_window_start else "ongoing"
             marks.append(f"{e.metric} {state}")
-        rows.append({
-            "window": w.window,
-            "window_start": _day(w.window_start, w.window),
-            "window_end": _day(w.window_end, w.window),
-            "articles": w.article_count,
-            "js_divergence": round(w.js_divergence, 3),
-            "frame_shift": round(w.frame_shift, 3),
-            "centroid_shift": round(w.centroid_shift, 3),
-            "mean_similarity": round(w.mean_baseline_similarity, 3),
-            "mean_novelty": round(w.mean_novelty, 3),
-            "top_frame": f"{top} {w.frame_shares.get(top, 0.0):.0%}" if top else "",
-            "biggest_move": f"{move} {100 * w.share_delta(move):+.0f} pts" if move else "",
-            "emerging_terms": ", ".join(t.term for t in w.emerging_terms[:3]),
-            "events": "; ".join(marks),
-            "frame_shares": {f: round(s, 4) for f, s in w.frame_shares.items()},
-        })
+        rows.append(
+            {
+                "window": w.window,
+                "window_start": _day(w.window_start, w.window),
+                "window_end": _day(w.window_end, w.window),
+                "articles": w.article_count,
+                "js_divergence": round(w.js_divergence, 3),
+                "frame_shift": round(w.frame_shift, 3),
+                "centroid_shift": round(w.centroid_shift, 3),
+                "mean_similarity": round(w.mean_baseline_similarity, 3),
+                "mean_novelty": round(w.mean_novelty, 3),
+                "top_frame": f"{top} {w.frame_shares.get(top, 0.0):.0%}" if top else "",
+                "biggest_move": f"{move} {100 * w.share_delta(move):+.0f} pts" if move else "",
+                "emerging_terms": ", ".join(t.term for t in w.emerging_terms[:3]),
+                "events": "; ".join(marks),
+                "frame_shares": {f: round(s, 4) for f, s in w.frame_shares.items()},
+            }
+        )
     return rows
 
 
 def event_rows(events: Sequence[DriftEvent]) -> list[dict[str, Any]]:
     """One JSON-friendly row per event, oldest first."""
-    return [{
-        "event_id": e.event_id, "metric": e.metric, "window": e.window,
-        "first_window": _day(e.window_start, e.window), "fired_window": _day(e.fired_window_start, e.window),
-        "until": _day(e.window_end, e.window), "open": e.open, "value": round(e.value, 3), "peak": round(e.peak, 3),
-        "threshold": e.threshold, "consecutive_windows": e.consecutive_windows,
-        "example_article_ids": list(e.example_article_ids), "explanation": e.explanation,
-    } for e in sorted(events, key=lambda e: (e.window_start, e.metric))]
+    return [
+        {
+            "event_id": e.event_id,
+            "metric": e.metric,
+            "window": e.window,
+            "first_window": _day(e.window_start, e.window),
+            "fired_window": _day(e.fired_window_start, e.window),
+            "until": _day(e.window_end, e.window),
+            "open": e.open,
+            "value": round(e.value, 3),
+            "peak": round(e.peak, 3),
+            "threshold": e.threshold,
+            "consecutive_windows": e.consecutive_windows,
+            "example_article_ids": list(e.example_article_ids),
+            "explanation": e.explanation,
+        }
+        for e in sorted(events, key=lambda e: (e.window_start, e.metric))
+    ]
 
 
 # --------------------------------------------------------------------------- SVG helpers
@@ -109,12 +125,16 @@ class _Axes:
         for i in range(6):
             v = self.y_max * i / 5
             y = self.y(v)
-            out.append(f'<line x1="{self.left}" x2="{self.width - self.right}" y1="{y:.1f}" y2="{y:.1f}" '
-                       f'class="grid"/><text x="{self.left - 6}" y="{y + 4:.1f}" class="tick" '
-                       f'text-anchor="end">{y_fmt.format(v)}</text>')
-        out.append(f'<text x="14" y="{(self.top + self.height - self.bottom) / 2:.0f}" class="axis" '
-                   f'transform="rotate(-90 14 {(self.top + self.height - self.bottom) / 2:.0f})" '
-                   f'text-anchor="middle">{escape(y_label)}</text>')
+            out.append(
+                f'<line x1="{self.left}" x2="{self.width - self.right}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'class="grid"/><text x="{self.left - 6}" y="{y + 4:.1f}" class="tick" '
+                f'text-anchor="end">{y_fmt.format(v)}</text>'
+            )
+        out.append(
+            f'<text x="14" y="{(self.top + self.height - self.bottom) / 2:.0f}" class="axis" '
+            f'transform="rotate(-90 14 {(self.top + self.height - self.bottom) / 2:.0f})" '
+            f'text-anchor="middle">{escape(y_label)}</text>'
+        )
         return out
 
     def time_ticks(self, starts: Sequence[datetime]) -> list[str]:
@@ -124,18 +144,24 @@ class _Axes:
         out = []
         for w in starts[::every]:
             x = self.x(w)
-            out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{self.height - self.bottom}" '
-                       f'y2="{self.height - self.bottom + 4}" class="axisline"/>'
-                       f'<text x="{x:.1f}" y="{self.height - self.bottom + 17}" class="tick" '
-                       f'text-anchor="middle">{w:%b %d}</text>')
-        out.append(f'<line x1="{self.left}" x2="{self.width - self.right}" y1="{self.height - self.bottom}" '
-                   f'y2="{self.height - self.bottom}" class="axisline"/>')
+            out.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{self.height - self.bottom}" '
+                f'y2="{self.height - self.bottom + 4}" class="axisline"/>'
+                f'<text x="{x:.1f}" y="{self.height - self.bottom + 17}" class="tick" '
+                f'text-anchor="middle">{w:%b %d}</text>'
+            )
+        out.append(
+            f'<line x1="{self.left}" x2="{self.width - self.right}" y1="{self.height - self.bottom}" '
+            f'y2="{self.height - self.bottom}" class="axisline"/>'
+        )
         return out
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
-    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(label)}" '
-            f'xmlns="http://www.w3.org/2000/svg">{"".join(body)}</svg>')
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(label)}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(body)}</svg>'
+    )
 
 
 def _event_spans(ax: _Axes, events: Sequence[DriftEvent], height: int) -> list[str]:
@@ -143,16 +169,23 @@ def _event_spans(ax: _Axes, events: Sequence[DriftEvent], height: int) -> list[s
     for e in events:
         x0, x1 = ax.x(e.window_start), ax.x(e.window_end)
         xf = ax.x(e.fired_window_start + WindowSpec.parse(e.window).size)  # it fires as that window closes
-        out.append(f'<rect x="{x0:.1f}" y="{ax.top}" width="{max(x1 - x0, 1):.1f}" '
-                   f'height="{height - ax.top - ax.bottom}" class="span">'
-                   f'<title>{escape(METRIC_NAMES.get(e.metric, e.metric))} event from {e.window_start:%Y-%m-%d}'
-                   f'</title></rect>')
+        out.append(
+            f'<rect x="{x0:.1f}" y="{ax.top}" width="{max(x1 - x0, 1):.1f}" '
+            f'height="{height - ax.top - ax.bottom}" class="span">'
+            f"<title>{escape(METRIC_NAMES.get(e.metric, e.metric))} event from {e.window_start:%Y-%m-%d}"
+            f"</title></rect>"
+        )
         out.append(f'<line x1="{xf:.1f}" x2="{xf:.1f}" y1="{ax.top}" y2="{height - ax.bottom}" class="fired"/>')
     return out
 
 
-def divergence_chart(windows: Sequence[WindowRecord], events: Sequence[DriftEvent], config: DriftConfig,
-                     width: int = 1100, height: int = 300) -> str:
+def divergence_chart(
+    windows: Sequence[WindowRecord],
+    events: Sequence[DriftEvent],
+    config: DriftConfig,
+    width: int = 1100,
+    height: int = 300,
+) -> str:
     """JS divergence, frame shift and centroid shift per window, with fire/release thresholds and events."""
     starts = [w.window_start for w in windows]
     step = (windows[0].window_end - windows[0].window_start).total_seconds() if windows else 86400.0
@@ -166,9 +199,11 @@ def divergence_chart(windows: Sequence[WindowRecord], events: Sequence[DriftEven
         colour = METRIC_COLOURS[metric]
         for value, cls, label in ((fire, "thr", "fire"), (release, "rel", "release")):
             y = ax.y(value)
-            body.append(f'<line x1="{ax.left}" x2="{width - ax.right}" y1="{y:.1f}" y2="{y:.1f}" class="{cls}" '
-                        f'stroke="{colour}"><title>{METRIC_NAMES[metric]} {label} threshold {value:.3f}'
-                        f'</title></line>')
+            body.append(
+                f'<line x1="{ax.left}" x2="{width - ax.right}" y1="{y:.1f}" y2="{y:.1f}" class="{cls}" '
+                f'stroke="{colour}"><title>{METRIC_NAMES[metric]} {label} threshold {value:.3f}'
+                f"</title></line>"
+            )
     half = step / 2
     for metric, colour in METRIC_COLOURS.items():
         pts = [(ax.x(w.window_start.timestamp() + half), ax.y(v)) for w, v in zip(windows, values[metric], strict=True)]
@@ -176,9 +211,11 @@ def divergence_chart(windows: Sequence[WindowRecord], events: Sequence[DriftEven
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         body.append(f'<polyline points="{line}" fill="none" stroke="{colour}" {style}/>')
         for (x, y), w, v in zip(pts, windows, values[metric], strict=True):
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{colour}"><title>'
-                        f'{_day(w.window_start, w.window)} {METRIC_NAMES[metric]} {v:.3f} '
-                        f'({w.article_count} articles)</title></circle>')
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.6" fill="{colour}"><title>'
+                f"{_day(w.window_start, w.window)} {METRIC_NAMES[metric]} {v:.3f} "
+                f"({w.article_count} articles)</title></circle>"
+            )
     body += ax.time_ticks(starts)
     return _svg(width, height, body, "divergence over time")
 
@@ -203,19 +240,25 @@ def frame_chart(windows: Sequence[WindowRecord], width: int = 1100, height: int 
         upper = [lo + w.frame_shares.get(f, 0.0) for lo, w in zip(lower, windows, strict=True)]
         top_pts = [f"{x:.1f},{ax.y(u):.1f}" for x, u in zip(xs, upper, strict=True)]
         bottom_pts = [f"{x:.1f},{ax.y(lo):.1f}" for x, lo in zip(reversed(xs), reversed(lower), strict=True)]
-        body.append(f'<polygon points="{" ".join(top_pts + bottom_pts)}" fill="{colour}" opacity="0.88">'
-                    f'<title>{escape(f)}</title></polygon>')
+        body.append(
+            f'<polygon points="{" ".join(top_pts + bottom_pts)}" fill="{colour}" opacity="0.88">'
+            f"<title>{escape(f)}</title></polygon>"
+        )
         share = base.get(f, 0.0)
         y0, y1 = ax.y(b_lower + share), ax.y(b_lower)
-        body.append(f'<rect x="40" y="{y0:.1f}" width="30" height="{max(y1 - y0, 0):.1f}" fill="{colour}">'
-                    f'<title>baseline {escape(f)} {share:.0%}</title></rect>')
+        body.append(
+            f'<rect x="40" y="{y0:.1f}" width="30" height="{max(y1 - y0, 0):.1f}" fill="{colour}">'
+            f"<title>baseline {escape(f)} {share:.0%}</title></rect>"
+        )
         b_lower += share
         lower = upper
     body.append(f'<text x="55" y="{height - ax.bottom + 17}" class="tick" text-anchor="middle">baseline</text>')
     for x, w in zip(xs, windows, strict=True):
         tip = "; ".join(f"{f} {w.frame_shares.get(f, 0.0):.0%}" for f in frames)
-        body.append(f'<rect x="{x - 3:.1f}" y="{ax.top}" width="6" height="{height - ax.top - ax.bottom}" '
-                    f'fill="transparent"><title>{_day(w.window_start, w.window)}: {escape(tip)}</title></rect>')
+        body.append(
+            f'<rect x="{x - 3:.1f}" y="{ax.top}" width="6" height="{height - ax.top - ax.bottom}" '
+            f'fill="transparent"><title>{_day(w.window_start, w.window)}: {escape(tip)}</title></rect>'
+        )
     body += ax.time_ticks(starts)
     return _svg(width, height, body, "frame shares over time"), list(frames)
 
@@ -231,9 +274,11 @@ def count_chart(windows: Sequence[WindowRecord], width: int = 1100, height: int 
     for w in windows:
         x0, x1 = ax.x(w.window_start), ax.x(w.window_end)
         y = ax.y(w.article_count)
-        body.append(f'<rect x="{x0 + 1:.1f}" y="{y:.1f}" width="{max(x1 - x0 - 2, 1):.1f}" '
-                    f'height="{height - ax.bottom - y:.1f}" class="bar"><title>{_day(w.window_start, w.window)}: '
-                    f'{w.article_count} articles</title></rect>')
+        body.append(
+            f'<rect x="{x0 + 1:.1f}" y="{y:.1f}" width="{max(x1 - x0 - 2, 1):.1f}" '
+            f'height="{height - ax.bottom - y:.1f}" class="bar"><title>{_day(w.window_start, w.window)}: '
+            f"{w.article_count} articles</title></rect>"
+        )
     body.append(f'<text x="{ax.left - 6}" y="{ax.y(peak) + 4:.1f}" class="tick" text-anchor="end">{peak}</text>')
     body += ax.time_ticks(starts)
     return _svg(width, height, body, "articles per window")
@@ -272,21 +317,33 @@ padding:10px 14px;margin:10px 0}
 
 
 def _legend(items: Sequence[tuple[str, str, bool]]) -> str:
-    return '<div class="legend">' + "".join(
-        f'<span><i class="{"ln" if line else ""}" style="background:{c}"></i>{escape(label)}</span>'
-        for label, c, line in items) + "</div>"
+    return (
+        '<div class="legend">'
+        + "".join(
+            f'<span><i class="{"ln" if line else ""}" style="background:{c}"></i>{escape(label)}</span>'
+            for label, c, line in items
+        )
+        + "</div>"
+    )
 
 
 def _terms_table(windows: Sequence[WindowRecord], limit: int = 14) -> str:
     recent = sorted(windows, key=lambda w: w.window_start)[-limit:][::-1]
     rows = []
     for w in recent:
-        chips = "".join(
-            f'<span class="chip">{escape(t.term)} <small>×{t.count} · G² {t.keyness:.1f} · '
-            f'LR {t.log_ratio:+.1f}</small></span>' for t in w.emerging_terms[:8]) or '<span class="empty">none</span>'
+        chips = (
+            "".join(
+                f'<span class="chip">{escape(t.term)} <small>×{t.count} · G² {t.keyness:.1f} · '
+                f"LR {t.log_ratio:+.1f}</small></span>"
+                for t in w.emerging_terms[:8]
+            )
+            or '<span class="empty">none</span>'
+        )
         rows.append(f"<tr><td>{_day(w.window_start, w.window)}</td><td>{w.article_count}</td><td>{chips}</td></tr>")
-    return ("<table><thead><tr><th>Window</th><th>Articles</th><th>Emerging terms vs baseline "
-            "(count · G² keyness · log₂ ratio)</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    return (
+        "<table><thead><tr><th>Window</th><th>Articles</th><th>Emerging terms vs baseline "
+        "(count · G² keyness · log₂ ratio)</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
 
 
 def _events_html(events: Sequence[DriftEvent]) -> str:
@@ -297,11 +354,12 @@ def _events_html(events: Sequence[DriftEvent]) -> str:
         state = "open" if e.open else "closed"
         out.append(
             f'<div class="event {escape(e.metric)}"><h3>{escape(METRIC_NAMES.get(e.metric, e.metric))} drift · '
-            f'{e.window} windows from {_day(e.window_start, e.window)}</h3>'
+            f"{e.window} windows from {_day(e.window_start, e.window)}</h3>"
             f'<div class="meta">{state} · fired on the window of {_day(e.fired_window_start, e.window)} · '
-            f'value {e.value:.3f}, peak {e.peak:.3f}, threshold {e.threshold:.3f} / release {e.release:.3f} · '
-            f'{e.consecutive_windows} windows · id <code>{escape(e.event_id[:12])}</code></div>'
-            f"<p>{escape(e.explanation)}</p></div>")
+            f"value {e.value:.3f}, peak {e.peak:.3f}, threshold {e.threshold:.3f} / release {e.release:.3f} · "
+            f"{e.consecutive_windows} windows · id <code>{escape(e.event_id[:12])}</code></div>"
+            f"<p>{escape(e.explanation)}</p></div>"
+        )
     return "".join(out)
 
 
@@ -320,31 +378,41 @@ def render_report_html(
     path = Path(path)
     if windows:
         first, last = windows[0], windows[-1]
-        sub = (f"Baseline <b>{escape(first.baseline_id)}</b> · {escape(first.window)} windows · "
-               f"{_day(first.window_start, first.window)} to {_day(last.window_end, last.window)} (UTC)")
+        sub = (
+            f"Baseline <b>{escape(first.baseline_id)}</b> · {escape(first.window)} windows · "
+            f"{_day(first.window_start, first.window)} to {_day(last.window_end, last.window)} (UTC)"
+        )
         frame_svg, frames = frame_chart(windows)
         charts = (
             f'<h2>Divergence over time</h2><div class="panel">{divergence_chart(windows, events, config)}'
-            + _legend([(METRIC_NAMES[m], c, True) for m, c in METRIC_COLOURS.items()]
-                      + [("event (shaded; line = window it fired)", "#f6c453", False)])
+            + _legend(
+                [(METRIC_NAMES[m], c, True) for m, c in METRIC_COLOURS.items()]
+                + [("event (shaded; line = window it fired)", "#f6c453", False)]
+            )
             + '<div class="legend">Dashed: fire threshold · dotted: release threshold</div></div>'
             f'<h2>Frame shares over time</h2><div class="panel">{frame_svg}'
-            + _legend([(f, PALETTE[i % len(PALETTE)], False) for i, f in enumerate(frames)]) + "</div>"
+            + _legend([(f, PALETTE[i % len(PALETTE)], False) for i, f in enumerate(frames)])
+            + "</div>"
             f'<h2>Articles per window</h2><div class="panel">{count_chart(windows)}</div>'
         )
         open_events = sum(e.open for e in events)
-        cards = [(str(len(windows)), "windows"), (str(sum(w.article_count for w in windows)), "articles"),
-                 (str(len(events)), f"events ({open_events} open)"), (f"{last.js_divergence:.3f}", "latest JS div."),
-                 (f"{last.frame_shift:.3f}", "latest frame shift"),
-                 (f"{last.mean_baseline_similarity:.3f}", "latest mean similarity")]
+        cards = [
+            (str(len(windows)), "windows"),
+            (str(sum(w.article_count for w in windows)), "articles"),
+            (str(len(events)), f"events ({open_events} open)"),
+            (f"{last.js_divergence:.3f}", "latest JS div."),
+            (f"{last.frame_shift:.3f}", "latest frame shift"),
+            (f"{last.mean_baseline_similarity:.3f}", "latest mean similarity"),
+        ]
     else:
         sub, charts, cards = "No windows to report.", "", []
     page = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head><body><main>'
-        f"<h1>{escape(title)}</h1><p class=\"sub\">{sub}</p>"
-        '<div class="cards">' + "".join(f'<div class="card"><b>{v}</b><span>{escape(k)}</span></div>'
-                                        for v, k in cards) + "</div>"
+        f'<h1>{escape(title)}</h1><p class="sub">{sub}</p>'
+        '<div class="cards">'
+        + "".join(f'<div class="card"><b>{v}</b><span>{escape(k)}</span></div>' for v, k in cards)
+        + "</div>"
         + charts
         + f"<h2>Drift events</h2>{_events_html(events)}"
         + f"<h2>Emerging terms (latest windows)</h2>{_terms_table(windows)}"

@@ -86,6 +86,7 @@ class _HTTPServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
     block_on_close = False  # stop() must not wait for a slow or trickling response
 
     def __init__(self, address: tuple[str, int], sample: SampleServer) -> None:

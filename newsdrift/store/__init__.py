@@ -6,6 +6,12 @@ from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import apply_templates
 
 __all__ = [
-    "IndexNames", "apply_templates", "bulk_write", "claim_own_writes", "connect", "make_client", "resolve_url",
+    "IndexNames",
+    "apply_templates",
+    "bulk_write",
+    "claim_own_writes",
+    "connect",
+    "make_client",
+    "resolve_url",
     "write_actions",
 ]

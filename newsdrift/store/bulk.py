@@ -79,5 +79,4 @@ def claim_own_writes(client: OpenSearch, outcomes: list[IndexOutcome], run_id: s
     for index, ids in by_index.items():
         found = client.mget(index=index, body={"ids": ids}, _source_includes=["run_id"])
         mine |= {(index, d["_id"]) for d in found["docs"] if (d.get("_source") or {}).get("run_id") == run_id}
-    return [IndexOutcome(o.doc_id, o.index, "created") if (str(o.index), o.doc_id) in mine else o
-            for o in outcomes]
+    return [IndexOutcome(o.doc_id, o.index, "created") if (str(o.index), o.doc_id) in mine else o for o in outcomes]

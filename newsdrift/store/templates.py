@@ -37,7 +37,7 @@ def _load(path: Path) -> dict:
 
 
 def _rename(value: str, prefix: str) -> str:
-    return prefix + value[len(_DEFAULT_PREFIX):] if value.startswith(_DEFAULT_PREFIX) else value
+    return prefix + value[len(_DEFAULT_PREFIX) :] if value.startswith(_DEFAULT_PREFIX) else value
 
 
 def _with_prefix(body: dict, prefix: str) -> dict:

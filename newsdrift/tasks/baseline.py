@@ -29,5 +29,11 @@ def load_baseline(paths: list[str] | None = None, name: str | None = None) -> di
     result = baseline.load(client, names, docs, name=name, frames=load_frames(settings.frames_path))
     if result.failures:
         raise NewsdriftError("; ".join(f"{f.where}: {f.reason}" for f in result.failures))
-    return {"baseline_id": result.baseline_id, "version": result.version, "created": result.created,
-            "documents": result.documents, "sources": sources, "active": result.baseline_id == settings.baseline_id}
+    return {
+        "baseline_id": result.baseline_id,
+        "version": result.version,
+        "created": result.created,
+        "documents": result.documents,
+        "sources": sources,
+        "active": result.baseline_id == settings.baseline_id,
+    }

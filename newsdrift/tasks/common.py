@@ -83,7 +83,11 @@ def alerting_cycle(article_ids: list[str] | None = None) -> dict[str, Any]:
             stage.match(docs, summary)
         report = stage.after_pass(summary)
     rejected = stage.sync_report.to_json()["rejected"] if stage.sync_report else []
-    return {**report.to_json(), "alerts": summary.alerts, "articles": len(docs),
-            "rules_rejected": [p["message"] for p in rejected],
-            "error_count": len(summary.errors),
-            "errors": [e.to_dict() for e in summary.errors[:MAX_ERRORS_RETURNED]]}
+    return {
+        **report.to_json(),
+        "alerts": summary.alerts,
+        "articles": len(docs),
+        "rules_rejected": [p["message"] for p in rejected],
+        "error_count": len(summary.errors),
+        "errors": [e.to_dict() for e in summary.errors[:MAX_ERRORS_RETURNED]],
+    }

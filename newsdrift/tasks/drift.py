@@ -19,12 +19,23 @@ if TYPE_CHECKING:
 
 def recent_publication_times(client: OpenSearch, names: IndexNames, since: datetime) -> list[datetime]:
     """One time per hour that has articles indexed since ``since`` (the windows to recompute)."""
-    resp = client.search(index=names.articles, body={
-        "size": 0,
-        "query": {"bool": {"filter": [{"range": {"indexed_at": {"gte": since.isoformat()}}},
-                                      {"exists": {"field": "published_at"}}]}},
-        "aggs": {"hours": {"date_histogram": {"field": "published_at", "fixed_interval": "1h", "min_doc_count": 1}}},
-    })
+    resp = client.search(
+        index=names.articles,
+        body={
+            "size": 0,
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"range": {"indexed_at": {"gte": since.isoformat()}}},
+                        {"exists": {"field": "published_at"}},
+                    ]
+                }
+            },
+            "aggs": {
+                "hours": {"date_histogram": {"field": "published_at", "fixed_interval": "1h", "min_doc_count": 1}}
+            },
+        },
+    )
     return [datetime.fromtimestamp(b["key"] / 1000, UTC) for b in resp["aggregations"]["hours"]["buckets"]]
 
 
@@ -48,10 +59,14 @@ def update_drift(since_hours: float = 48.0, baseline_id: str | None = None, full
         since = datetime.now(UTC) - timedelta(hours=since_hours)
         update = store.update(recent_publication_times(client, names, since))
     return {
-        "baseline_id": baseline_id, "status": "ok",
-        "windows": len(update.windows), "windows_removed": len(update.windows_removed),
-        "docs_written": update.docs_written, "docs_deleted": update.docs_deleted,
-        "events": len(update.events), "event_ids": list(update.events),
+        "baseline_id": baseline_id,
+        "status": "ok",
+        "windows": len(update.windows),
+        "windows_removed": len(update.windows_removed),
+        "docs_written": update.docs_written,
+        "docs_deleted": update.docs_deleted,
+        "events": len(update.events),
+        "event_ids": list(update.events),
         "failures": [f.to_dict() for f in update.failures[:MAX_ERRORS_RETURNED]],
     }
 

@@ -56,6 +56,7 @@ def load_feed_list(
     """
     from newsdrift import feedstate
     from newsdrift.config import validate_all
+
     settings = task_settings()
     path = Path(feeds_file) if feeds_file else settings.feeds_path
     # the run's first task: every configuration file is checked before anything is polled or written
@@ -122,8 +123,15 @@ def poll_one_feed(feed: dict[str, Any], *, force: bool = False, refetch: bool = 
     from newsdrift.records import RunSummary
 
     sample = bool(feed.get("sample"))
-    result: dict[str, Any] = {"feed": feed.get("name"), "feed_url": feed.get("url"), "outcome": "failed",
-                              "error": None, "http_status": None, "entries_seen": 0, "new_entries": []}
+    result: dict[str, Any] = {
+        "feed": feed.get("name"),
+        "feed_url": feed.get("url"),
+        "outcome": "failed",
+        "error": None,
+        "http_status": None,
+        "entries_seen": 0,
+        "new_entries": [],
+    }
     try:
         model = feed_from_dict(feed)
         if refetch:
@@ -136,9 +144,14 @@ def poll_one_feed(feed: dict[str, Any], *, force: bool = False, refetch: bool = 
             return result
         poll = polled.results[0]
         new = select_new_entries(client, names, polled.entries, summary)
-        result.update(outcome=poll.outcome, error=poll.error, http_status=poll.http_status,
-                      entries_seen=len(polled.entries), new_entries=[entry_to_dict(e, sample=sample) for e in new],
-                      validators=polled.validators)
+        result.update(
+            outcome=poll.outcome,
+            error=poll.error,
+            http_status=poll.http_status,
+            entries_seen=len(polled.entries),
+            new_entries=[entry_to_dict(e, sample=sample) for e in new],
+            validators=polled.validators,
+        )
     except (ClusterUnavailable, OpenSearchException):
         raise  # the cluster's problem, not the feed's: the task retries
     except Exception as exc:  # noqa: BLE001 - one feed's problem never fails the run
@@ -231,9 +244,22 @@ def percolate_alerts(indexed_ids: list[str] | None) -> dict[str, Any]:
 
 def run_summary(polls: dict[str, Any], ingest: dict[str, Any], alerts: dict[str, Any]) -> dict[str, Any]:
     """One flat summary of an ingest run (what ``scripts/run_ingest_dag.py`` prints)."""
-    keep = ("new", "articles_new", "articles_known", "fetch_failed", "extraction_failed", "off_topic",
-            "indexed", "index_failed", "exact_duplicates", "near_duplicates", "drift_windows", "drift_events",
-            "error_count", "seconds")
+    keep = (
+        "new",
+        "articles_new",
+        "articles_known",
+        "fetch_failed",
+        "extraction_failed",
+        "off_topic",
+        "indexed",
+        "index_failed",
+        "exact_duplicates",
+        "near_duplicates",
+        "drift_windows",
+        "drift_events",
+        "error_count",
+        "seconds",
+    )
     return {
         "feeds": polls.get("feeds", 0),
         "feed_outcomes": polls.get("outcomes", {}),

@@ -25,8 +25,10 @@ def rollover_articles(max_age_days: float | None = 30, max_docs: int | None = 1_
         return {"rolled_over": False, "reason": "no conditions"}
     resp = client.indices.rollover(alias=names.articles, body={"conditions": conditions})
     return {
-        "rolled_over": bool(resp.get("rolled_over")), "old_index": resp.get("old_index"),
-        "new_index": resp.get("new_index"), "conditions": resp.get("conditions", {}),
+        "rolled_over": bool(resp.get("rolled_over")),
+        "old_index": resp.get("old_index"),
+        "new_index": resp.get("new_index"),
+        "conditions": resp.get("conditions", {}),
     }
 
 
@@ -48,10 +50,18 @@ def apply_retention(retention_days: float = 365, *, now: datetime | None = None)
     cutoff = now - timedelta(days=float(retention_days))
     current = write_index(client, names)
     indices = client.indices.get(index=names.articles_pattern, expand_wildcards="open")
-    resp = client.search(index=names.articles_pattern, body={
-        "size": 0, "aggs": {"per_index": {"terms": {"field": "_index", "size": 10_000},
-                                          "aggs": {"newest": {"max": {"field": "indexed_at"}}}}},
-    })
+    resp = client.search(
+        index=names.articles_pattern,
+        body={
+            "size": 0,
+            "aggs": {
+                "per_index": {
+                    "terms": {"field": "_index", "size": 10_000},
+                    "aggs": {"newest": {"max": {"field": "indexed_at"}}},
+                }
+            },
+        },
+    )
     buckets = resp.get("aggregations", {}).get("per_index", {}).get("buckets", [])
     newest = {b["key"]: b["newest"]["value"] for b in buckets}
     deleted, kept = [], []
@@ -82,12 +92,21 @@ def feed_health(disable_after_days: float | None = 7, *, now: datetime | None = 
         if not since or health == "disabled":
             continue
         days = (now - datetime.fromisoformat(since)).total_seconds() / 86400
-        failing.append({"feed": state.get("name"), "feed_id": state["feed_id"], "health": health,
-                        "failing_days": round(days, 2), "consecutive_failures": state.get("consecutive_failures", 0),
-                        "last_error": state.get("last_error")})
+        failing.append(
+            {
+                "feed": state.get("name"),
+                "feed_id": state["feed_id"],
+                "health": health,
+                "failing_days": round(days, 2),
+                "consecutive_failures": state.get("consecutive_failures", 0),
+                "last_error": state.get("last_error"),
+            }
+        )
         if disable_after_days is not None and days >= float(disable_after_days):
-            reason = (f"failing since {since} ({state.get('consecutive_failures', 0)} consecutive failures, "
-                      f"limit {disable_after_days} days); last error: {state.get('last_error') or 'unknown'}")
+            reason = (
+                f"failing since {since} ({state.get('consecutive_failures', 0)} consecutive failures, "
+                f"limit {disable_after_days} days); last error: {state.get('last_error') or 'unknown'}"
+            )
             feedstate.disable_feed(client, names, state["feed_id"], reason)
             disabled.append({"feed": state.get("name"), "feed_id": state["feed_id"], "reason": reason})
     return {"feeds": len(states), "by_health": by_health, "failing": failing, "disabled": disabled}

@@ -27,14 +27,36 @@ DAYS = 56
 SHIFT_DAY = 35  # 2025-03-10, also a Monday
 
 SLOTS: dict[str, list[str]] = {
-    "model": ["Llama 3", "Llama 3.1", "Llama 3.1 405B", "Llama 4", "the latest Llama model",
-              "Meta's newest Llama release"],
-    "person": ["Mark Zuckerberg", "Meta's chief executive", "Yann LeCun", "Meta's chief AI scientist",
-               "a Meta spokesperson"],
-    "analyst": ["an industry analyst", "a researcher at Stanford", "a venture investor", "an MIT professor",
-                "a former Google engineer", "a policy fellow in Washington"],
-    "official": ["a senior senator", "a Commerce Department official", "a European Commission spokesperson",
-                 "a White House adviser", "a member of the House intelligence committee"],
+    "model": [
+        "Llama 3",
+        "Llama 3.1",
+        "Llama 3.1 405B",
+        "Llama 4",
+        "the latest Llama model",
+        "Meta's newest Llama release",
+    ],
+    "person": [
+        "Mark Zuckerberg",
+        "Meta's chief executive",
+        "Yann LeCun",
+        "Meta's chief AI scientist",
+        "a Meta spokesperson",
+    ],
+    "analyst": [
+        "an industry analyst",
+        "a researcher at Stanford",
+        "a venture investor",
+        "an MIT professor",
+        "a former Google engineer",
+        "a policy fellow in Washington",
+    ],
+    "official": [
+        "a senior senator",
+        "a Commerce Department official",
+        "a European Commission spokesperson",
+        "a White House adviser",
+        "a member of the House intelligence committee",
+    ],
     "number": ["thousands of", "hundreds of", "tens of thousands of", "more than a thousand"],
     "sector": ["healthcare", "education", "banking", "retail", "logistics", "legal services"],
 }
@@ -220,13 +242,32 @@ TITLES: dict[str, list[str]] = {
 }
 
 # A rival and its flagship are drawn together so a sentence never pairs Google with Claude.
-RIVALS = [("OpenAI", "GPT-4o"), ("Google", "Gemini"), ("Anthropic", "Claude"), ("OpenAI", "GPT-4"),
-          ("Mistral", "Mistral Large")]
+RIVALS = [
+    ("OpenAI", "GPT-4o"),
+    ("Google", "Gemini"),
+    ("Anthropic", "Claude"),
+    ("OpenAI", "GPT-4"),
+    ("Mistral", "Mistral Large"),
+]
 
-NORMAL_MIX = {"openness": 0.30, "innovation": 0.25, "competition": 0.15, "cost": 0.10,
-              "safety": 0.08, "geopolitics": 0.06, "regulation": 0.06}
-SHIFTED_MIX = {"openness": 0.07, "innovation": 0.06, "competition": 0.05, "cost": 0.04,
-               "safety": 0.45, "geopolitics": 0.23, "regulation": 0.10}
+NORMAL_MIX = {
+    "openness": 0.30,
+    "innovation": 0.25,
+    "competition": 0.15,
+    "cost": 0.10,
+    "safety": 0.08,
+    "geopolitics": 0.06,
+    "regulation": 0.06,
+}
+SHIFTED_MIX = {
+    "openness": 0.07,
+    "innovation": 0.06,
+    "competition": 0.05,
+    "cost": 0.04,
+    "safety": 0.45,
+    "geopolitics": 0.23,
+    "regulation": 0.10,
+}
 
 
 def _dirichlet(rng: random.Random, mean: dict[str, float], concentration: float) -> dict[str, float]:
@@ -263,7 +304,7 @@ def _article(
         used.add(template)
         sentences.append(_fill(rng, template))
     published = START + timedelta(days=day, seconds=rng.randint(6 * 3600, 22 * 3600))
-    paragraphs = [" ".join(sentences[i:i + 3]) for i in range(0, len(sentences), 3)]
+    paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
     return {
         "article_id": f"{stream}-{day:03d}-{seq:02d}",
         "title": _fill(rng, rng.choice(TITLES[lead])),
@@ -300,12 +341,18 @@ def main() -> None:
         "start": START.isoformat(),
         "days": DAYS,
         "streams": {
-            "a": {"file": "stream_a.jsonl", "shift_at": (START + timedelta(days=SHIFT_DAY)).isoformat(),
-                  "description": "openness/innovation coverage turning to security and misuse at shift_at",
-                  "articles": len(streams["a"])},
-            "b": {"file": "stream_b.jsonl", "shift_at": None,
-                  "description": "no shift: the normal mix with random but stationary day-to-day variation",
-                  "articles": len(streams["b"])},
+            "a": {
+                "file": "stream_a.jsonl",
+                "shift_at": (START + timedelta(days=SHIFT_DAY)).isoformat(),
+                "description": "openness/innovation coverage turning to security and misuse at shift_at",
+                "articles": len(streams["a"]),
+            },
+            "b": {
+                "file": "stream_b.jsonl",
+                "shift_at": None,
+                "description": "no shift: the normal mix with random but stationary day-to-day variation",
+                "articles": len(streams["b"]),
+            },
         },
         "normal_mix": NORMAL_MIX,
         "shifted_mix": SHIFTED_MIX,
