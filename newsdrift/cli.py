@@ -221,7 +221,7 @@ class _RunContext:
 
     def __enter__(self):
         from newsdrift import demo
-        from newsdrift.config import validate_all
+        from newsdrift.configcheck import validate_all
 
         s = settings()
         # every configuration file, before a feed is polled or anything is written

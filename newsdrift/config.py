@@ -382,28 +382,6 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"invalid settings: {exc}{cause}") from None
 
 
-def validate_all(settings: Settings, *, feeds_file: Path | str | None = None) -> None:
-    """Check every configuration file before a pass polls or writes anything.
-
-    Settings were validated when ``settings`` was built; this loads the feeds file (``feeds_file``
-    or the settings' one), the topic profile, the frames file and the alert rules, and raises the
-    first ``ConfigError``. Alert rules that are individually rejected do not fail it (they are
-    reported when rules are synced); a missing rules file fails it only when one was named
-    (NEWSDRIFT_ALERT_RULES_FILE), since alerting is optional.
-    """
-    from newsdrift.alerting.rules import load_rules
-    from newsdrift.detection.frames import load_frames
-    from newsdrift.detection.topic import load_topic
-    from newsdrift.sources import load_feeds
-
-    load_feeds(Path(feeds_file) if feeds_file else settings.feeds_path)
-    load_topic(settings.topic_path)
-    load_frames(settings.frames_path)
-    rules = settings.alert_rules_path
-    if settings.alert_rules_file is not None or rules.exists():
-        load_rules(rules)
-
-
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Process-wide settings (environment read once)."""

@@ -12,7 +12,7 @@ import pytest
 from opensearchpy import OpenSearch, helpers
 from typer.testing import CliRunner
 
-from newsdrift import config
+from newsdrift import config, configcheck
 from newsdrift.cli import app
 from newsdrift.config import PROJECT_ROOT, get_settings, load_settings
 from newsdrift.errors import ConfigError
@@ -179,18 +179,18 @@ def test_allowed_networks_from_the_shell_is_not_a_traceback():
 
 def test_validate_all_checks_every_file(tmp_path):
     settings = load_settings(config_dir=CONFIG)
-    config.validate_all(settings)  # the shipped configuration is valid
+    configcheck.validate_all(settings)  # the shipped configuration is valid
     bad_topic = _write(tmp_path / "topic.yaml", b"name: x\nterms: []\n")
     with pytest.raises(ConfigError, match="topic.yaml: terms"):
-        config.validate_all(settings.model_copy(update={"topic_file": bad_topic}))
+        configcheck.validate_all(settings.model_copy(update={"topic_file": bad_topic}))
     bad_rules = _write(tmp_path / "alerts.yaml", b"rules: {\n")
     with pytest.raises(ConfigError, match="alerts.yaml: not valid YAML"):
-        config.validate_all(settings.model_copy(update={"alert_rules_file": bad_rules}))
+        configcheck.validate_all(settings.model_copy(update={"alert_rules_file": bad_rules}))
     with pytest.raises(ConfigError, match="cannot read alert rules"):
-        config.validate_all(settings.model_copy(update={"alert_rules_file": tmp_path / "nope.yaml"}))
+        configcheck.validate_all(settings.model_copy(update={"alert_rules_file": tmp_path / "nope.yaml"}))
     bad_feeds = _write(tmp_path / "feeds.yaml", b"feeds: [{url: ftp://x, name: X}]\n")
     with pytest.raises(ConfigError, match="feeds.yaml: feeds"):
-        config.validate_all(settings, feeds_file=bad_feeds)
+        configcheck.validate_all(settings, feeds_file=bad_feeds)
 
 
 def test_malformed_topic_stops_run_before_any_feed_is_polled(

@@ -55,7 +55,7 @@ def load_feed_list(
     enabled feed), so the run maps no task that would do nothing.
     """
     from newsdrift import feedstate
-    from newsdrift.config import validate_all
+    from newsdrift.configcheck import validate_all
 
     settings = task_settings()
     path = Path(feeds_file) if feeds_file else settings.feeds_path
