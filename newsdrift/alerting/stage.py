@@ -89,7 +89,7 @@ class AlertingStage:
         self.ruleset, self._mtime = ruleset, mtime
         return True
 
-    # --- the Scorer interface -------------------------------------------------------------
+    # --- the Stage interface --------------------------------------------------------------
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
         """Nothing to score: alerting reads what the other stages computed."""
@@ -139,7 +139,12 @@ class AlertingStage:
             return
         if summary is not None:
             summary.alerts += len(result.alerts)
-        for outcome in mark_matched(self.client, self.names, [i for i, _ in docs if i not in result.unresolved]):
+        try:
+            outcomes = mark_matched(self.client, self.names, [i for i, _ in docs if i not in result.unresolved])
+        except Exception:  # matched twice later is harmless: alerts are idempotent
+            log.exception("%d matched article(s) could not be marked; the next pass matches them again", len(docs))
+            return
+        for outcome in outcomes:
             if not outcome.ok:
                 log.error("article %s stays pending: %s", outcome.doc_id, outcome.reason)
         if result.unresolved:
