@@ -1,8 +1,16 @@
 """Article extraction with trafilatura: text and metadata from a fetched page.
 
 The HTML is parsed once (``trafilatura.utils.load_html``); the same tree
-feeds our metadata reader, ``bare_extraction(..., with_metadata=True)`` and,
-only when no other date is known, htmldate's extensive search.
+feeds our metadata reader, ``bare_extraction`` (without its metadata pass) and
+the few trafilatura metadata readers we use (title, author, site name). Dates
+come from page metadata, then htmldate's markup search, then the feed, then a
+bounded scan of the page's text (no dateparser, at most ``_TEXT_DATE_SEGMENTS``
+segments): htmldate's extensive search could take over a second on one page.
+
+Cost on the trafilatura evaluation pages (``bench/extraction_realpages.py``):
+within 1.2x of plain ``trafilatura.extract``; trafilatura's own metadata pass
+(``with_metadata=True``) cost a third of that on its own, mostly the author
+search (a deep copy and pruning of the whole tree) and htmldate.
 """
 
 from __future__ import annotations
@@ -11,13 +19,13 @@ import functools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from extractors.language import guess_language
 from extractors.layout import drop_pullquotes, unwrap_layout_tables
-from extractors.pagemeta import PageMeta, page_meta, parse_timestamp
+from extractors.pagemeta import PageMeta, page_meta, parse_timestamp, trafilatura_metadata
 from extractors.urls import canonical_id_for_link, normalise_url, same_site
 from newsdrift.detection.textnorm import content_sha1
 from newsdrift.records import Article, Failure, FetchedPage, stable_id
@@ -62,6 +70,10 @@ DEFAULT_OPTIONS = ExtractionOptions(
 
 # htmldate restricted to the page's markup (no text heuristics): cheap, and it is "page" metadata.
 _METADATA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+# The last-resort date scan looks at this many text segments at most (regular expressions only).
+_TEXT_DATE_SEGMENTS = 400
+_TEXT_DATE_MAX_CHARS = 80
+_TEXT_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "textarea"})
 _WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -148,9 +160,9 @@ def _canonical_url(meta: PageMeta, final_url: str) -> str:
 
 
 def _publication_date(
-    meta: PageMeta, trafilatura_date: str | None, page: FetchedPage, tree: Any
+    meta: PageMeta, page: FetchedPage, tree: Any, canonical_hint: str | None
 ) -> tuple[datetime | None, str]:
-    """Page metadata, then the feed entry's date, then htmldate's text heuristics.
+    """Page metadata, then htmldate on the markup, then the feed entry's date, then a bounded text scan.
 
     A page date without a time of day yields to a feed date of the same day
     (or the next/previous one, across time zones): same information, more precise.
@@ -160,21 +172,58 @@ def _publication_date(
         feed_date = (feed_date if feed_date.tzinfo else feed_date.replace(tzinfo=UTC)).astimezone(UTC)
     page_date, with_time = meta.published_at, meta.published_has_time
     if page_date is None:
-        page_date, with_time = parse_timestamp(trafilatura_date), False
+        page_date, with_time = parse_timestamp(_markup_date(tree, canonical_hint or page.final_url)), False
     if page_date is not None:
         if not with_time and feed_date is not None and abs((feed_date - page_date).days) <= 1:
             return feed_date, "feed"
         return page_date, "page"
     if feed_date is not None:
         return feed_date, "feed"
+    guessed = parse_timestamp(_text_date(tree))
+    return (guessed, "htmldate") if guessed else (None, "")
+
+
+def _markup_date(tree: Any, url: str) -> str | None:
+    """htmldate without its text heuristics (URL, header, JSON-LD, time/abbr elements, timestamp patterns)."""
     from htmldate import find_date
 
     try:
-        found = find_date(tree, extensive_search=True, original_date=True, url=page.final_url)
+        return find_date(tree, url=url, **_METADATA_DATE_PARAMS)  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - a heuristic on hostile HTML; "no date" is a fine answer
-        found = None
-    guessed = parse_timestamp(found)
-    return (guessed, "htmldate") if guessed else (None, "")
+        return None
+
+
+def _text_segments(tree: Any) -> Any:
+    body = tree.find("body")
+    for element in (body if body is not None else tree).iter():
+        if not isinstance(element.tag, str) or element.tag in _TEXT_SKIP_TAGS:
+            continue
+        for text in (element.text, element.tail):
+            if text and 6 < len(stripped := text.strip()) <= _TEXT_DATE_MAX_CHARS:
+                yield stripped
+
+
+def _text_date(tree: Any) -> str | None:
+    """The first date written in the page's text ("First published on 14 March 2026"), in document order.
+
+    htmldate's own expression parser without dateparser, over at most ``_TEXT_DATE_SEGMENTS``
+    short text segments: bounded, unlike htmldate's extensive search (dateparser's locale
+    detection took up to 1.4 s on one page of the evaluation set).
+    """
+    from htmldate.extractors import try_date_expr
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    earliest, latest = datetime(1995, 1, 1), today + timedelta(days=2)
+    try:
+        for count, segment in enumerate(_text_segments(tree)):
+            if count >= _TEXT_DATE_SEGMENTS:
+                break
+            found = try_date_expr(segment, "%Y-%m-%d", False, earliest, latest)
+            if found:
+                return str(found)
+    except Exception:  # noqa: BLE001 - as above
+        return None
+    return None
 
 
 def _real_site_name(name: str | None, url: str) -> str | None:
@@ -208,26 +257,24 @@ def extract_article(
             unwrap_layout_tables(tree)
         if options.drop_pullquotes:
             drop_pullquotes(tree)
-        doc = bare_extraction(
-            tree,
-            url=page.final_url,
-            with_metadata=True,
-            date_extraction_params=_METADATA_DATE_PARAMS,
-            **options.trafilatura_kwargs(),
-        )
+        # bare_extraction works on its own copy of the tree: ours stays as it was for the metadata below
+        doc = bare_extraction(tree, url=page.final_url, with_metadata=False, **options.trafilatura_kwargs())
         if isinstance(doc, dict):  # only with as_dict=True, which ExtractionOptions never passes
             raise TypeError("bare_extraction returned a dict")
+        if doc is None or doc.text is None or not doc.text.strip():
+            return Failure(where, "no article text found")
+        info = trafilatura_metadata(tree)
     except Exception as exc:  # noqa: BLE001 - parser bugs on hostile pages become a recorded failure
         return Failure(where, f"extraction error: {type(exc).__name__}: {exc}")
-    if doc is None or doc.text is None or not doc.text.strip():
-        return Failure(where, "no article text found")
-    title = clean_text(doc.title or "").replace("\n", " ") or page.entry.title
+    title = clean_text(info.title or "").replace("\n", " ") or page.entry.title
     text = strip_leading_title(clean_text(doc.text), title)
     words = count_words(text)
     if words < settings.min_words:
         return Failure(where, f"body too short: {words} words (minimum {settings.min_words})")
     canonical = _canonical_url(meta, page.final_url)
-    published, date_source = _publication_date(meta, doc.date, page, tree)
+    published, date_source = _publication_date(
+        meta, page, tree, meta.canonical and urljoin(page.final_url, meta.canonical)
+    )
     entry = page.entry
     return Article(
         id=stable_id(canonical),
@@ -237,11 +284,11 @@ def extract_article(
         feed_url=entry.feed_url,
         title=title,
         text=text,
-        authors=_authors(doc.author, entry.authors),
+        authors=_authors(info.author, entry.authors),
         published_at=published,
         fetched_at=page.fetched_at,
-        language=meta.language or doc.language or detect_language(text),
-        site_name=meta.site_name or _real_site_name(doc.sitename, page.final_url),
+        language=meta.language or detect_language(text),
+        site_name=meta.site_name or _real_site_name(info.sitename, page.final_url),
         word_count=words,
         content_sha1=content_sha1(text),
         feed_name=entry.feed_name,

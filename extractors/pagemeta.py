@@ -149,3 +149,54 @@ def page_meta(tree: HtmlElement) -> PageMeta:
     site = meta.get("og:site_name") or None
     published, with_time = _published(tree, meta)
     return PageMeta(_canonical(tree), _language(tree, meta), published, with_time, site)
+
+
+@dataclass(slots=True)
+class TrafilaturaMeta:
+    """The fields of trafilatura's metadata pass that we use."""
+
+    title: str | None = None
+    author: str | None = None
+    sitename: str | None = None
+
+
+def _author_candidates(tree: HtmlElement) -> bool:
+    """Whether any of trafilatura's byline expressions matches the page at all."""
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    return any(bool(expression(tree)) for expression in AUTHOR_XPATHS)
+
+
+def trafilatura_metadata(tree: HtmlElement) -> TrafilaturaMeta:
+    """Title, author and site name as ``trafilatura.metadata.extract_metadata`` finds them, for less.
+
+    The same readers in the same order, without what we do not use (htmldate,
+    categories, tags, licence, image) and without the byline search when no byline
+    expression matches the page: that search deep-copies and prunes the whole tree
+    first (8.7 ms a page on the evaluation set), and pruning can only remove matches.
+    """
+    from trafilatura.metadata import (
+        examine_meta,
+        extract_author,
+        extract_meta_json,
+        extract_sitename,
+        extract_title,
+    )
+
+    found = examine_meta(tree)
+    if found.author and " " not in found.author:
+        found.author = None
+    try:
+        found = extract_meta_json(tree, found)
+    except Exception:  # noqa: BLE001, S110 - trafilatura's JSON-LD reader has bugs; as extract_metadata does
+        pass
+    if not found.title:
+        found.title = extract_title(tree)
+    if not found.author and _author_candidates(tree):
+        found.author = extract_author(tree)
+    sitename = found.sitename or extract_sitename(tree)
+    if sitename:
+        sitename = sitename.lstrip("@")
+        if sitename and "." not in sitename and not sitename[0].isupper():
+            sitename = sitename.title()
+    return TrafilaturaMeta(found.title, found.author, sitename or None)
