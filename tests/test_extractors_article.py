@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -269,3 +270,24 @@ def test_sample_corpus_end_to_end() -> None:
     assert len(articles) == len(pages) - len(manifest["robots_disallowed"])
     ntr = [a for p, a in articles.items() if p.startswith("/ntr/")]
     assert ntr and all("â€" not in a.text and "\ufffd" not in a.text for a in ntr)  # windows-1252 decoded
+
+
+def test_metadata_readers_agree_with_trafilaturas_metadata_pass() -> None:
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.utils import load_html
+
+    from extractors.pagemeta import trafilatura_metadata
+
+    for path in sorted(DATA.glob("*.html")):
+        html, _ = decode_html(path.read_bytes(), "text/html")
+        ours, theirs = trafilatura_metadata(load_html(html)), extract_metadata(load_html(html))
+        assert (ours.title, ours.author) == (theirs.title, theirs.author), path.name
+
+
+def test_text_date_scan_is_bounded() -> None:
+    filler = "".join(f"<p>Paragraph number {i} of a long page.</p>" for i in range(2000))
+    late = story().replace("<h1>Story title</h1>", f"<h1>Story title</h1>{filler}<p>Published 14 March 2026.</p>")
+    started = time.perf_counter()
+    result = article(make_page(late))
+    assert (result.published_at, result.date_source) == (None, "")  # past the segment budget
+    assert time.perf_counter() - started < 2.0
