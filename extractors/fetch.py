@@ -14,14 +14,13 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from extractors.charset import decode_page
 from extractors.http import FetchError, guarded_get, make_client, parse_retry_after
 from extractors.netguard import NetGuard
-from extractors.politeness import HostGate
+from extractors.politeness import HostGate, host_of
 from extractors.robots import (
     ROBOTS_MAX_BYTES,
     RobotsPolicy,
@@ -155,7 +154,7 @@ class PoliteFetcher:
         return reason
 
     def _gate(self, url: str) -> HostGate:
-        host = (urlsplit(url).hostname or "").lower()
+        host = host_of(url)
         gate = self._gates.get(host)
         if gate is None:
             gate = HostGate(self._settings.per_host_concurrency, self._settings.per_host_delay)
@@ -204,6 +203,6 @@ class PoliteFetcher:
         policy = policy_from_response(origin, result.status, result.body)
         delay = policy.crawl_delay(self.user_agent)
         if delay:
-            gate = self._gate(origin)
-            gate.min_delay = max(gate.min_delay, min(delay, self._max_crawl_delay))
+            # counted from the robots.txt request itself, so the first page already keeps the gap
+            self._gate(origin).raise_delay(min(delay, self._max_crawl_delay))
         return policy

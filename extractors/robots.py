@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -22,6 +22,8 @@ class RobotsPolicy:
 
     origin: str
     parser: RobotFileParser | None = None  # None: ``allow_all`` decides
+    # (user-agent tokens of a group, its Crawl-delay): urllib.robotparser ignores fractional delays
+    delays: list[tuple[list[str], float]] = field(default_factory=list)
     allow_all: bool = True
     note: str = ""  # why allow_all/disallow applies (e.g. "robots.txt HTTP 503")
 
@@ -41,8 +43,39 @@ class RobotsPolicy:
     def crawl_delay(self, user_agent: str) -> float | None:
         if self.parser is None:
             return None
+        token = user_agent.split("/")[0].lower()
+        matched = [d for agents, d in self.delays if any(a != "*" and a in token for a in agents)]
+        fallback = [d for agents, d in self.delays if "*" in agents]
+        for found in (matched, fallback):
+            if found:
+                return found[0]
         delay = self.parser.crawl_delay(user_agent)
         return float(delay) if delay is not None else None
+
+
+def parse_crawl_delays(lines: list[str]) -> list[tuple[list[str], float]]:
+    """Each group's user agents and its Crawl-delay, fractional values included."""
+    groups: list[tuple[list[str], float]] = []
+    agents: list[str] = []
+    in_rules = False
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+        elif key in ("allow", "disallow", "crawl-delay", "request-rate"):
+            in_rules = True
+            if key == "crawl-delay" and agents:
+                try:
+                    delay = float(value)
+                except ValueError:
+                    continue
+                if delay >= 0 and delay == delay:  # not NaN
+                    groups.append((list(agents), delay))
+    return groups
 
 
 def origin_of(url: str) -> str:
@@ -58,9 +91,10 @@ def robots_url(url: str) -> str:
 def policy_from_response(origin: str, status: int, body: bytes) -> RobotsPolicy:
     """The policy an HTTP status and body imply."""
     if 200 <= status < 300:
+        lines = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace").splitlines()
         parser = RobotFileParser()
-        parser.parse(body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace").splitlines())
-        return RobotsPolicy(origin, parser, note=f"robots.txt HTTP {status}")
+        parser.parse(lines)
+        return RobotsPolicy(origin, parser, delays=parse_crawl_delays(lines), note=f"robots.txt HTTP {status}")
     if status == 429 or status >= 500:
         return RobotsPolicy(origin, allow_all=False, note=f"HTTP {status}")
     return RobotsPolicy(origin, allow_all=True, note=f"robots.txt HTTP {status}")

@@ -148,37 +148,28 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-async def fetch_and_extract(
+async def fetch_and_extract_one(
     settings: Settings,
     fetcher: Any,
-    entries: list[FeedEntry],
+    entry: FeedEntry,
     summary: RunSummary,
     *,
     executor: Executor,
-    progress: Progress = _no_progress,
-) -> list[Extracted]:
-    """Fetch a batch politely and extract each page (extraction off the event loop)."""
-    loop = asyncio.get_running_loop()
-    articles: list[Extracted] = []
-
-    async def one(entry: FeedEntry) -> None:
-        page = await fetcher.fetch(entry)
-        if isinstance(page, Failure):
-            summary.fetch_failed += 1
-            summary.add_error(page)
-            if page.transient:
-                summary.transient_feeds.add(entry.feed_url)
-        else:
-            result = await loop.run_in_executor(executor, extract_and_score_text, page, settings)
-            if isinstance(result, Failure):
-                summary.extraction_failed += 1
-                summary.add_error(result)
-            else:
-                articles.append(result)
-        progress("entry_done")
-
-    await asyncio.gather(*(one(e) for e in entries))
-    return articles
+) -> Extracted | None:
+    """Fetch one entry politely and extract it off the event loop; a failure is recorded and gives None."""
+    page = await fetcher.fetch(entry)
+    if isinstance(page, Failure):
+        summary.fetch_failed += 1
+        summary.add_error(page)
+        if page.transient:
+            summary.transient_feeds.add(entry.feed_url)
+        return None
+    result = await asyncio.get_running_loop().run_in_executor(executor, extract_and_score_text, page, settings)
+    if isinstance(result, Failure):
+        summary.extraction_failed += 1
+        summary.add_error(result)
+        return None
+    return result
 
 
 @dataclass(slots=True)
@@ -345,6 +336,11 @@ def indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: list[str]) 
     return {b["key"]: b["doc_count"] for b in resp["aggregations"]["feeds"]["buckets"]}
 
 
+def fetch_ahead(settings: Settings) -> int:
+    """How many entries may be in progress (fetching, fetched, extracting) at once."""
+    return max(settings.batch_size, 2 * (settings.fetch_concurrency + settings.extract_workers))
+
+
 async def process_entries(
     settings: Settings,
     client: OpenSearch,
@@ -355,31 +351,58 @@ async def process_entries(
     *,
     progress: Progress = _no_progress,
 ) -> list[ScoredArticle]:
-    """Batches of ``settings.batch_size``: fetch+extract, score, index. Memory stays per-batch.
+    """Fetch across hosts continuously, extract in the pool, index in batches of ``settings.batch_size``.
 
-    Batch N is scored and indexed in a worker thread while batch N+1 downloads; batches are
-    indexed strictly in order because dedup of a batch needs the previous one searchable.
+    The scheduler (``newsdrift.scheduler``) keeps every host with work and a free politeness
+    slot busy. Extracted articles join the next batch in completion order; batches are scored
+    and indexed one at a time, in a worker thread, while fetching goes on (dedup of a batch
+    needs the previous one searchable). Memory is bounded by the settings, not by the pass: at
+    most ``fetch_ahead(settings)`` entries in progress and ``2 * batch_size`` extracted articles
+    not yet indexed (the batch being indexed and the one filling up).
     """
     from extractors.fetch import PoliteFetcher
+    from newsdrift.scheduler import gather_or_cancel, run_per_host
 
     progress("fetch_start", total=len(entries))
     all_indexed: list[ScoredArticle] = []
+    size = settings.batch_size
+    room = asyncio.Semaphore(2 * size)  # extracted and not yet indexed
+    filling: list[Extracted] = []
+    batches: asyncio.Queue[list[Extracted] | None] = asyncio.Queue()
 
     def index_and_count(articles: list[Extracted]) -> None:
         indexed = index_batch(settings, client, names, articles, scorers, summary)
         set_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
         all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
 
+    async def indexer() -> None:
+        while (batch := await batches.get()) is not None:
+            await asyncio.to_thread(index_and_count, batch)  # copies the context (run id)
+            for _ in batch:
+                room.release()
+
     with extraction_executor(settings, len(entries)) as pool:
         async with PoliteFetcher(settings) as fetcher:
-            pending: asyncio.Future[None] | None = None
-            for batch in chunks(entries, settings.batch_size):
-                articles = await fetch_and_extract(settings, fetcher, batch, summary, executor=pool, progress=progress)
-                if pending is not None:
-                    await pending
-                pending = asyncio.ensure_future(asyncio.to_thread(index_and_count, articles))
-            if pending is not None:
-                await pending
+
+            async def job(entry: FeedEntry) -> None:
+                item = await fetch_and_extract_one(settings, fetcher, entry, summary, executor=pool)
+                progress("entry_done")
+                if item is None:
+                    return
+                await room.acquire()  # waits while two batches are ahead of the index
+                filling.append(item)
+                if len(filling) >= size:
+                    batches.put_nowait(filling[:size])
+                    del filling[:size]
+
+            async def produce() -> None:
+                await run_per_host(entries, job, per_host=settings.per_host_concurrency, ahead=fetch_ahead(settings))
+                if filling:
+                    batches.put_nowait(list(filling))
+                    filling.clear()
+                batches.put_nowait(None)
+
+            await gather_or_cancel(produce(), indexer())
     return all_indexed
 
 
