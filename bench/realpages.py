@@ -20,7 +20,8 @@ over the same bytes in a ``ProcessPoolExecutor`` with ``os.cpu_count()`` workers
 
 Worker utilisation = time spent inside the extraction worker function (timed by a wrapper
 around ``newsdrift.pipeline.extract_and_score_text``, which calls it unchanged) / (workers x
-pass time). Each size runs in its own subprocess so peak RSS is per size.
+pass time). Each size runs in its own subprocess so peak RSS is per size; the pages are built and
+served in a separate process and plain trafilatura runs in another, so peak RSS is the pipeline's own.
 
     python bench/realpages.py --sizes 600 3000 [--url http://127.0.0.1:9251] [--archive PATH] [--json]
 """
@@ -104,7 +105,9 @@ def _feed(host: str, indexes: list[int]) -> bytes:
     return (head + "".join(items) + "</channel></rss>").encode()
 
 
-def _serve(bodies: list[bytes], hosts: int, ready: Any) -> None:
+def _serve(n: int, archive: Path, cache: Path, ready: Any) -> None:
+    # the pages are built here, in the server process, so the measured process never holds them
+    bodies, hosts = build_site(n, archive, cache)
     servers = []
     for h in range(hosts):
         address = f"127.0.0.{h + 2}"
@@ -163,6 +166,16 @@ def _plain(raw: bytes) -> int:
     return len(trafilatura.extract(raw) or "")
 
 
+def _plain_timing(n: int, archive: Path, cache: Path, workers: int, result: Any) -> None:
+    """Plain trafilatura over the same pages on ``workers`` processes, in a process of its own."""
+    bodies, _ = build_site(n, archive, cache)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(_plain, bodies[:workers]))  # workers started and warm
+        started = time.perf_counter()
+        list(pool.map(_plain, bodies, chunksize=4))
+        result.put(time.perf_counter() - started)
+
+
 def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
     global BUSY, _REAL_WORKER
     from newsdrift import pipeline
@@ -172,10 +185,10 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
     from newsdrift.store import IndexNames, apply_templates, connect
     from newsdrift.store.templates import delete_all
 
-    bodies, hosts = build_site(n, archive, cache)
+    hosts = max(MIN_HOSTS, -(-n // PAGES_PER_HOST))
     context = multiprocessing.get_context("fork")
     ready = context.Queue()
-    server = context.Process(target=_serve, args=(bodies, hosts, ready), daemon=True)
+    server = context.Process(target=_serve, args=(n, archive, cache, ready), daemon=True)
     server.start()
     feed_urls = ready.get(timeout=60)
     prefix = f"realpages{uuid.uuid4().hex[:8]}"
@@ -193,12 +206,14 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
         started = time.perf_counter()
         summary = pipeline.run_once(settings, client, feeds, scorers=scorers)
         pass_s = time.perf_counter() - started
+        # the pipeline's own process: the pages are served and timed plain in other processes
+        peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         workers = os.cpu_count() or 1
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            list(pool.map(_plain, bodies[:workers]))  # workers started and warm
-            started = time.perf_counter()
-            list(pool.map(_plain, bodies, chunksize=4))
-            plain_s = time.perf_counter() - started
+        result = context.Queue()
+        plain = context.Process(target=_plain_timing, args=(n, archive, cache, workers, result))
+        plain.start()
+        plain_s = result.get(timeout=1800)
+        plain.join(60)
         busy = BUSY.value if _REAL_WORKER is not None else None
         return {
             "pages": n,
@@ -215,7 +230,7 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
             "extract_workers": settings.extract_workers,
             "worker_busy_s": None if busy is None else round(busy, 2),
             "worker_utilisation": None if busy is None else round(busy / (settings.extract_workers * pass_s), 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": peak_rss_mb,
         }
     finally:
         delete_all(client, names)
