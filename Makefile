@@ -49,6 +49,8 @@ bench:  ## Benchmarks (print figures and ratios; need a node: NEWSDRIFT_BENCH_UR
 	$(BIN)/python bench/extraction_quality.py
 	$(BIN)/python bench/alert_latency.py --url $${NEWSDRIFT_BENCH_URL:-http://127.0.0.1:9251}
 	$(BIN)/python bench/dedup_scale.py --url $${NEWSDRIFT_BENCH_URL:-http://127.0.0.1:9251}
+	$(BIN)/python bench/extraction_realpages.py
+	$(BIN)/python bench/realpages.py --url $${NEWSDRIFT_BENCH_URL:-http://127.0.0.1:9251}
 
 node-start:  ## Start the embedded OpenSearch node
 	$(BIN)/newsdrift opensearch start
