@@ -84,6 +84,21 @@ def settings(opensearch_url: str, index_names: IndexNames, tmp_path: Path) -> Se
     )
 
 
+# the channels config/alerts.yaml sends to, each read from NEWSDRIFT_CHANNEL_<NAME>
+CHANNELS = ("NEWSROOM", "OPS", "DIGEST_MAIL")
+
+
+@pytest.fixture
+def channels(monkeypatch):
+    """Every channel of config/alerts.yaml pointed at one loopback webhook receiver."""
+    from newsdrift.alerting.receivers import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        for channel in CHANNELS:
+            monkeypatch.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
+        yield receiver
+
+
 @pytest.fixture
 def sample_server():
     """The offline sample corpus on an ephemeral loopback port."""

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 from test_node import _free_port_above_9299, _share_installed_jars
-from test_reliability import CHANNELS, _article_alert_keys, _count, reference_run
+from test_reliability import _article_alert_keys, _count, reference_run
 
 from newsdrift import node
 from newsdrift.alerting.pending import count_pending
@@ -42,16 +42,6 @@ def own_node(tmp_path_factory, opensearch_url):
 def reference(opensearch_url, tmp_path_factory):
     with reference_run(opensearch_url, tmp_path_factory.mktemp("home")) as numbers:
         yield numbers
-
-
-@pytest.fixture
-def channels(monkeypatch):
-    from newsdrift.alerting.receivers import WebhookReceiver
-
-    with WebhookReceiver() as receiver:
-        for channel in CHANNELS:
-            monkeypatch.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
-        yield receiver
 
 
 def _settings(state, tmp_path, **overrides):

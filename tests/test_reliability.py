@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import CHANNELS
 
 from newsdrift import feedstate
 from newsdrift.alerting.pending import count_pending
@@ -26,18 +27,6 @@ from newsdrift.pipeline import RunSummary, indexed_counts, run_once, set_indexed
 from newsdrift.scoring import default_scorers
 from newsdrift.store import IndexNames, apply_templates, make_client
 from newsdrift.store.templates import delete_all
-
-CHANNELS = ("NEWSROOM", "OPS", "DIGEST_MAIL")
-
-
-@pytest.fixture
-def channels(monkeypatch):
-    from newsdrift.alerting.receivers import WebhookReceiver
-
-    with WebhookReceiver() as receiver:
-        for channel in CHANNELS:
-            monkeypatch.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
-        yield receiver
 
 
 @contextmanager
