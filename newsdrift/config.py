@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # --- pipeline ---------------------------------------------------------
     min_words: int = Field(default=80, ge=1)
     """Bodies shorter than this are recorded as extraction failures, not indexed."""
+    extraction_focus: Literal["balanced", "precision", "recall"] = "balanced"
+    """trafilatura's trade-off: "balanced" (its defaults, best F1 on real pages), "precision" for
+    sites whose teaser or related-story blocks end up in the text, "recall" to keep more."""
     off_topic: Literal["flag", "drop"] = "flag"
     """Off-topic articles are indexed with ``off_topic: true`` (flag) or not indexed (drop)."""
     topic_threshold: float = Field(default=0.2, ge=0, le=1)
