@@ -20,7 +20,8 @@ over the same bytes in a ``ProcessPoolExecutor`` with ``os.cpu_count()`` workers
 
 Worker utilisation = time spent inside the extraction worker function (timed by a wrapper
 around ``newsdrift.pipeline.extract_and_score_text``, which calls it unchanged) / (workers x
-pass time). Each size runs in its own subprocess so peak RSS is per size; the pages are built and
+pass time). The pass's own ``stage_seconds`` (busy time per stage) are printed as the stage split.
+Each size runs in its own subprocess so peak RSS is per size; the pages are built and
 served in a separate process and plain trafilatura runs in another, so peak RSS is the pipeline's own.
 
     python bench/realpages.py --sizes 600 3000 [--url http://127.0.0.1:9251] [--archive PATH] [--json]
@@ -231,6 +232,7 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
             "worker_busy_s": None if busy is None else round(busy, 2),
             "worker_utilisation": None if busy is None else round(busy / (settings.extract_workers * pass_s), 3),
             "peak_rss_mb": peak_rss_mb,
+            "stage_seconds": summary.to_json()["stage_seconds"],
         }
     finally:
         delete_all(client, names)
@@ -270,6 +272,10 @@ def main() -> None:
             f"{r['pages']:>6} {r['hosts']:>5} {r['indexed']:>7} {r['pass_s']:>7} {r['plain_s']:>7} {r['ratio']:>6} "
             f"{r['articles_per_s']:>6} {util:>6} {r['peak_rss_mb']:>8}"
         )
+    for r in rows:
+        stages = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])
+        print(f"{r['pages']} pages, busy seconds per stage (they overlap; the pass took {r['pass_s']} s):")
+        print("  " + ", ".join(f"{stage} {seconds}" for stage, seconds in stages))
     print(json.dumps(rows))
 
 

@@ -26,7 +26,7 @@ from newsdrift import feedstate, runctx
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.records import Article, Failure, FeedEntry, RunSummary, ScoredArticle, stable_id
-from newsdrift.scoring import Stage, default_scorers, finish_pass
+from newsdrift.scoring import Stage, default_scorers, finish_pass, stage_name
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
 from newsdrift.workers import process_pool
@@ -157,7 +157,9 @@ async def fetch_and_extract_one(
     executor: Executor,
 ) -> Extracted | None:
     """Fetch one entry politely and extract it off the event loop; a failure is recorded and gives None."""
+    started = time.perf_counter()
     page = await fetcher.fetch(entry)
+    summary.add_time("fetch", time.perf_counter() - started)
     if isinstance(page, Failure):
         summary.fetch_failed += 1
         summary.add_error(page)
@@ -169,6 +171,7 @@ async def fetch_and_extract_one(
         summary.extraction_failed += 1
         summary.add_error(result)
         return None
+    summary.add_time("extract", result.seconds)  # pages that failed extraction are not counted
     return result
 
 
@@ -180,6 +183,7 @@ class Extracted:
     topic_relevance: float
     topic_terms: list[str]
     fingerprint: Any  # detection.dedup.Fingerprint
+    seconds: float = 0.0  # time in the worker
 
 
 @lru_cache(maxsize=4)
@@ -196,12 +200,13 @@ def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure
     from newsdrift.detection.dedup import DedupSettings, fingerprint
     from newsdrift.detection.topic import score_topic
 
+    started = time.perf_counter()
     article = extract_article(page, settings)
     if isinstance(article, Failure):
         return article
     relevance, terms = score_topic(article.title, article.text, _topic_profile(str(settings.topic_path)))
     fp = fingerprint(article.text, DedupSettings())
-    return Extracted(article, round(relevance, 4), terms, fp)
+    return Extracted(article, round(relevance, 4), terms, fp, time.perf_counter() - started)
 
 
 def extraction_executor(settings: Settings, entries: int) -> Executor:
@@ -227,7 +232,8 @@ def index_batch(
 ) -> list[ScoredArticle]:
     """Score and bulk-index one batch; returns what was newly indexed."""
     fresh_ids = {e.article.id for e in extracted}
-    known = _cluster_call(existing_ids, client, names, fresh_ids)
+    with summary.timed("index"):
+        known = _cluster_call(existing_ids, client, names, fresh_ids)
     seen: set[str] = set()
     batch: list[ScoredArticle] = []
     for item in extracted:
@@ -249,7 +255,8 @@ def index_batch(
             )
         )
     for scorer in scorers:
-        scorer.score(batch, summary)
+        with summary.timed(f"score:{stage_name(scorer)}"):
+            scorer.score(batch, summary)
     keep: list[ScoredArticle] = []
     for scored in batch:
         if scored.off_topic:
@@ -265,8 +272,9 @@ def index_batch(
     docs = [(i.article.id, {**i.to_document(), **stamp}) for i in keep]
     # refresh=True makes the batch searchable now (the next batch dedups against it); wait_for
     # would idle until the next periodic refresh
-    outcomes = _cluster_call(bulk_write, client, write_actions(names.articles, docs), refresh=True)
-    outcomes = _cluster_call(claim_own_writes, client, outcomes, run_id)
+    with summary.timed("index"):
+        outcomes = _cluster_call(bulk_write, client, write_actions(names.articles, docs), refresh=True)
+        outcomes = _cluster_call(claim_own_writes, client, outcomes, run_id)
     by_id = {i.article.id: i for i in keep}
     indexed: list[ScoredArticle] = []
     for o in outcomes:
@@ -289,7 +297,8 @@ def index_batch(
         elif scored.duplicate_kind == "near":
             summary.near_duplicates += 1
     for scorer in scorers:
-        scorer.after_index(indexed, summary)
+        with summary.timed(f"after_index:{stage_name(scorer)}"):
+            scorer.after_index(indexed, summary)
     return indexed
 
 
@@ -372,7 +381,8 @@ async def process_entries(
 
     def index_and_count(articles: list[Extracted]) -> None:
         indexed = index_batch(settings, client, names, articles, scorers, summary)
-        set_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
+        with summary.timed("feed_counts"):
+            set_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
         all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
 
     async def indexer() -> None:
@@ -448,14 +458,19 @@ async def run_once_async(
     with runctx.pass_context(summary.add_error):
         # stages are built (rules, frames, baseline checked) before anything is polled or written
         scorers = default_scorers(settings, client, names) if scorers is None else scorers
-        polled = await poll_feeds(settings, client, names, feeds, summary, force=force, progress=progress)
-        new_entries = select_new_entries(client, names, polled.entries, summary)
-        await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
-        commit_validators(client, names, polled.validators, summary)
-        # recount every polled feed, so a count left short by a killed pass is repaired by the next
-        for part in chunks(polled.feed_urls, 1000):
-            set_indexed_counts(client, names, part, summary)
-        finish_pass(scorers, summary)
+        with summary.timed("poll"):
+            polled = await poll_feeds(settings, client, names, feeds, summary, force=force, progress=progress)
+        with summary.timed("select"):
+            new_entries = select_new_entries(client, names, polled.entries, summary)
+        with summary.timed("fetch_extract_index"):
+            await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
+        with summary.timed("feed_counts"):
+            commit_validators(client, names, polled.validators, summary)
+            # recount every polled feed, so a count left short by a killed pass is repaired by the next
+            for part in chunks(polled.feed_urls, 1000):
+                set_indexed_counts(client, names, part, summary)
+        with summary.timed("finish"):
+            finish_pass(scorers, summary)
     summary.seconds = time.monotonic() - started
     progress("done")
     return summary

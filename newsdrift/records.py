@@ -8,7 +8,10 @@ Every stage takes records in and gives records out; failures travel as
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -116,16 +119,23 @@ class ScoredArticle:
     frame_scores: dict[str, float] = field(default_factory=dict)
 
     def to_document(self) -> dict[str, Any]:
-        """The OpenSearch document (field names match mappings/articles.json)."""
-        a = asdict(self.article)
-        doc_id = a.pop("id")
+        """The OpenSearch document (field names match mappings/articles.json).
+
+        A shallow copy (lists and dicts are shared with the records): ``dataclasses.asdict``
+        deep-copied every MinHash value and cost more than the bulk request itself.
+        """
+        article = self.article
+        doc = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
         for key in ("published_at", "fetched_at"):
-            if a[key] is not None:
-                a[key] = a[key].isoformat()
-        scores = {k: v for k, v in asdict(self).items() if k != "article"}
-        doc = {**a, **scores}
-        doc["article_id"] = doc_id
+            if doc[key] is not None:
+                doc[key] = doc[key].isoformat()
+        doc.update((name, getattr(self, name)) for name in _SCORE_FIELDS)
+        doc["article_id"] = doc.pop("id")
         return {k: v for k, v in doc.items() if v is not None}
+
+
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+_SCORE_FIELDS = tuple(f.name for f in fields(ScoredArticle) if f.name != "article")
 
 
 @dataclass(slots=True)
@@ -179,6 +189,9 @@ class RunSummary:
     drift_events: int = 0
     alerts: int = 0
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Busy time per stage (poll, select, fetch, extract, score, index, alerts...). Stages overlap:
+    fetches run concurrently and extraction in several workers, so these add up to more than ``seconds``."""
     errors: list[Failure] = field(default_factory=list)
     indexed_ids: list[str] = field(default_factory=list)
     transient_feeds: set[str] = field(default_factory=set)  # feeds with entries worth retrying
@@ -186,10 +199,23 @@ class RunSummary:
     def add_error(self, failure: Failure) -> None:
         self.errors.append(failure)
 
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add_time(stage, time.perf_counter() - started)
+
     def merge(self, other: RunSummary) -> None:
         for key, value in asdict(other).items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 setattr(self, key, getattr(self, key) + value)
+        for stage, seconds in other.stage_seconds.items():
+            self.add_time(stage, seconds)
         self.errors.extend(other.errors)
         self.indexed_ids.extend(other.indexed_ids)
         self.transient_feeds |= other.transient_feeds
@@ -200,4 +226,5 @@ class RunSummary:
         data.pop("indexed_ids")
         data.pop("transient_feeds")
         data["seconds"] = round(self.seconds, 2)
+        data["stage_seconds"] = {stage: round(value, 2) for stage, value in self.stage_seconds.items()}
         return data

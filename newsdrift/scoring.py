@@ -107,7 +107,16 @@ def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *
     return stages
 
 
+def stage_name(stage: Stage) -> str:
+    """``DedupScorer`` -> "dedup": the key of its time in ``RunSummary.stage_seconds``."""
+    name = type(stage).__name__
+    for suffix in ("Scorer", "Scoring", "Stage"):
+        name = name.removesuffix(suffix)
+    return name.lower() or "stage"
+
+
 def finish_pass(scorers: list[Stage], summary: RunSummary) -> None:
     """The once-per-pass hooks, in stage order (drift events exist before alerting looks for them)."""
     for scorer in scorers:
-        scorer.finish(summary)
+        with summary.timed(f"finish:{stage_name(scorer)}"):
+            scorer.finish(summary)
