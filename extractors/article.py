@@ -144,6 +144,23 @@ def clean_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Copyright and rights lines that close a page's text block (real-page set: they are never body).
+_RIGHTS_RE = re.compile(
+    r"^(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4}|:))|all rights reserved|alle rechte vorbehalten|tous droits réservés|"
+    r"todos los derechos reservados|tutti i diritti riservati",
+    re.IGNORECASE,
+)
+_RIGHTS_MAX_WORDS = 25
+
+
+def drop_trailing_rights(text: str) -> str:
+    """Remove copyright lines at the end of the text (trafilatura keeps them when they sit in the article's block)."""
+    lines = text.split("\n")
+    while len(lines) > 1 and len(lines[-1].split()) <= _RIGHTS_MAX_WORDS and _RIGHTS_RE.search(lines[-1]):
+        lines.pop()
+    return "\n".join(lines)
+
+
 def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
@@ -286,7 +303,7 @@ def extract_article(page: FetchedPage, settings: Any, *, options: ExtractionOpti
     except Exception as exc:  # noqa: BLE001 - parser bugs on hostile pages become a recorded failure
         return Failure(where, f"extraction error: {type(exc).__name__}: {exc}")
     title = clean_text(info.title or "").replace("\n", " ") or page.entry.title
-    text = strip_leading_title(clean_text(doc.text), title)
+    text = drop_trailing_rights(strip_leading_title(clean_text(doc.text), title))
     words = count_words(text)
     if words < settings.min_words:
         return Failure(where, f"body too short: {words} words (minimum {settings.min_words})")

@@ -199,3 +199,12 @@ def test_byline_search_agrees_with_trafilatura_on_every_page_of_the_corpora() ->
         assert extract_author(load_html(html)) == expected, page.name
         found += expected is not None
     assert found > 5  # the comparison saw real bylines, not only pages without one
+
+
+def test_copyright_lines_closing_the_text_are_dropped_and_body_lines_are_not() -> None:
+    from extractors.article import drop_trailing_rights
+
+    body = "Meta released the weights.\nCopyright law was discussed in the hearing."
+    assert drop_trailing_rights(body + "\n© 2026 Example Media. All rights reserved.\nAlle Rechte vorbehalten") == body
+    assert drop_trailing_rights(body) == body  # "Copyright" inside a sentence is body
+    assert drop_trailing_rights("© 2026 Example Media") == "© 2026 Example Media"  # never the whole text
