@@ -131,3 +131,24 @@ def test_node_status_per_engine(opensearch_url, store_engine):
     assert data["engine"] == store_engine and data["url"].endswith(f":{port}")
     assert data["health"] in ("green", "yellow")
     assert run_cli("node", "status", "--engine", "solr", env=env).returncode != 0
+
+
+def test_node_status_of_an_elasticsearch_node_that_is_not_running(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]
+    env = {
+        "NEWSDRIFT_HOME": str(tmp_path),
+        "NEWSDRIFT_ELASTICSEARCH_PORT": str(free),
+        "NEWSDRIFT_OPENSEARCH_URL": "",
+        "NEWSDRIFT_STORE_URL": "",
+    }
+    result = run_cli("node", "status", "--engine", "elasticsearch", "--json", env=env)
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert (data["engine"], data["pid"], data["health"], data["installed"]) == ("elasticsearch", None, None, False)
+    assert data["url"] == f"http://127.0.0.1:{free}"
+    stopped = run_cli("node", "stop", "--engine", "elasticsearch", env=env)
+    assert stopped.returncode == 0 and "Elasticsearch was not running." in stopped.stdout
