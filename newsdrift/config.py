@@ -160,6 +160,16 @@ class Settings(BaseSettings):
     """AIRFLOW_HOME of the local Airflow (SQLite) that ``scripts/run_ingest_dag.py`` (``make demo``) sets up;
     default ``<home>/airflow``."""
 
+    def __init__(self, **values: Any) -> None:
+        # a value passed in code (tests, the Airflow connection) wins over the environment under either name
+        for suffix in _STORE_ALIASES:
+            neutral, legacy = f"store_{suffix}", f"opensearch_{suffix}"
+            if legacy in values and neutral not in values:
+                values[neutral] = values[legacy]
+            elif neutral in values and legacy not in values:
+                values[legacy] = values[neutral]
+        super().__init__(**values)
+
     @field_validator("index_prefix")
     @classmethod
     def _valid_prefix(cls, value: str) -> str:

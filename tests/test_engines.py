@@ -152,3 +152,13 @@ def test_node_status_of_an_elasticsearch_node_that_is_not_running(tmp_path):
     assert data["url"] == f"http://127.0.0.1:{free}"
     stopped = run_cli("node", "stop", "--engine", "elasticsearch", env=env)
     assert stopped.returncode == 0 and "Elasticsearch was not running." in stopped.stdout
+
+
+def test_a_store_url_passed_in_code_wins_over_the_environment_under_either_name(monkeypatch):
+    monkeypatch.setenv("NEWSDRIFT_STORE_URL", "http://from-env:1")
+    assert load_settings(opensearch_url="http://from-code:2").store_url == "http://from-code:2"
+    assert load_settings().opensearch_url == "http://from-env:1"
+    monkeypatch.setenv("NEWSDRIFT_OPENSEARCH_URL", "http://from-env:3")
+    with pytest.raises(ConfigError, match="set only one of them"):
+        load_settings()
+    assert load_settings(store_url="http://from-code:4").opensearch_url == "http://from-code:4"
