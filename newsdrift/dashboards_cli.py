@@ -16,11 +16,17 @@ from rich.table import Table
 
 from newsdrift.cli_support import cli_errors
 from newsdrift.config import get_settings
-from newsdrift.dashboards import SAVED_OBJECTS_PATH, ImportReport, import_dashboards
+from newsdrift.dashboards import FLAVORS, SAVED_OBJECTS_PATH, ImportReport, export_saved_objects, import_dashboards
 from newsdrift.errors import DashboardsError
 
 dashboards_app = typer.Typer(
-    help="OpenSearch Dashboards saved objects (index patterns, visualizations, dashboards).", no_args_is_help=True
+    help="OpenSearch Dashboards / Kibana 7.10 saved objects (index patterns, visualizations, dashboards).",
+    no_args_is_help=True,
+)
+FlavorOption = typer.Option(
+    "opensearch",
+    "--flavor",
+    help=f"Saved objects for OpenSearch Dashboards or Kibana 7.10 ({' or '.join(FLAVORS)}).",
 )
 console = Console()
 
@@ -72,6 +78,7 @@ def import_command(
         "--tenant",
         help="Security-plugin tenant, e.g. global (default NEWSDRIFT_DASHBOARDS_TENANT, else the user's default).",
     ),
+    flavor: str = FlavorOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Import dashboards/newsdrift.ndjson through the saved-objects import API (idempotent with --overwrite)."""
@@ -94,6 +101,7 @@ def import_command(
             prefix=s.index_prefix if prefix is None else prefix,
             wait=wait,
             tenant=tenant,
+            flavor=flavor,
         )
     except OSError as exc:  # the --file or --ca-certs cannot be read
         raise DashboardsError(str(exc)) from None
@@ -103,3 +111,29 @@ def import_command(
         _print_report(report)
     if report.errors or not report.success:
         raise typer.Exit(1)
+
+
+@dashboards_app.command("export")
+@cli_errors
+def export_command(
+    flavor: str = FlavorOption,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the NDJSON here (default: standard output)."),
+    prefix: str | None = typer.Option(
+        None, "--prefix", help="Index prefix the index patterns point at (default NEWSDRIFT_INDEX_PREFIX)."
+    ),
+    file: Path = typer.Option(SAVED_OBJECTS_PATH, "--file", help="NDJSON saved objects to start from."),
+) -> None:
+    """Write the saved objects for OpenSearch Dashboards or Kibana 7.10 (import them in its UI or API)."""
+    s = get_settings()
+    try:
+        text = export_saved_objects(flavor, s.index_prefix if prefix is None else prefix, file)
+    except OSError as exc:
+        raise DashboardsError(str(exc)) from None
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DashboardsError(f"cannot write {out}: {exc.strerror or exc}") from None
+    Console(stderr=True).print(f"{text.count(chr(10))} saved objects ({flavor}) written to {out}")

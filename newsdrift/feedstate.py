@@ -27,14 +27,41 @@ def load_states(client: OpenSearch, names: IndexNames, feeds: list[Feed]) -> dic
 def iter_states(client: OpenSearch, names: IndexNames, page_size: int = 1000) -> Iterator[dict[str, Any]]:
     """Every stored feed state, sorted by name, streamed a page at a time.
 
-    A point in time keeps the pages consistent while states are updated; ``search_after`` on
-    (name, ``_shard_doc``) pages through any number of feeds. Nothing when the index does not exist.
+    On OpenSearch a point in time keeps the pages consistent while states are updated; ``search_after``
+    on (name, ``_shard_doc``) pages through any number of feeds. Elasticsearch 7.10 has neither
+    OpenSearch's PIT API nor ``_shard_doc``, so there the pages follow (name, feed_id) with plain
+    ``search_after``: the same order and completeness (feed_id is unique), and a state rewritten while
+    the pages are read is seen as it is at its page. Nothing when the index does not exist.
     """
-    from opensearchpy.exceptions import NotFoundError
+    from newsdrift.store.engine import engine_of
 
     if not client.indices.exists(index=names.feeds):
         return
     client.indices.refresh(index=names.feeds)  # a status read right after a pass sees that pass
+    if engine_of(client).has_opensearch_pit:
+        yield from _iter_with_pit(client, names, page_size)
+        return
+    body: dict[str, Any] = {
+        "size": page_size,
+        "query": {"match_all": {}},
+        "sort": [{"name": {"order": "asc", "missing": "_last"}}, {"feed_id": "asc"}],
+    }
+    yield from _pages(lambda: client.search(index=names.feeds, body=body), body, page_size)
+
+
+def _pages(search: Any, body: dict[str, Any], page_size: int) -> Iterator[dict[str, Any]]:
+    while True:
+        hits = search()["hits"]["hits"]
+        for hit in hits:
+            yield hit["_source"]
+        if len(hits) < page_size:
+            return
+        body["search_after"] = hits[-1]["sort"]
+
+
+def _iter_with_pit(client: OpenSearch, names: IndexNames, page_size: int) -> Iterator[dict[str, Any]]:
+    from opensearchpy.exceptions import NotFoundError
+
     try:
         pit = client.create_pit(index=names.feeds, keep_alive="2m")["pit_id"]
     except NotFoundError:
@@ -46,13 +73,7 @@ def iter_states(client: OpenSearch, names: IndexNames, page_size: int = 1000) ->
             "pit": {"id": pit, "keep_alive": "2m"},
             "sort": [{"name": {"order": "asc", "missing": "_last"}}, {"_shard_doc": "asc"}],
         }
-        while True:
-            hits = client.search(body=body)["hits"]["hits"]
-            for hit in hits:
-                yield hit["_source"]
-            if len(hits) < page_size:
-                return
-            body["search_after"] = hits[-1]["sort"]
+        yield from _pages(lambda: client.search(body=body), body, page_size)
     finally:
         try:
             client.delete_pit(body={"pit_id": [pit]})

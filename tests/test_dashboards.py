@@ -28,11 +28,14 @@ from newsdrift.dashboards import (
     SAVED_OBJECTS_PATH,
     DashboardsError,
     dump_saved_objects,
+    export_saved_objects,
     family_fields,
+    for_flavor,
     import_dashboards,
     index_pattern_of,
     kql_fields,
     load_saved_objects,
+    opensearch_only_keys,
     pattern_family,
     search_source,
     visualization_query,
@@ -263,6 +266,7 @@ class SavedObjectsServer:
     credentials: tuple[str, str] | None = None
     starting: int = 0  # answer 503 this many times first
     html: bool = False  # answer 200 text/html, like a login page in front of Dashboards
+    xsrf: str = "osd-xsrf"  # the header the product insists on (Kibana: kbn-xsrf)
     uploads: list[Upload] = field(default_factory=list)
     stored: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     url: str = ""
@@ -284,11 +288,11 @@ class SavedObjectsServer:
                 return 401, {"statusCode": 401, "error": "Unauthorized", "message": "Authentication Exception"}
         if self.html:
             return 200, "<html><body>Please log in</body></html>"
-        if "osd-xsrf" not in {k.lower() for k in handler.headers}:
+        if self.xsrf not in {k.lower() for k in handler.headers}:
             return 400, {
                 "statusCode": 400,
                 "error": "Bad Request",
-                "message": "Request must contain a osd-xsrf header.",
+                "message": f"Request must contain a {self.xsrf} header.",
             }
         body = handler.rfile.read(int(handler.headers["Content-Length"]))
         content_type = handler.headers.get("Content-Type", "")
@@ -744,3 +748,95 @@ def test_each_visualization_returns_buckets_on_the_real_node(opensearch_client, 
         assert hits and all(set(search["attributes"]["columns"]) <= set(h["_source"]) for h in hits)
         times = [h["_source"][search["attributes"]["sort"][0][0]] for h in hits]
         assert times == sorted(times, reverse=True)
+
+
+# --- Kibana 7.10 flavor -----------------------------------------------------------------------
+# No Kibana runs here: these check the exported objects against what Kibana 7.10.2 accepts, structurally.
+
+# attributes Kibana 7.10 maps per type (its .kibana index is strict like OpenSearch Dashboards')
+KIBANA_710_ATTRIBUTES = {
+    **OSD_ATTRIBUTES,
+    "search": {"columns", "description", "hits", "kibanaSavedObjectMeta", "sort", "title", "version"},
+    "index-pattern": {"fields", "timeFieldName", "title", "fieldFormatMap", "intervalName", "sourceFilters", "type"},
+}
+KIBANA_OBJECTS = for_flavor(OBJECTS, "kibana")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def _date_histograms(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        a["params"]
+        for o in objects
+        if o["type"] == "visualization"
+        for a in vis_state(o)["aggs"]
+        if a["type"] == "date_histogram"
+    ]
+
+
+def test_kibana_export_has_no_opensearch_only_parameters():
+    assert any(opensearch_only_keys(o) for o in OBJECTS)  # the committed file has them (for OSD) ...
+    assert not any(opensearch_only_keys(o) for o in KIBANA_OBJECTS)  # ... the Kibana export none
+    histograms = _date_histograms(KIBANA_OBJECTS)
+    assert histograms and all(h["useNormalizedEsInterval"] is True for h in histograms)
+    assert all("useNormalizedOpenSearchInterval" in h for h in _date_histograms(OBJECTS))
+    assert "OpenSearch" not in export_saved_objects("kibana", "acme")
+
+
+def test_kibana_export_is_the_same_objects_in_a_shape_kibana_710_imports():
+    assert [(o["type"], o["id"], o["references"]) for o in KIBANA_OBJECTS] == [
+        (o["type"], o["id"], o["references"]) for o in OBJECTS
+    ]
+    for obj in KIBANA_OBJECTS:
+        assert set(obj["attributes"]) <= KIBANA_710_ATTRIBUTES[obj["type"]], obj["id"]
+        # Kibana refuses an object migrated by a newer version than itself
+        assert all(_version(v) <= (7, 10, 2) for v in obj["migrationVersion"].values()), obj["id"]
+        assert obj["migrationVersion"] == {obj["type"]: MIGRATION_VERSIONS[obj["type"]]}
+        for key in ("visState", "uiStateJSON", "optionsJSON", "panelsJSON"):
+            if key in obj["attributes"]:
+                json.loads(obj["attributes"][key])
+        if "kibanaSavedObjectMeta" in obj["attributes"]:
+            assert "indexRefName" in search_source(obj) or obj["type"] == "dashboard"
+    for dashboard in (o for o in KIBANA_OBJECTS if o["type"] == "dashboard"):
+        assert all(_version(p["version"]) <= (7, 10, 2) for p in panels(dashboard))
+
+
+def test_flavor_checks():
+    assert for_flavor(OBJECTS, "opensearch") == OBJECTS
+    with pytest.raises(DashboardsError, match="unknown dashboards flavor 'grafana'"):
+        for_flavor(OBJECTS, "grafana")
+    odd = json.loads(json.dumps(VISUALIZATIONS[0]))
+    state = vis_state(odd)
+    state["params"]["opensearchDashboardsOnly"] = True
+    odd["attributes"]["visState"] = json.dumps(state)
+    with pytest.raises(DashboardsError, match="OpenSearch-only keys Kibana does not know: opensearchDashboardsOnly"):
+        for_flavor([odd], "kibana")
+
+
+def run_dashboards(*args: str) -> Any:
+    return CliRunner().invoke(newsdrift_cli(), ["dashboards", *args], env={"NEWSDRIFT_INDEX_PREFIX": None})
+
+
+def test_cli_export_writes_each_flavor(tmp_path: Path):
+    kibana, osd = tmp_path / "kibana.ndjson", tmp_path / "osd.ndjson"
+    assert run_dashboards("export", "--flavor", "kibana", "--out", str(kibana), "--prefix", "acme").exit_code == 0
+    assert run_dashboards("export", "--out", str(osd)).exit_code == 0
+    assert osd.read_text() == SAVED_OBJECTS_PATH.read_text()
+    assert kibana.read_text() == dump_saved_objects(for_flavor(with_prefix(OBJECTS, "acme"), "kibana"))
+    stdout = run_dashboards("export", "--flavor", "kibana")
+    assert stdout.exit_code == 0 and stdout.stdout.count("\n") == len(OBJECTS)
+    bad = run_dashboards("export", "--flavor", "grafana")
+    assert bad.exit_code == 1 and "unknown dashboards flavor" in bad.output
+
+
+def test_cli_import_into_kibana_sends_kbn_xsrf_and_the_kibana_objects(dashboards_server):
+    dashboards_server.xsrf = "kbn-xsrf"
+    result = run_import("--url", dashboards_server.url, "--flavor", "kibana", "--prefix", "acme", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["success_count"] == len(OBJECTS)
+    [upload] = dashboards_server.uploads
+    assert {k.lower(): v for k, v in upload.headers.items()}["kbn-xsrf"] == "true"
+    assert upload.content == dump_saved_objects(for_flavor(with_prefix(OBJECTS, "acme"), "kibana"))
+    assert "useNormalizedOpenSearchInterval" not in upload.content

@@ -44,15 +44,15 @@ def test_missing_java_and_maven_are_clear_messages(tmp_path, monkeypatch):
     assert "NEWSDRIFT_OPENSEARCH_URL" in str(maven.value)
 
 
-def _share_installed_jars(settings) -> None:
+def _share_installed_jars(settings, engine: str = "opensearch") -> None:
     """Use the test node's jars (no Maven run) when they are installed."""
     from newsdrift.config import PROJECT_ROOT
 
     test_home = Path(os.environ.get("NEWSDRIFT_TEST_HOME", PROJECT_ROOT / ".cache" / "test-home"))
-    shared = node.lib_dir(load_settings(home=test_home))
+    shared = node.lib_dir(load_settings(home=test_home), engine)
     if (shared / ".installed").exists():
-        node.node_dir(settings).mkdir(parents=True, exist_ok=True)
-        node.lib_dir(settings).symlink_to(shared, target_is_directory=True)
+        node.node_dir(settings, engine).mkdir(parents=True, exist_ok=True)
+        node.lib_dir(settings, engine).symlink_to(shared, target_is_directory=True)
 
 
 def _free_port_above_9299() -> int:
@@ -93,3 +93,24 @@ def test_node_exiting_early_says_why(tmp_path):
     assert "The http port 65536 is unavailable" in message
     assert "NEWSDRIFT_OPENSEARCH_PORT" in message
     assert node.running_state(settings) is None
+
+
+def test_embedded_elasticsearch_node_starts_above_9299_and_stops(tmp_path):
+    """`--engine elasticsearch`: Elasticsearch 7.10.2 on Java 11-17, through the launcher (port > 9299)."""
+    port = _free_port_above_9299()
+    settings = load_settings(
+        home=tmp_path / "home", elasticsearch_port=port, opensearch_url=None, opensearch_heap="512m"
+    )
+    _share_installed_jars(settings, "elasticsearch")
+    state = node.start(settings, engine="elasticsearch")
+    try:
+        assert (state.engine, state.port) == ("elasticsearch", port)
+        root = httpx.get(state.url).json()
+        assert root["version"]["number"] == "7.10.2" and "distribution" not in root["version"]
+        assert 11 <= (node.java_major(Path(state.java)) or 0) <= 17
+        assert node.running_state(settings, "elasticsearch").pid == state.pid
+        assert node.running_state(settings) is None  # the OpenSearch slot of this home is untouched
+    finally:
+        assert node.stop(settings, engine="elasticsearch") is True
+    assert not node._pid_alive(state.pid)
+    assert node.stop(settings, engine="elasticsearch") is False

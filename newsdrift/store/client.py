@@ -1,4 +1,5 @@
-"""Build the OpenSearch client from settings, and fail fast with a useful message."""
+"""Build the store client (opensearch-py, for OpenSearch and Elasticsearch) from settings; fail fast with a
+useful message."""
 
 from __future__ import annotations
 
@@ -22,15 +23,16 @@ from newsdrift.secrets import redact
 
 
 def resolve_url(settings: Settings) -> str:
-    """NEWSDRIFT_OPENSEARCH_URL when set, else the embedded node's recorded URL, else its default port."""
+    """NEWSDRIFT_STORE_URL (or NEWSDRIFT_OPENSEARCH_URL) when set, else the embedded node's recorded URL
+    (the engine of NEWSDRIFT_ENGINE), else its default port."""
     if settings.opensearch_url:
         return settings.opensearch_url
     from newsdrift import node  # local: node pulls in subprocess machinery
 
-    state = node.read_state(settings)
+    state = node.read_state(settings, settings.engine)
     if state and state.url:
         return state.url
-    return f"http://127.0.0.1:{settings.opensearch_port}"
+    return f"http://127.0.0.1:{node.node_port(settings, settings.engine)}"
 
 
 def make_client(settings: Settings, url: str | None = None, **overrides: Any) -> OpenSearch:
@@ -64,13 +66,14 @@ def connect(settings: Settings, url: str | None = None, check_timeout: float = 5
     except (AuthenticationException, AuthorizationException) as exc:
         raise ClusterUnavailable(
             f"OpenSearch at {redact(url)} refused the credentials ({exc.status_code}); "
-            "check NEWSDRIFT_OPENSEARCH_USER / NEWSDRIFT_OPENSEARCH_PASSWORD."
+            "check NEWSDRIFT_STORE_USER / NEWSDRIFT_STORE_PASSWORD (or NEWSDRIFT_OPENSEARCH_USER / _PASSWORD)."
         ) from None
     except (OSConnectionError, ConnectionTimeout) as exc:
         hint = (
-            "check NEWSDRIFT_OPENSEARCH_URL"
+            "check NEWSDRIFT_STORE_URL (NEWSDRIFT_OPENSEARCH_URL)"
             if settings.opensearch_url
-            else "start the embedded node with `newsdrift opensearch start`, or set NEWSDRIFT_OPENSEARCH_URL"
+            else f"start the embedded node with `newsdrift node start --engine {settings.engine}`, "
+            "or set NEWSDRIFT_STORE_URL (NEWSDRIFT_OPENSEARCH_URL)"
         )
         reason = type(exc.info).__name__ if getattr(exc, "info", None) else type(exc).__name__
         raise ClusterUnavailable(f"OpenSearch at {redact(url)} is unreachable ({reason}); {hint}.") from None
