@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint fmt quick bench node-start node-stop clean
+.PHONY: help setup browser demo test lint fmt quick bench node-start node-stop clean
 
 help:  ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -16,8 +16,14 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[airflow,dev]'
 	touch $@
 
-setup: $(BIN)/.installed  ## Create .venv and install newsdrift with pinned dependencies
+setup: $(BIN)/.installed browser  ## Create .venv and install newsdrift with pinned dependencies
 	$(BIN)/newsdrift opensearch install
+
+CHROMIUM ?= /usr/bin/chromium
+browser:  ## Headless Chromium (Debian package) for the drift-report browser test; a no-op when installed
+	@test -x $(CHROMIUM) || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends chromium \
+	  || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }; }
 
 demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run through Airflow
 	$(BIN)/newsdrift opensearch start

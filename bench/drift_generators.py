@@ -1,6 +1,6 @@
 """Drift detection on streams from four generators of different character, tuned on some, reported on the others.
 
-    PYTHONPATH=. python bench/drift_generators.py [--seeds 4] [--json out.json] [--no-sweep]
+    PYTHONPATH=. python bench/drift_generators.py [--seeds 3] [--json out.json] [--no-sweep]
 
 Generators (each gives stable, abrupt and gradual streams of 40 one-day windows; the change starts on
 day 25 (abrupt) or ramps over days 20-30 with its midpoint on day 25 (gradual)):
@@ -334,7 +334,7 @@ def table(rows: dict[tuple[str, str], Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=4, help="tuning seeds per tuning generator (held out: as many again)")
+    ap.add_argument("--seeds", type=int, default=3, help="tuning seeds per tuning generator (held out: as many again)")
     ap.add_argument("--no-sweep", action="store_true")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)

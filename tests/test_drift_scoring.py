@@ -154,7 +154,9 @@ def _record(day: int, js: float, shift: float, n: int = 20) -> WindowRecord:
         [],
         [f"x{day}"],
         {f"x{day}": f"title {day}"},
+        frame_profile=shares,
         frame_var={"a": 0.02, "b": 0.02},  # per-article variance of sqrt(share)
+        framed_articles=n,
         similarity_var=0.01,
     )
 
@@ -216,6 +218,7 @@ def test_documents_round_trip(scorer: DriftScorer) -> None:
     cfg = DriftConfig(min_term_freq=2, min_keyness=0.0)
     (record,) = compute_windows(items, scorer, "1d", cfg)
     assert record.frame_var["safety_misuse"] > 0 and record.similarity_var > 0
+    assert record.framed_articles == 8 and sum(record.frame_profile.values()) == pytest.approx(1.0, abs=1e-4)
     docs = window_documents(record, day)
     kinds = [d["kind"] for _, d in docs]
     assert kinds.count("window") == 1 and kinds.count("frame") == 7

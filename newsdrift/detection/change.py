@@ -24,6 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scipy.special import ndtri as _ndtri
+from scipy.stats import t as _t
+
 if TYPE_CHECKING:
     from newsdrift.detection.drift import DriftConfig, WindowRecord
 
@@ -64,6 +67,15 @@ class Reference:
     overdispersion: float  # >= 1: extra day-to-day spread beyond article sampling
     articles: int
     windows: int
+
+    def standardise(self, value: float, n: int) -> float:
+        """A window's distance from the reference in standard errors, as a normal score.
+
+        The spread comes from ``windows - 1`` degrees of freedom, so the distance is Student-t, not
+        normal; mapping it through the t distribution keeps the stated false-alarm rate honest when
+        the reference is short."""
+        t = (value - self.mean) / self.se(n)
+        return float(_ndtri(_t.cdf(t, max(self.windows - 1, 1))))
 
     def se(self, n: int) -> float:
         """Standard error of a window of n articles minus the reference mean."""
@@ -145,12 +157,13 @@ class Trace:
         return best
 
 
-def observations(w: WindowRecord) -> dict[str, tuple[float, float]]:
-    """(value, per-article variance) of every statistic in a window."""
-    obs = {VOCABULARY: (w.mean_baseline_similarity, w.similarity_var)}
-    for f in sorted(w.frame_shares):
-        # Shares are watched on the square-root scale (variance-stabilising for proportions).
-        obs[f"frame:{f}"] = (math.sqrt(max(w.frame_shares[f], 0.0)), w.frame_var.get(f, 0.0))
+def observations(w: WindowRecord) -> dict[str, tuple[float, int, float]]:
+    """(value, articles, per-article variance) of every statistic in a window."""
+    obs = {VOCABULARY: (w.mean_baseline_similarity, w.article_count, w.similarity_var)}
+    for f in sorted(w.frame_profile):
+        # Mean per-article shares, watched on the square-root scale (variance-stabilising for proportions),
+        # over the articles that carry a frame.
+        obs[f"frame:{f}"] = (math.sqrt(max(w.frame_profile[f], 0.0)), w.framed_articles, w.frame_var.get(f, 0.0))
     return obs
 
 
@@ -197,7 +210,7 @@ class _Detector:
                     self.open = None
             return
         ref = self.reference
-        z = (value - ref.mean) / ref.se(n)
+        z = ref.standardise(value, n)
         cap = min(cfg.max_step, self.limit) if n < cfg.min_articles else cfg.max_step
         z = max(-cap, min(cap, z))  # robust: one odd (or thin) window cannot fire on its own
         point.z = z
@@ -244,8 +257,9 @@ def detect_changes(series: Sequence[WindowRecord], config: DriftConfig) -> Trace
     limit = cusum_limit(arl, config.cusum_k)
     detectors = {name: _Detector(name, config, limit) for name in names}
     for i, w in enumerate(series):
-        for name, (value, var) in observations(w).items():
-            detectors[name].step(i, value, w.article_count, var)
+        for name, (value, n, var) in observations(w).items():
+            if n > 0:
+                detectors[name].step(i, value, n, var)
     trace = Trace(limit, config.cusum_k, names)
     for name, det in detectors.items():
         trace.points[name] = det.points

@@ -363,8 +363,12 @@ class WindowRecord:
     emerging_terms: list[EmergingTerm] = field(default_factory=list)
     example_article_ids: list[str] = field(default_factory=list)  # most novel first
     example_titles: dict[str, str] = field(default_factory=dict)
+    frame_profile: dict[str, float] = field(default_factory=dict)
+    """Mean per-article frame share over the articles that carry a frame (what frame events watch)."""
     frame_var: dict[str, float] = field(default_factory=dict)
-    """Per-article variance of each frame share's square root (bootstrap over the window's articles, times n)."""
+    """Per-article variance of sqrt(frame_profile) (bootstrap over the window's framed articles, times n)."""
+    framed_articles: int = 0
+    """Articles in the window with any frame weight."""
     similarity_var: float = 0.0
     """Per-article (sample) variance of the baseline similarity."""
 
@@ -469,25 +473,33 @@ class WindowAccumulator:
             for rank, (g2, term, count, b, ratio) in enumerate(found[: cfg.top_terms], start=1)
         ]
 
-    def frame_variance(self) -> dict[str, float]:
-        """Per-article variance of each frame share on the square-root scale: n times the variance of
-        sqrt(share) over bootstrap resamples of the window's articles (a share is a ratio of sums, so no
-        closed form is exact; the square root tames the long right tail of rare frames).
-        Seeded by the window start, so a recomputed window gives the same numbers."""
+    def frame_profile(self) -> tuple[dict[str, float], dict[str, float], int]:
+        """(mean per-article frame share, per-article variance of its square root, framed articles).
+
+        What events watch: each article's frame weights normalised to shares, averaged over the articles
+        that carry any frame, so one article dense in one frame's phrases weighs no more than another
+        (the level ``frame_shares`` is a ratio of sums, where it can weigh far more). The variance is
+        n times the variance of sqrt(mean) over bootstrap resamples of the window's framed articles (the
+        square root tames the long right tail of rare frames). Seeded by the window start, so a
+        recomputed window gives the same numbers."""
         names = list(self.frame_totals)
-        n = len(self._frame_rows)
+        rows = np.asarray(self._frame_rows, dtype=float).reshape(-1, len(names))
+        totals = rows.sum(axis=1)
+        own = rows[totals > 0] / totals[totals > 0, None]
+        n = len(own)
+        if n == 0:
+            return dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0), 0
+        mean = own.mean(axis=0)
         if n < 2:
-            return dict.fromkeys(names, 0.0)
-        rows = np.asarray(self._frame_rows, dtype=float)
+            return dict(zip(names, map(float, mean), strict=True)), dict.fromkeys(names, 0.0), n
         rng = np.random.default_rng(int(self.start.timestamp()) & 0xFFFFFFFF)
-        sums = rows[rng.integers(0, n, size=(self.config.bootstrap, n))].sum(axis=1)
-        totals = sums.sum(axis=1)
-        keep = totals > 0
-        if keep.sum() < 2:
-            return dict.fromkeys(names, 0.0)
-        shares = np.sqrt(sums[keep] / totals[keep, None])
-        var = shares.var(axis=0, ddof=1) * n
-        return {name: round(float(v), 8) for name, v in zip(names, var, strict=True)}
+        boot = np.sqrt(own[rng.integers(0, n, size=(self.config.bootstrap, n))].mean(axis=1))
+        var = boot.var(axis=0, ddof=1) * n
+        return (
+            {name: round(float(m), 6) for name, m in zip(names, mean, strict=True)},
+            {name: round(float(v), 8) for name, v in zip(names, var, strict=True)},
+            n,
+        )
 
     def finish(self) -> WindowRecord | None:
         """The window's record, or None when it has no articles."""
@@ -496,6 +508,7 @@ class WindowAccumulator:
         scorer = self.scorer
         shift = 1.0 - _cosine(_l2(dict(self.centroid)), scorer.centroid)
         examples = sorted(self._examples, key=lambda e: (-e[0], e[1]))
+        profile, profile_var, framed = self.frame_profile()
         return WindowRecord(
             baseline_id=scorer.baseline_id,
             window=self.spec.name,
@@ -511,7 +524,9 @@ class WindowAccumulator:
             emerging_terms=self.emerging_terms(),
             example_article_ids=[e[1] for e in examples],
             example_titles={e[1]: e[2] for e in examples if e[2]},
-            frame_var=self.frame_variance(),
+            frame_profile=profile,
+            frame_var=profile_var,
+            framed_articles=framed,
             similarity_var=round(float(np.var(self._similarities, ddof=1)), 8) if self.count > 1 else 0.0,
         )
 
@@ -650,7 +665,7 @@ def explain(
     articles = sum(w.article_count for w in run)
     ref_value, run_value, delta, low, high = alarm.in_units()
     if alarm.statistic.startswith("frame:"):
-        what = f"The share of frame {alarm.statistic.removeprefix('frame:')!r}"
+        what = f"The mean per-article share of frame {alarm.statistic.removeprefix('frame:')!r}"
         fmt = _pct
         change = f"{100 * delta:+.1f} pts (95% interval {100 * low:+.1f} to {100 * high:+.1f})"
     else:
@@ -807,7 +822,12 @@ def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[s
                 "frame_shares": shares,
                 "emerging_terms": [t.to_dict() for t in record.emerging_terms],
                 "example_article_ids": record.example_article_ids,
-                "stats": {"frame_var": record.frame_var, "similarity_var": record.similarity_var},
+                "stats": {
+                    "frame_profile": record.frame_profile,
+                    "frame_var": record.frame_var,
+                    "framed_articles": record.framed_articles,
+                    "similarity_var": record.similarity_var,
+                },
             },
         )
     ]
@@ -862,7 +882,9 @@ def window_from_doc(doc: Mapping[str, Any]) -> WindowRecord:
         baseline_shares={f: float(s["baseline_share"]) for f, s in shares.items()},
         emerging_terms=[EmergingTerm(**t) for t in doc.get("emerging_terms") or []],
         example_article_ids=list(doc.get("example_article_ids") or []),
+        frame_profile={f: float(v) for f, v in (stats.get("frame_profile") or {}).items()},
         frame_var={f: float(v) for f, v in (stats.get("frame_var") or {}).items()},
+        framed_articles=int(stats.get("framed_articles", 0)),
         similarity_var=float(stats.get("similarity_var", 0.0)),
     )
 
