@@ -4,14 +4,16 @@ Drift *levels* are measured against the seed baseline, but a seed of a few essay
 real coverage, so a fixed threshold on the level fires at once and never releases. Events fire on
 *change* instead:
 
-* Each statistic (every frame's share, and the mean article similarity to the baseline) has a
-  reference: the first ``reference_windows`` windows (and at least ``reference_articles`` articles)
-  after the baseline is loaded, and again after every event (a rolling reference: the new regime
-  becomes the norm).
+* Each statistic (every frame's mean per-article share, on the square-root scale, and the mean article
+  similarity to the baseline) has a reference: the first ``reference_windows`` windows (and at least
+  ``reference_articles`` articles) after the baseline is loaded, and again after every event (a rolling
+  reference: the new regime becomes the norm).
 * A window's spread under no change comes from the articles: the per-article variance of the
   statistic (a bootstrap over the window's articles, pooled over the reference windows), scaled by
   ``1/n + 1/N_ref`` so a window of three articles has a wide interval, and inflated by the
-  day-to-day overdispersion seen between the reference windows.
+  day-to-day overdispersion seen between the reference windows (at least ``min_overdispersion``).
+  The distance is mapped through Student's t with the reference's degrees of freedom and clipped to
+  ``max_step``.
 * A two-sided CUSUM on the standardised values fires when it crosses ``h``; ``h`` is solved from the
   configured false-alarm rate (Siegmund's ARL approximation, Bonferroni over the statistics), so the
   rate is stated, not tuned. A window with fewer than ``min_articles`` articles cannot fire alone.
