@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint fmt quick bench node-start node-stop clean
+.PHONY: help setup browser demo test lint fmt quick bench node-start node-stop clean
 
 help:  ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -20,12 +20,18 @@ setup: $(BIN)/.installed  ## Create .venv, install newsdrift with pinned depende
 	$(BIN)/newsdrift opensearch install
 	$(BIN)/newsdrift node install --engine elasticsearch
 
+CHROMIUM ?= /usr/bin/chromium
+browser:  ## Headless Chromium (Debian package) for the drift-report browser test; a no-op when installed
+	@test -x $(CHROMIUM) || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends chromium \
+	  || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }; }
+
 demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run through Airflow
 	$(BIN)/newsdrift opensearch start
 	$(BIN)/newsdrift init
 	$(BIN)/python scripts/run_ingest_dag.py
 
-test: setup  ## Install everything, lint and type-check, and run the whole test suite against a real node
+test: setup browser  ## Install everything (Chromium included), lint and type-check, and run the whole test suite against a real node
 	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
 

@@ -144,6 +144,14 @@ class Settings(BaseSettings):
     extract_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64)
     """Worker processes (threads for small passes) running trafilatura while pages download."""
 
+    # --- drift events (calibrated change, #13) -------------------------------
+    drift_false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
+    """Expected false drift events per window over all statistics (the CUSUM limit is solved from it)."""
+    drift_reference_windows: int = Field(default=10, ge=3, le=365)
+    """Windows learned as the no-change reference after a baseline is loaded and after every event."""
+    drift_cusum_k: float = Field(default=1.0, gt=0, le=5)
+    """CUSUM allowance in standard errors per window."""
+
     # --- Airflow ----------------------------------------------------------
     ingest_schedule: str = "*/15 * * * *"
     """Cron schedule of the ``newsdrift_ingest`` DAG (read when the DAG file is parsed)."""

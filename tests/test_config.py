@@ -26,6 +26,8 @@ def test_env_overrides_defaults(monkeypatch):
         ("NEWSDRIFT_INDEX_PREFIX", "Bad Prefix!", "NEWSDRIFT_INDEX_PREFIX"),
         ("NEWSDRIFT_OPENSEARCH_URL", "localhost:9200", "NEWSDRIFT_OPENSEARCH_URL"),
         ("NEWSDRIFT_OFF_TOPIC", "maybe", "NEWSDRIFT_OFF_TOPIC"),
+        ("NEWSDRIFT_DRIFT_FALSE_ALARM_RATE", "0", "NEWSDRIFT_DRIFT_FALSE_ALARM_RATE"),
+        ("NEWSDRIFT_DRIFT_REFERENCE_WINDOWS", "2", "NEWSDRIFT_DRIFT_REFERENCE_WINDOWS"),
     ],
 )
 def test_invalid_env_names_the_field(monkeypatch, var, value, expected):

@@ -121,7 +121,9 @@ def test_exact_near_negative_and_baseline(
     counting = CountingClient(opensearch_client)
     batch = [exact, near_1, near_2, negative, copy_of_baseline]
     result = Deduplicator(counting, names.articles, names.baseline, settings).score(batch)  # type: ignore[arg-type]
-    assert counting.calls == {"msearch": 1, "search": 0}
+    # One candidate _msearch; verification adds one search for the candidates' texts and, once per
+    # Deduplicator, one for the document-frequency sample (#13).
+    assert counting.calls == {"msearch": 1, "search": 2}
 
     assert exact.duplicate_kind == "exact"
     assert exact.duplicate_of == original.article.id

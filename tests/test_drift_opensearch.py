@@ -14,6 +14,7 @@ from newsdrift.detection.drift import (
     DriftConfig,
     DriftScorer,
     compute_windows,
+    detect_events,
     event_id,
     utc,
     window_doc_id,
@@ -25,7 +26,7 @@ from newsdrift.store import IndexNames
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIFT = datetime(2025, 3, 10, tzinfo=UTC)
-FIRST = [SHIFT + timedelta(days=d) for d in range(-5, 1)]  # Mar 5 .. Mar 10
+FIRST = [SHIFT + timedelta(days=d) for d in range(-14, 1)]  # Feb 24 .. Mar 10: a 10-window reference, then more
 SECOND = [SHIFT + timedelta(days=d) for d in range(1, 4)]  # Mar 11 .. Mar 13
 
 
@@ -119,14 +120,13 @@ def test_drift_store_recomputes_affected_windows_idempotently(
     store = DriftStore(client, names.drift, names.articles, scorer, config, page_size=7)  # small pages: search_after
     result = store.update(utc(a["published_at"]) for a in first)
     assert not result.failures
-    assert sorted(result.windows) == sorted(
-        [("1d", d) for d in FIRST] + [("7d", SHIFT - timedelta(days=7)), ("7d", SHIFT)]
-    )
-    assert result.events == []  # only one shifted window so far
+    weeks = [SHIFT - timedelta(days=14), SHIFT - timedelta(days=7), SHIFT]
+    assert sorted(result.windows) == sorted([("1d", d) for d in FIRST] + [("7d", w) for w in weeks])
+    assert result.events == []  # stable coverage, then only one shifted window: one window cannot fire alone
 
     docs = _drift_docs(client, names.drift, "seed-v1")
     kinds = _kinds(docs)
-    assert kinds["window"] == 8 and kinds["frame"] == 8 * 7 and "event" not in kinds
+    assert kinds["window"] == 18 and kinds["frame"] == 18 * 7 and "event" not in kinds
     # the stored windows are exactly what the pure function computes over the same articles
     expected = {
         (w.window, w.window_start): w for size in ("1d", "7d") for w in compute_windows(first, scorer, size, config)
@@ -137,6 +137,7 @@ def test_drift_store_recomputes_affected_windows_idempotently(
         assert stored["js_divergence"] == pytest.approx(record.js_divergence, abs=1e-6)
         assert stored["centroid_shift"] == pytest.approx(record.centroid_shift, abs=1e-6)
         assert [t["term"] for t in stored["emerging_terms"]] == [t.term for t in record.emerging_terms]
+        assert stored["stats"]["frame_var"] == pytest.approx(record.frame_var)
         terms = [
             d for d in docs.values() if d["kind"] == "term" and d["window"] == size and utc(d["window_start"]) == start
         ]
@@ -154,23 +155,30 @@ def test_drift_store_recomputes_affected_windows_idempotently(
     docs = _drift_docs(client, names.drift, "seed-v1")
     events = {i: d for i, d in docs.items() if d["kind"] == "event"}
     assert set(events) == set(result.events)
-    metrics = sorted(d["metric"] for d in events.values())
-    assert "frame_shift" in metrics and len(metrics) == len(set(metrics))
+    # exactly the events the pure functions give over the same articles (the stored series is replayed)
+    pure = detect_events(compute_windows(first + second, scorer, "1d", config), config)
+    assert set(events) == {e.event_id for e in pure}
+    moved = sorted((d["metric"], d.get("frame") or "") for d in events.values())
+    assert ("frame_shift", "safety_misuse") in moved and len(moved) == len(set(moved))
     for doc_id, doc in events.items():
-        assert doc["window"] == "1d" and utc(doc["window_start"]) == SHIFT
-        assert doc_id == doc["event_id"] == event_id("seed-v1", "1d", doc["metric"], SHIFT)
+        assert doc["window"] == "1d" and utc(doc["window_start"]) >= SHIFT - timedelta(days=3)
+        start = utc(doc["window_start"])
+        assert doc_id == doc["event_id"] == event_id("seed-v1", "1d", doc["metric"], start, doc.get("frame") or "")
         assert len(doc["example_article_ids"]) == 3
         titles = {a["article_id"]: a["title"] for a in first + second}
         assert all(titles[a] in doc["explanation"] for a in doc["example_article_ids"])
-        assert "safety_misuse" in doc["explanation"]
-    assert _kinds(docs)["window"] == 11
+        assert 0.5 < doc["stats"]["confidence"] <= 1 and doc["stats"]["false_alarm_rate"] == config.false_alarm_rate
+    safety = next(d for d in events.values() if d.get("frame") == "safety_misuse")
+    assert safety["stats"]["direction"] == 1 and safety["stats"]["delta"] > 0.1
+    assert "frame 'safety_misuse' rose" in safety["explanation"]
+    assert _kinds(docs)["window"] == 21
 
     # ... and re-running makes no second event.
     store.update(utc(a["published_at"]) for a in second)
     assert _drift_docs(client, names.drift, "seed-v1") == docs
     stored_events = store.load_events("1d")
-    assert [e.event_id for e in stored_events] == sorted(events, key=lambda i: events[i]["metric"])
-    assert stored_events[0].open
+    assert {e.event_id for e in stored_events} == set(events)
+    assert all(e.open for e in stored_events)  # the new regime is not learned yet
 
     # Articles withdrawn from Mar 13: its window docs go, the week is recomputed with fewer articles.
     last_day = SECOND[-1]
@@ -202,12 +210,12 @@ def test_backfill_and_load_windows(
     opensearch_client: OpenSearch, initialized_names: IndexNames, scorer: DriftScorer
 ) -> None:
     client, names = opensearch_client, initialized_names
-    articles = _stream_days(FIRST[-2:] + SECOND[:1])  # Mar 9 .. Mar 11
+    articles = _stream_days(FIRST + SECOND)  # Feb 24 .. Mar 13
     _index(client, names.articles, [_document(scorer, a) for a in articles])
     store = DriftStore(client, names.drift, names.articles, scorer, DriftConfig(windows=("1d",)))
     result = store.backfill()
-    assert [start for _, start in result.windows] == [SHIFT - timedelta(days=1), SHIFT, SHIFT + timedelta(days=1)]
+    assert [start for _, start in result.windows] == FIRST + SECOND
     loaded = store.load_windows("1d", since=SHIFT)
-    assert [w.window_start for w in loaded] == [SHIFT, SHIFT + timedelta(days=1)]
+    assert [w.window_start for w in loaded] == [SHIFT, *SECOND]
     assert loaded[0].article_count == len([a for a in articles if utc(a["published_at"]).date() == SHIFT.date()])
-    assert {e.metric for e in store.load_events("1d")} >= {"frame_shift"}
+    assert ("frame_shift", "safety_misuse") in {(e.metric, e.frame) for e in store.load_events("1d")}

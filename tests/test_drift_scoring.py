@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from newsdrift.detection.change import cusum_limit, normal_confidence, siegmund_arl
 from newsdrift.detection.drift import (
     DriftConfig,
     DriftScorer,
@@ -135,6 +136,7 @@ def test_compute_windows_groups_and_measures(scorer: DriftScorer) -> None:
 
 
 def _record(day: int, js: float, shift: float, n: int = 20) -> WindowRecord:
+    """A window whose frame 'a' share is 0.5 + shift (the seed baseline has 0.5)."""
     start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=day)
     shares = {"a": 0.5 + shift, "b": 0.5 - shift}
     return WindowRecord(
@@ -152,42 +154,71 @@ def _record(day: int, js: float, shift: float, n: int = 20) -> WindowRecord:
         [],
         [f"x{day}"],
         {f"x{day}": f"title {day}"},
+        frame_profile=shares,
+        frame_var={"a": 0.02, "b": 0.02},  # per-article variance of sqrt(share)
+        framed_articles=n,
+        similarity_var=0.01,
     )
 
 
-def test_hysteresis_fires_once_per_episode_and_rearms_after_release() -> None:
-    cfg = DriftConfig(js_threshold=0.5, js_release=0.4, consecutive=2)
-    js = [0.3, 0.6, 0.3, 0.6, 0.6, 0.45, 0.7, 0.45, 0.35, 0.6, 0.6, 0.6]
-    windows = [_record(i, v, 0.0) for i, v in enumerate(js)]
-    events = detect_events(windows, cfg, metrics=("js_divergence",))
-    assert [(e.window_start.day, e.fired_window_start.day) for e in events] == [(4, 5), (10, 11)]
-    first, second = events
-    assert not first.open and first.consecutive_windows == 5 and first.peak == 0.7
-    assert first.window_end == windows[7].window_end  # still open through 0.45 (above release)
-    assert second.open and second.consecutive_windows == 3
-    assert first.event_id == event_id("base", "1d", "js_divergence", windows[3].window_start)
-    assert detect_events(windows, cfg, metrics=("js_divergence",))[0].event_id == first.event_id
-    assert first.example_article_ids == ["x3", "x4"]
-    assert "title 3" in first.explanation and "0.500" in first.explanation
+def _wobble(i: int) -> float:
+    return 0.02 * ((i * 7) % 5 - 2) / 2  # deterministic day-to-day noise of +-2 pts
 
 
-def test_thin_windows_are_passed_over_and_frame_shift_explains_frames() -> None:
-    cfg = DriftConfig(frame_shift_threshold=0.2, frame_shift_release=0.1, consecutive=2, min_articles=5)
-    windows = [_record(0, 0.1, 0.3), _record(1, 0.1, 0.0, n=2), _record(2, 0.1, 0.3), _record(3, 0.1, 0.0)]
-    (event,) = detect_events(windows, cfg, metrics=("frame_shift",))
-    assert event.window_start == windows[0].window_start and event.fired_window_start == windows[2].window_start
-    assert "Frames that grew: a 50% → 80% (+30 pts)" in event.explanation
-    assert "Frames that shrank: b 50% → 20% (-30 pts)" in event.explanation
-    assert detect_events(windows, cfg.model_copy(update={"min_articles": 1}), metrics=("frame_shift",)) == []
+def test_cusum_limit_matches_the_stated_false_alarm_rate() -> None:
+    for k in (0.5, 1.0):
+        h = cusum_limit(10_000, k)
+        assert siegmund_arl(h, k) == pytest.approx(10_000, rel=1e-3)
+        assert cusum_limit(100_000, k) > h
+    assert normal_confidence(1.96) == pytest.approx(0.95, abs=1e-3)
+    with pytest.raises(ValueError, match="false_alarm_rate"):
+        DriftConfig(false_alarm_rate=0)
+
+
+def test_level_far_from_the_seed_does_not_fire_but_a_change_does() -> None:
+    cfg = DriftConfig()
+    # Coverage sits 30 pts away from the seed baseline in frame 'a' and JS 0.55 for 25 days: no event.
+    stable = [_record(i, 0.55, 0.3 + _wobble(i)) for i in range(25)]
+    assert detect_events(stable, cfg) == []
+    # Then frame 'a' falls back by 25 pts: fired within two windows, down, with its size and confidence.
+    changed = stable + [_record(25 + i, 0.55, 0.05 + _wobble(i)) for i in range(6)]
+    events = detect_events(changed, cfg)
+    frame_a = [e for e in events if e.frame == "a"]
+    assert len(frame_a) == 1, [(e.frame, e.window_start) for e in events]
+    (event,) = frame_a
+    assert event.metric == "frame_shift" and event.direction == -1
+    assert changed.index(next(w for w in changed if w.window_start == event.fired_window_start)) <= 26
+    assert event.reference == pytest.approx(0.8, abs=0.02)
+    assert event.ci_low < event.delta < event.ci_high < 0
+    assert event.delta == pytest.approx(-0.25, abs=0.05)
+    assert event.confidence > 0.99 and event.false_alarm_rate == cfg.false_alarm_rate
+    assert event.event_id == event_id("base", "1d", "frame_shift", event.window_start, "a")
+    assert [e.event_id for e in detect_events(changed, cfg)] == [e.event_id for e in events]
+    assert "frame 'a' fell from 80%" in event.explanation and "title 2" in event.explanation
+    assert event.open  # the new regime is not learned yet
+    # Once the rolling reference has learned the new level the event closes and nothing else fires.
+    settled = changed + [_record(31 + i, 0.55, 0.05 + _wobble(i)) for i in range(20)]
+    (closed,) = [e for e in detect_events(settled, cfg) if e.frame == "a"]
+    assert not closed.open and closed.event_id == event.event_id
+
+
+def test_thin_windows_cannot_fire_alone() -> None:
+    cfg = DriftConfig(min_articles=5)
+    stable = [_record(i, 0.3, _wobble(i)) for i in range(12)]
+    odd = [_record(12, 0.3, 0.45, n=2)] + [_record(13 + i, 0.3, _wobble(i)) for i in range(5)]
+    assert detect_events(stable + odd, cfg) == []  # one 2-article window far off: a wide interval, no event
+    full = stable + [_record(12, 0.3, 0.45), _record(13, 0.3, 0.45)]
+    (event,) = [e for e in detect_events(full, cfg) if e.frame == "a"]
+    assert event.direction == 1 and event.fired_window_start == full[13].window_start
 
 
 def test_documents_round_trip(scorer: DriftScorer) -> None:
     day = datetime(2025, 3, 10, 9, tzinfo=UTC)
     items = [(day + timedelta(hours=i), SAFETY if i % 2 else OPENNESS, None, f"a{i}", f"t{i}") for i in range(8)]
-    cfg = DriftConfig(
-        min_term_freq=2, min_keyness=0.0, consecutive=1, frame_shift_threshold=0.05, frame_shift_release=0.01
-    )
+    cfg = DriftConfig(min_term_freq=2, min_keyness=0.0)
     (record,) = compute_windows(items, scorer, "1d", cfg)
+    assert record.frame_var["safety_misuse"] > 0 and record.similarity_var > 0
+    assert record.framed_articles == 8 and sum(record.frame_profile.values()) == pytest.approx(1.0, abs=1e-4)
     docs = window_documents(record, day)
     kinds = [d["kind"] for _, d in docs]
     assert kinds.count("window") == 1 and kinds.count("frame") == 7
@@ -196,5 +227,6 @@ def test_documents_round_trip(scorer: DriftScorer) -> None:
     back = window_from_doc(docs[0][1])
     record.example_titles = {}
     assert back == record
-    (event,) = detect_events([record], cfg, metrics=("frame_shift",))
-    assert event_from_doc(event_document(event, day)) == event
+    series = [_record(i, 0.3, _wobble(i)) for i in range(12)] + [_record(12, 0.3, 0.4), _record(13, 0.3, 0.4)]
+    events = detect_events(series, cfg)
+    assert events and all(event_from_doc(event_document(e, day)) == e for e in events)

@@ -275,6 +275,8 @@ def check_drift_events(
             details = {
                 "event_id": event_id,
                 "metric": event.get("metric"),
+                "frame": event.get("frame"),
+                "change": event.get("stats"),
                 "value": event.get("value"),
                 "threshold": event.get("threshold"),
                 "window": event.get("window"),
@@ -286,10 +288,18 @@ def check_drift_events(
                 "example_article_ids": example_ids,
                 "examples": _examples(client, names, example_ids),
             }
-            title = (
-                f"narrative drift: {event.get('metric', '?')} {event.get('value', '?')} "
-                f"above {event.get('threshold', '?')}"
-            )
+            stats = event.get("stats") or {}
+            if stats:  # calibrated change events (#13)
+                moved = "up" if stats.get("direction", 1) > 0 else "down"
+                title = (
+                    f"narrative drift: {event.get('metric', '?')} {event.get('frame') or ''} {moved} "
+                    f"{stats.get('delta', 0):+.3f} (confidence {100 * stats.get('confidence', 0):.1f}%)"
+                ).replace("  ", " ")
+            else:
+                title = (
+                    f"narrative drift: {event.get('metric', '?')} {event.get('value', '?')} "
+                    f"above {event.get('threshold', '?')}"
+                )
             new.append(_alert(rule, "drift", stable_id(rule.name, event_id), event_id, title, details, now))
     return _created(new, create_alerts(client, names, new))
 

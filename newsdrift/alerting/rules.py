@@ -174,7 +174,7 @@ class DriftRule(RuleBase):
 
     kind: Literal["drift"]
     metrics: list[str] = Field(default_factory=list)
-    """Only events of these metrics (e.g. js_divergence, frame_shift); all when empty."""
+    """Only events of these metrics (vocabulary_shift, frame_shift); all when empty."""
     lookback: int = Field(default=86400, description="seconds")
     """Events older than this are not alerted (so a new rule does not replay history)."""
 

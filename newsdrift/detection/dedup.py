@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -46,6 +46,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from newsdrift.detection.textnorm import content_sha1, normalize_text
 from newsdrift.records import IndexOutcome, ScoredArticle
 from newsdrift.store.bulk import bulk_write
+
+if TYPE_CHECKING:
+    from newsdrift.detection.verify import ShingleFrequency
 
 # Fixed so signatures computed by any process (pipeline, backfill, baseline
 # loader) compare equal. Changing seed, scheme, num_perm, shingle_size,
@@ -71,6 +74,12 @@ class DedupSettings(BaseModel):
     """Lines with fewer words are left out of the signature (headlines, bylines, teasers)."""
     candidate_limit: int = Field(default=50, ge=1, le=1000)
     """Max candidates fetched per article and per index in the ``_msearch``."""
+    verify_threshold: float = Field(default=0.38, ge=0.0, le=1.0)
+    """Candidates past the MinHash estimate are verified on exact shingles: a copy when the weighted
+    containment of the smaller text in the larger reaches this (``detection/verify.py``; 0 turns it off)."""
+    df_sample: int = Field(default=300, ge=0, le=10_000)
+    """Recent indexed articles whose shingles give the document frequencies that down-weight stock
+    phrases and site templates (read once per pass, when a candidate first needs verifying)."""
 
     @model_validator(mode="after")
     def _bands_divide_perms(self) -> DedupSettings:
@@ -320,6 +329,7 @@ class Deduplicator:
         self.baseline_index = baseline_index
         self.settings = settings or DedupSettings()
         self.last_updates: dict[str, dict[str, Any]] = {}
+        self._freq: ShingleFrequency | None = None  # document frequencies, sampled once per Deduplicator
 
     def score_batch(self, articles: list[ScoredArticle]) -> list[ScoredArticle]:
         """Fill dedup fields in place and return the articles; updates go to ``last_updates``."""
@@ -333,7 +343,8 @@ class Deduplicator:
         for sa, fp in zip(articles, fps, strict=True):
             sa.minhash, sa.lsh_bands = fp.minhash, fp.lsh_bands
         indexed, baseline = self._search(articles, fps)
-        state = _BatchState(self.settings.threshold)
+        verify = self._verifier(articles, fps, indexed) if self.settings.verify_threshold > 0 else None
+        state = _BatchState(self.settings.threshold, verify)
         for i, sa in enumerate(articles):
             sa.baseline_match = self._best_baseline(fps[i], baseline[i])
             state.place(sa, fps[i], indexed[i])
@@ -344,6 +355,77 @@ class Deduplicator:
             candidates=sum(len(c) for c in indexed),
             saturated=sum(1 for c in indexed if len(c) >= limit),
         )
+
+    def _verifier(
+        self, articles: list[ScoredArticle], fps: list[Fingerprint], indexed: list[list[_Candidate]]
+    ) -> Callable[[str, str], bool]:
+        """The exact-shingle check for this batch: texts of the batch, plus those of the indexed candidates
+        that pass the MinHash estimate (one search), weighted by document frequencies over a sample."""
+        from newsdrift.detection.verify import ShingleFrequency, is_copy, shingle_hashes
+
+        texts = {sa.article.id: sa.article.text for sa in articles}
+        wanted = {
+            c.id
+            for fp, cands in zip(fps, indexed, strict=True)
+            for c in cands
+            if c.content_sha1 != fp.content_sha1
+            and c.id not in texts
+            and verified_score(fp.minhash, c.minhash, self.settings.threshold) is not None
+        }
+        batch_pairs = any(
+            verified_score(a.minhash, b.minhash, self.settings.threshold) is not None
+            for i, a in enumerate(fps)
+            for b in fps[:i]
+            if a.lsh_bands and set(a.lsh_bands).intersection(b.lsh_bands)
+        )
+        if wanted:
+            texts.update(self._texts(sorted(wanted)))
+        if (wanted or batch_pairs) and self._freq is None:
+            self._freq = ShingleFrequency()
+            for doc_id, text in self._sample_texts().items():
+                self._freq.add(doc_id, shingle_hashes(text, self.settings))
+        hashes: dict[str, frozenset[int]] = {}
+
+        def shingled(doc_id: str) -> frozenset[int]:
+            found = hashes.get(doc_id)
+            if found is None:
+                found = hashes[doc_id] = shingle_hashes(texts.get(doc_id, ""), self.settings)
+                if self._freq is not None:
+                    self._freq.add(doc_id, found)
+            return found
+
+        if wanted or batch_pairs:
+            for doc_id in texts:
+                shingled(doc_id)
+
+        def verify(own: str, other: str) -> bool:
+            if other not in texts:
+                return False  # withdrawn since the candidate search: nothing to verify against
+            return is_copy(shingled(own), shingled(other), self._freq, self.settings.verify_threshold)[0]
+
+        return verify
+
+    def _texts(self, ids: list[str]) -> dict[str, str]:
+        resp = self.client.search(
+            index=self.articles_index,
+            body={"size": len(ids), "_source": ["text"], "query": {"ids": {"values": ids}}},
+        )
+        return {h["_id"]: h["_source"].get("text") or "" for h in resp["hits"]["hits"]}
+
+    def _sample_texts(self) -> dict[str, str]:
+        if not self.settings.df_sample:
+            return {}
+        resp = self.client.search(
+            index=self.articles_index,
+            ignore_unavailable=True,
+            body={
+                "size": self.settings.df_sample,
+                "_source": ["text"],
+                "query": {"match_all": {}},
+                "sort": [{"published_at": {"order": "desc", "missing": "_last", "unmapped_type": "date"}}],
+            },
+        )
+        return {h["_id"]: h["_source"].get("text") or "" for h in resp["hits"]["hits"]}
 
     def _fingerprint(self, sa: ScoredArticle) -> Fingerprint:
         """Computed here unless the pipeline's extraction workers already did (same settings)."""
@@ -438,8 +520,9 @@ class Deduplicator:
 class _BatchState:
     """Cluster bookkeeping for one batch, in arrival order."""
 
-    def __init__(self, threshold: float) -> None:
+    def __init__(self, threshold: float, verify: Callable[[str, str], bool] | None = None) -> None:
         self.threshold = threshold
+        self.verify = verify  # exact-shingle check of (article id, candidate id) past the estimate
         self.clusters: dict[str, _Cluster] = {}
         self.updates: dict[str, dict[str, Any]] = {}
         self.band_index: dict[str, list[ScoredArticle]] = {}
@@ -455,7 +538,7 @@ class _BatchState:
         if not fp.lsh_bands:
             sa.story_cluster_id, sa.cluster_size = art.id, 1
             return
-        matches = self._indexed_matches(fp, indexed) + self._batch_matches(fp)
+        matches = self._indexed_matches(art.id, fp, indexed) + self._batch_matches(art.id, fp)
         exact = [m for m in matches if m.exact]
         best = min(exact or matches, key=lambda m: (-m.score, m.key), default=None)
         self._register(sa, fp)
@@ -489,16 +572,19 @@ class _BatchState:
 
     # -- matching
 
-    def _indexed_matches(self, fp: Fingerprint, indexed: list[_Candidate]) -> list[_Match]:
+    def _confirmed(self, own: str, other: str, exact: bool, score: float | None) -> bool:
+        return score is not None and (exact or self.verify is None or self.verify(own, other))
+
+    def _indexed_matches(self, own: str, fp: Fingerprint, indexed: list[_Candidate]) -> list[_Match]:
         out = []
         for c in indexed:
             exact = c.content_sha1 == fp.content_sha1
             score = 1.0 if exact else verified_score(fp.minhash, c.minhash, self.threshold)
-            if score is not None:
+            if score is not None and self._confirmed(own, c.id, exact, score):
                 out.append(_Match(score, (c.published, c.id), c.cluster_id, c.duplicate_of or c.id, exact, c))
         return out
 
-    def _batch_matches(self, fp: Fingerprint) -> list[_Match]:
+    def _batch_matches(self, own: str, fp: Fingerprint) -> list[_Match]:
         """Earlier articles of this batch: not indexed yet, so compared here."""
         seen: dict[str, ScoredArticle] = {}
         for band in fp.lsh_bands:
@@ -511,7 +597,8 @@ class _BatchState:
         for other in seen.values():
             exact = other.article.content_sha1 == fp.content_sha1
             score = 1.0 if exact else verified_score(fp.minhash, other.minhash, self.threshold)
-            if score is not None and other.story_cluster_id is not None:
+            confirmed = self._confirmed(own, other.article.id, exact, score)
+            if score is not None and confirmed and other.story_cluster_id is not None:
                 original = other.duplicate_of or other.article.id
                 out.append(_Match(score, _key(other), other.story_cluster_id, original, exact))
         return out

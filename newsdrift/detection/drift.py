@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from newsdrift.clock import as_utc as utc
 from newsdrift.clock import iso
+from newsdrift.detection.change import FRAME, VOCABULARY, Alarm, Trace, detect_changes, normal_confidence
 from newsdrift.detection.frames import FrameSet, normalise, tokenize
 from newsdrift.records import ScoredArticle, stable_id
 
@@ -62,7 +63,8 @@ STOP_WORDS: frozenset[str] = ENGLISH_STOP_WORDS | {
     "mr",
     "ms",
 }
-METRICS: tuple[str, ...] = ("js_divergence", "frame_shift")
+METRICS: tuple[str, ...] = ("vocabulary_shift", "frame_shift")
+"""Event metrics: a change in the mean article similarity to the baseline, a change in one frame's share."""
 _ANCHOR = datetime(1970, 1, 5, tzinfo=UTC)  # a Monday: weekly windows start on Mondays
 _WINDOW_RE = re.compile(r"^(\d+)([hdw])$")
 _UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -96,18 +98,26 @@ class DriftConfig(BaseModel):
 
     windows: tuple[str, ...] = ("1d", "7d")
     """Tumbling window sizes: <n>h, <n>d or <n>w; weeks start on Monday 00:00 UTC."""
-    js_threshold: float = Field(default=0.50, gt=0, le=1)
-    """JS divergence (bits) from the baseline that counts as drifted."""
-    js_release: float = Field(default=0.465, gt=0, le=1)
-    """An open JS event closes only when the divergence falls below this."""
-    frame_shift_threshold: float = Field(default=0.45, gt=0, le=1)
-    """Total variation distance between window and baseline frame shares that counts as drifted."""
-    frame_shift_release: float = Field(default=0.35, gt=0, le=1)
-    """An open frame-shift event closes only when the shift falls below this."""
-    consecutive: int = Field(default=2, ge=1)
-    """Windows in a row past the threshold before an event fires."""
+    false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
+    """Expected false events per window, all statistics and both directions together (the CUSUM limit
+    is solved from it: 0.002 is one false event in 500 windows of stable coverage, if the reference holds)."""
+    cusum_k: float = Field(default=1.0, gt=0, le=5)
+    """CUSUM allowance in standard errors: changes smaller than about 2k standard errors per window are let go."""
+    reference_windows: int = Field(default=10, ge=3, le=365)
+    """Windows learned as the no-change reference after a baseline is loaded and after every event ..."""
+    reference_articles: int = Field(default=10, ge=1)
+    """... and at least this many articles in them (sparse streams learn over more windows)."""
+    min_overdispersion: float = Field(default=2.0, ge=1, le=100)
+    """Floor of the day-to-day overdispersion: news days differ more than article sampling explains, and a
+    few reference windows can hide that by chance."""
+    max_step: float = Field(default=3.0, gt=0, le=100)
+    """A window's standardised value is clipped to +-max_step (a robust CUSUM: one odd day cannot fire alone)."""
+    min_article_var: float = Field(default=0.002, ge=0, le=1)
+    """Floor of a statistic's per-article variance (a frame unseen in the reference must not give z = inf)."""
+    bootstrap: int = Field(default=200, ge=20, le=5000)
+    """Bootstrap resamples of a window's articles for the per-article variance of its frame shares."""
     min_articles: int = Field(default=5, ge=1)
-    """Windows with fewer articles are too noisy: they neither extend nor break a run."""
+    """A window with fewer articles cannot fire an event on its own (its CUSUM step is capped below the limit)."""
     js_smoothing: float = Field(default=0.1, gt=0)
     """Additive smoothing per term for the JS divergence distributions (damps one-off words)."""
     top_terms: int = Field(default=20, ge=0)
@@ -131,14 +141,6 @@ class DriftConfig(BaseModel):
         for name in value:
             WindowSpec.parse(name)
         return value
-
-    def threshold(self, metric: str) -> tuple[float, float]:
-        """(fire, release) thresholds for a metric."""
-        if metric == "js_divergence":
-            return self.js_threshold, min(self.js_release, self.js_threshold)
-        if metric == "frame_shift":
-            return self.frame_shift_threshold, min(self.frame_shift_release, self.frame_shift_threshold)
-        raise KeyError(metric)
 
 
 # --------------------------------------------------------------------------- articles
@@ -361,6 +363,14 @@ class WindowRecord:
     emerging_terms: list[EmergingTerm] = field(default_factory=list)
     example_article_ids: list[str] = field(default_factory=list)  # most novel first
     example_titles: dict[str, str] = field(default_factory=dict)
+    frame_profile: dict[str, float] = field(default_factory=dict)
+    """Mean per-article frame share over the articles that carry a frame (what frame events watch)."""
+    frame_var: dict[str, float] = field(default_factory=dict)
+    """Per-article variance of sqrt(frame_profile) (bootstrap over the window's framed articles, times n)."""
+    framed_articles: int = 0
+    """Articles in the window with any frame weight."""
+    similarity_var: float = 0.0
+    """Per-article (sample) variance of the baseline similarity."""
 
     def share_delta(self, frame: str) -> float:
         return self.frame_shares.get(frame, 0.0) - self.baseline_shares.get(frame, 0.0)
@@ -416,6 +426,8 @@ class WindowAccumulator:
         self.novelty_sum = 0.0
         self.count = 0
         self._examples: list[tuple[float, str, str]] = []  # min-heap of (novelty, id, title)
+        self._frame_rows: list[list[float]] = []  # per-article frame scores, for the bootstrap
+        self._similarities: list[float] = []
 
     def add(self, item: WindowArticle | Sequence[Any] | Mapping[str, Any]) -> None:
         article = WindowArticle.coerce(item)
@@ -429,8 +441,11 @@ class WindowAccumulator:
         self.centroid.update(analysis.vector)
         # Stored frame scores are what the article was indexed with; recompute only if absent.
         scores = article.frame_scores or analysis.drift.frame_scores
-        for name in self.frame_totals:
-            self.frame_totals[name] += float(scores.get(name, 0.0) or 0.0)
+        row = [float(scores.get(name, 0.0) or 0.0) for name in self.frame_totals]
+        for name, value in zip(self.frame_totals, row, strict=True):
+            self.frame_totals[name] += value
+        self._frame_rows.append(row)
+        self._similarities.append(analysis.drift.similarity)
         self.similarity_sum += analysis.drift.similarity
         self.novelty_sum += analysis.drift.novelty
         self.count += 1
@@ -458,6 +473,34 @@ class WindowAccumulator:
             for rank, (g2, term, count, b, ratio) in enumerate(found[: cfg.top_terms], start=1)
         ]
 
+    def frame_profile(self) -> tuple[dict[str, float], dict[str, float], int]:
+        """(mean per-article frame share, per-article variance of its square root, framed articles).
+
+        What events watch: each article's frame weights normalised to shares, averaged over the articles
+        that carry any frame, so one article dense in one frame's phrases weighs no more than another
+        (the level ``frame_shares`` is a ratio of sums, where it can weigh far more). The variance is
+        n times the variance of sqrt(mean) over bootstrap resamples of the window's framed articles (the
+        square root tames the long right tail of rare frames). Seeded by the window start, so a
+        recomputed window gives the same numbers."""
+        names = list(self.frame_totals)
+        rows = np.asarray(self._frame_rows, dtype=float).reshape(-1, len(names))
+        totals = rows.sum(axis=1)
+        own = rows[totals > 0] / totals[totals > 0, None]
+        n = len(own)
+        if n == 0:
+            return dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0), 0
+        mean = own.mean(axis=0)
+        if n < 2:
+            return dict(zip(names, map(float, mean), strict=True)), dict.fromkeys(names, 0.0), n
+        rng = np.random.default_rng(int(self.start.timestamp()) & 0xFFFFFFFF)
+        boot = np.sqrt(own[rng.integers(0, n, size=(self.config.bootstrap, n))].mean(axis=1))
+        var = boot.var(axis=0, ddof=1) * n
+        return (
+            {name: round(float(m), 6) for name, m in zip(names, mean, strict=True)},
+            {name: round(float(v), 8) for name, v in zip(names, var, strict=True)},
+            n,
+        )
+
     def finish(self) -> WindowRecord | None:
         """The window's record, or None when it has no articles."""
         if not self.count:
@@ -465,6 +508,7 @@ class WindowAccumulator:
         scorer = self.scorer
         shift = 1.0 - _cosine(_l2(dict(self.centroid)), scorer.centroid)
         examples = sorted(self._examples, key=lambda e: (-e[0], e[1]))
+        profile, profile_var, framed = self.frame_profile()
         return WindowRecord(
             baseline_id=scorer.baseline_id,
             window=self.spec.name,
@@ -480,6 +524,10 @@ class WindowAccumulator:
             emerging_terms=self.emerging_terms(),
             example_article_ids=[e[1] for e in examples],
             example_titles={e[1]: e[2] for e in examples if e[2]},
+            frame_profile=profile,
+            frame_var=profile_var,
+            framed_articles=framed,
+            similarity_var=round(float(np.var(self._similarities, ddof=1)), 8) if self.count > 1 else 0.0,
         )
 
 
@@ -509,12 +557,14 @@ def compute_windows(
 
 @dataclass(slots=True)
 class DriftEvent:
-    """A metric that stayed past its threshold for ``config.consecutive`` windows.
+    """A calibrated change in one statistic: the vocabulary (mean similarity to the baseline) or one frame's share.
 
-    ``window_start`` is the first window of the triggering run (part of the id);
-    ``window_end`` the end of the last window of the episode so far;
-    ``consecutive_windows`` the episode's length in windows (it stays open
-    until the metric falls below the release threshold).
+    ``window_start`` is the first window of the CUSUM run that crossed the limit (part of the id);
+    ``fired_window_start`` the window where it crossed; ``window_end`` the end of the episode so far.
+    The event stays open until the detector has learned the new regime as its reference.
+    ``value`` is the statistic's mean over the run, ``reference`` its no-change mean, ``delta`` the
+    difference with a 95% interval (``ci_low``..``ci_high``) and ``confidence`` = 1 - p of that change;
+    ``threshold`` is the CUSUM limit that the stated ``false_alarm_rate`` gives.
     """
 
     event_id: str
@@ -524,8 +574,8 @@ class DriftEvent:
     window_start: datetime
     window_end: datetime
     fired_window_start: datetime
-    value: float  # the metric in the window where the event fired
-    peak: float
+    value: float
+    peak: float  # the CUSUM statistic when it fired
     threshold: float
     release: float
     consecutive_windows: int
@@ -534,16 +584,26 @@ class DriftEvent:
     example_article_ids: list[str]
     frame_shares: dict[str, dict[str, float]]  # frame -> {share, baseline_share, delta} over the triggering run
     emerging_terms: list[dict[str, Any]]
+    frame: str = ""
+    direction: int = 1
+    reference: float = 0.0
+    delta: float = 0.0
+    ci_low: float = 0.0
+    ci_high: float = 0.0
+    confidence: float = 0.0
+    false_alarm_rate: float = 0.0
+    reference_windows: int = 0
 
 
-def event_id(baseline_id: str, window: str, metric: str, first_window_start: datetime) -> str:
+def event_id(baseline_id: str, window: str, metric: str, first_window_start: datetime, frame: str = "") -> str:
     """Deterministic: the same run of windows always gives the same event id."""
-    return stable_id("drift-event", baseline_id, window, metric, iso(first_window_start))
+    parts = [baseline_id, window, metric, *([frame] if frame else []), iso(first_window_start)]
+    return stable_id("drift-event", *parts)
 
 
 _METRIC_LABEL = {
-    "js_divergence": "term distribution divergence (Jensen–Shannon, bits)",
-    "frame_shift": "frame shift (total variation of frame shares)",
+    "vocabulary_shift": "vocabulary (mean article similarity to the baseline)",
+    "frame_shift": "frame share",
 }
 
 
@@ -590,32 +650,50 @@ def _run_summary(
 
 
 def explain(
-    metric: str,
+    alarm: Alarm,
     run: Sequence[WindowRecord],
-    threshold: float,
     shares: Mapping[str, Mapping[str, float]],
     terms: Sequence[Mapping[str, Any]],
     examples: Sequence[str],
     titles: Mapping[str, str],
+    config: DriftConfig,
 ) -> str:
     """A readable account of what changed during the triggering run."""
     first, last = run[0], run[-1]
-    values = ", ".join(f"{w.metric(metric):.3f}" for w in run)
+    ref = alarm.reference
+    moved = "rose" if alarm.direction > 0 else "fell"
+    articles = sum(w.article_count for w in run)
+    ref_value, run_value, delta, low, high = alarm.in_units()
+    if alarm.statistic.startswith("frame:"):
+        what = f"The mean per-article share of frame {alarm.statistic.removeprefix('frame:')!r}"
+        fmt = _pct
+        change = f"{100 * delta:+.1f} pts (95% interval {100 * low:+.1f} to {100 * high:+.1f})"
+    else:
+        what = "The mean article similarity to the baseline (vocabulary)"
+        fmt = "{:.3f}".format
+        change = f"{delta:+.3f} (95% interval {low:+.3f} to {high:+.3f})"
     lines = [
-        f"Drift vs baseline {first.baseline_id!r} on {first.window} windows: {_METRIC_LABEL.get(metric, metric)} "
-        f"stayed at or above {threshold:.3f} for {len(run)} consecutive windows "
-        f"({first.window_start:%Y-%m-%d %H:%M} to {last.window_end:%Y-%m-%d %H:%M} UTC; values {values}; "
-        f"{sum(w.article_count for w in run)} articles)."
+        f"Change vs the reference period on {first.window} windows of baseline {first.baseline_id!r}: {what} {moved} "
+        f"from {fmt(ref_value)} (reference: {ref.windows} windows, {ref.articles} articles) to {fmt(run_value)} "
+        f"over {first.window_start:%Y-%m-%d %H:%M} to {last.window_end:%Y-%m-%d %H:%M} UTC "
+        f"({len(run)} windows, {articles} articles): {change}, confidence {100 * normal_confidence(alarm.z):.1f}%.",
+        f"CUSUM {alarm.cusum:.2f} crossed its limit {alarm.limit:.2f} (allowance {config.cusum_k} standard errors), "
+        f"set for at most {config.false_alarm_rate:g} false events per window over all statistics.",
     ]
     grew = sorted((f for f, s in shares.items() if s["delta"] >= 0.02), key=lambda f: -shares[f]["delta"])[:3]
     shrank = sorted((f for f, s in shares.items() if s["delta"] <= -0.02), key=lambda f: shares[f]["delta"])[:3]
 
-    def fmt(f: str) -> str:
+    def fmt_share(f: str) -> str:
         s = shares[f]
         return f"{f} {_pct(s['baseline_share'])} → {_pct(s['share'])} ({100 * s['delta']:+.0f} pts)"
 
-    lines.append("Frames that grew: " + ("; ".join(map(fmt, grew)) if grew else "none") + ".")
-    lines.append("Frames that shrank: " + ("; ".join(map(fmt, shrank)) if shrank else "none") + ".")
+    lines.append(
+        "Frame levels vs the seed baseline over the run: grew "
+        + ("; ".join(map(fmt_share, grew)) if grew else "none")
+        + "; shrank "
+        + ("; ".join(map(fmt_share, shrank)) if shrank else "none")
+        + "."
+    )
     if terms:
         lines.append(
             "Top emerging terms: "
@@ -640,66 +718,65 @@ def detect_events(
     config: DriftConfig | None = None,
     titles: Mapping[str, str] | None = None,
     metrics: Sequence[str] = METRICS,
+    trace: Trace | None = None,
 ) -> list[DriftEvent]:
-    """Hysteresis over one baseline's window series of one size, oldest first.
+    """Calibrated change events over one baseline's window series of one size (see ``change.py``).
 
-    A metric must be at or above its threshold for ``consecutive`` windows in a
-    row to fire; the event then stays open (and is not re-emitted) until the
-    metric falls below the lower release threshold. Windows with fewer than
-    ``min_articles`` articles are passed over.
+    The levels against the seed never fire by themselves: each statistic is compared with its own
+    reference period, so a baseline unlike all coverage raises nothing while coverage is stable.
     """
     config = config or DriftConfig()
-    series = sorted((w for w in windows if w.article_count >= config.min_articles), key=lambda w: w.window_start)
+    series = sorted(windows, key=lambda w: w.window_start)
+    if len({(w.baseline_id, w.window) for w in series}) > 1:
+        raise ValueError("detect_events takes the windows of one baseline and one window size")
     known = dict(titles or {})
     for w in series:
         for a, t in w.example_titles.items():
             known.setdefault(a, t)
-    if len({(w.baseline_id, w.window) for w in series}) > 1:
-        raise ValueError("detect_events takes the windows of one baseline and one window size")
+    trace = trace or detect_changes(series, config)
     events: list[DriftEvent] = []
-    for metric in metrics:
-        fire, release = config.threshold(metric)
-        run: list[WindowRecord] = []
-        current: DriftEvent | None = None
-        for i, w in enumerate(series):
-            value = w.metric(metric)
-            if current is not None:
-                if value < release:
-                    current.open = False
-                    current = None
-                    run = []
-                else:
-                    current.window_end = w.window_end
-                    current.consecutive_windows += 1
-                    current.peak = max(current.peak, round(value, 6))
-                continue
-            run = run + [w] if value >= fire else []
-            if len(run) < config.consecutive:
-                continue
-            first = i - len(run) + 1
-            before = series[max(0, first - config.explain_lookback) : first]
-            shares, terms, examples = _run_summary(run, before)
-            current = DriftEvent(
-                event_id=event_id(w.baseline_id, w.window, metric, run[0].window_start),
-                baseline_id=w.baseline_id,
-                window=w.window,
+    for alarm in trace.alarms:
+        metric = FRAME if alarm.statistic.startswith("frame:") else VOCABULARY
+        if metric not in metrics:
+            continue
+        frame = alarm.statistic.removeprefix("frame:") if metric == FRAME else ""
+        run = list(series[alarm.run_start : alarm.fired + 1])
+        last = alarm.settled if alarm.settled is not None else len(series) - 1
+        before = series[max(0, alarm.run_start - config.explain_lookback) : alarm.run_start]
+        shares, terms, examples = _run_summary(run, before)
+        first, fired = run[0], series[alarm.fired]
+        ref_value, run_value, delta, low, high = alarm.in_units()
+        events.append(
+            DriftEvent(
+                event_id=event_id(first.baseline_id, first.window, metric, first.window_start, frame),
+                baseline_id=first.baseline_id,
+                window=first.window,
                 metric=metric,
-                window_start=run[0].window_start,
-                window_end=w.window_end,
-                fired_window_start=w.window_start,
-                value=round(value, 6),
-                peak=round(max(x.metric(metric) for x in run), 6),
-                threshold=fire,
-                release=release,
-                consecutive_windows=len(run),
-                open=True,
-                explanation=explain(metric, run, fire, shares, terms, examples, known),
+                window_start=first.window_start,
+                window_end=series[last].window_end,
+                fired_window_start=fired.window_start,
+                value=round(run_value, 6),
+                peak=alarm.cusum,
+                threshold=alarm.limit,
+                release=0.0,
+                consecutive_windows=last - alarm.run_start + 1,
+                open=alarm.settled is None,
+                explanation=explain(alarm, run, shares, terms, examples, known, config),
                 example_article_ids=examples,
                 frame_shares=shares,
                 emerging_terms=terms,
+                frame=frame,
+                direction=alarm.direction,
+                reference=round(ref_value, 6),
+                delta=round(delta, 6),
+                ci_low=round(low, 6),
+                ci_high=round(high, 6),
+                confidence=round(normal_confidence(alarm.z), 6),
+                false_alarm_rate=config.false_alarm_rate,
+                reference_windows=alarm.reference.windows,
             )
-            events.append(current)
-    events.sort(key=lambda e: (e.window_start, e.metric))
+        )
+    events.sort(key=lambda e: (e.window_start, e.metric, e.frame))
     return events
 
 
@@ -745,6 +822,12 @@ def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[s
                 "frame_shares": shares,
                 "emerging_terms": [t.to_dict() for t in record.emerging_terms],
                 "example_article_ids": record.example_article_ids,
+                "stats": {
+                    "frame_profile": record.frame_profile,
+                    "frame_var": record.frame_var,
+                    "framed_articles": record.framed_articles,
+                    "similarity_var": record.similarity_var,
+                },
             },
         )
     ]
@@ -784,6 +867,7 @@ def window_documents(record: WindowRecord, updated_at: datetime) -> list[tuple[s
 def window_from_doc(doc: Mapping[str, Any]) -> WindowRecord:
     """Rebuild a WindowRecord from its window doc."""
     shares = doc.get("frame_shares") or {}
+    stats = doc.get("stats") or {}
     return WindowRecord(
         baseline_id=doc["baseline_id"],
         window=doc["window"],
@@ -798,7 +882,23 @@ def window_from_doc(doc: Mapping[str, Any]) -> WindowRecord:
         baseline_shares={f: float(s["baseline_share"]) for f, s in shares.items()},
         emerging_terms=[EmergingTerm(**t) for t in doc.get("emerging_terms") or []],
         example_article_ids=list(doc.get("example_article_ids") or []),
+        frame_profile={f: float(v) for f, v in (stats.get("frame_profile") or {}).items()},
+        frame_var={f: float(v) for f, v in (stats.get("frame_var") or {}).items()},
+        framed_articles=int(stats.get("framed_articles", 0)),
+        similarity_var=float(stats.get("similarity_var", 0.0)),
     )
+
+
+_EVENT_STATS = (
+    "direction",
+    "reference",
+    "delta",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "false_alarm_rate",
+    "reference_windows",
+)
 
 
 def event_document(event: DriftEvent, updated_at: datetime) -> dict[str, Any]:
@@ -828,6 +928,8 @@ def event_document(event: DriftEvent, updated_at: datetime) -> dict[str, Any]:
             "open": event.open,
             "fired_window_start": iso(event.fired_window_start),
         },
+        "frame": event.frame or None,
+        "stats": {k: getattr(event, k) for k in _EVENT_STATS},
         "updated_at": iso(updated_at),
     }
 
@@ -835,6 +937,7 @@ def event_document(event: DriftEvent, updated_at: datetime) -> dict[str, Any]:
 def event_from_doc(doc: Mapping[str, Any]) -> DriftEvent:
     """Rebuild a DriftEvent from its doc."""
     extra = doc.get("emerging_terms") or {}
+    stats = doc.get("stats") or {}
     return DriftEvent(
         event_id=doc["event_id"],
         baseline_id=doc["baseline_id"],
@@ -853,6 +956,15 @@ def event_from_doc(doc: Mapping[str, Any]) -> DriftEvent:
         example_article_ids=list(doc.get("example_article_ids") or []),
         frame_shares=dict(doc.get("frame_shares") or {}),
         emerging_terms=list(extra.get("terms") or []),
+        frame=doc.get("frame") or "",
+        direction=int(stats.get("direction", 1)),
+        reference=float(stats.get("reference", 0.0)),
+        delta=float(stats.get("delta", 0.0)),
+        ci_low=float(stats.get("ci_low", 0.0)),
+        ci_high=float(stats.get("ci_high", 0.0)),
+        confidence=float(stats.get("confidence", 0.0)),
+        false_alarm_rate=float(stats.get("false_alarm_rate", 0.0)),
+        reference_windows=int(stats.get("reference_windows", 0)),
     )
 
 

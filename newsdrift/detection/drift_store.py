@@ -344,4 +344,9 @@ def open_drift_store(settings: Any, client: Any, names: Any, baseline_id: str | 
     texts = [d["text"] for d in docs if d.get("text")]
     if not texts:
         return None
-    return DriftStore(client, names.drift, names.articles, DriftScorer(texts, frames, baseline_id=baseline_id))
+    config = DriftConfig(
+        false_alarm_rate=settings.drift_false_alarm_rate,
+        reference_windows=settings.drift_reference_windows,
+        cusum_k=settings.drift_cusum_k,
+    )
+    return DriftStore(client, names.drift, names.articles, DriftScorer(texts, frames, baseline_id=baseline_id), config)

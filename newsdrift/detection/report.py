@@ -30,6 +30,7 @@ REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 PALETTE = ("#4e79a7", "#e15759", "#76b7b2", "#f28e2b", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 METRIC_COLOURS = {"js_divergence": "#1f3b73", "frame_shift": "#c0392b", "centroid_shift": "#8e8e8e"}
+EVENT_NAMES = {"vocabulary_shift": "Vocabulary change", "frame_shift": "Frame share change"}
 METRIC_NAMES = {
     "js_divergence": "JS divergence",
     "frame_shift": "Frame shift (TVD)",
@@ -55,7 +56,7 @@ def report_rows(windows: Sequence[WindowRecord], events: Sequence[DriftEvent] = 
                 state = "building"  # part of the triggering run, before it fired
             else:
                 state = "fired" if w.window_start == e.fired_window_start else "ongoing"
-            marks.append(f"{e.metric} {state}")
+            marks.append(f"{e.metric}{':' + e.frame if e.frame else ''} {state}")
         rows.append(
             {
                 "window": w.window,
@@ -83,6 +84,13 @@ def event_rows(events: Sequence[DriftEvent]) -> list[dict[str, Any]]:
         {
             "event_id": e.event_id,
             "metric": e.metric,
+            "frame": e.frame,
+            "direction": "up" if e.direction > 0 else "down",
+            "reference": round(e.reference, 4),
+            "delta": round(e.delta, 4),
+            "ci95": [round(e.ci_low, 4), round(e.ci_high, 4)],
+            "confidence": round(e.confidence, 4),
+            "false_alarm_rate": e.false_alarm_rate,
             "window": e.window,
             "first_window": _day(e.window_start, e.window),
             "fired_window": _day(e.fired_window_start, e.window),
@@ -172,7 +180,7 @@ def _event_spans(ax: _Axes, events: Sequence[DriftEvent], height: int) -> list[s
         out.append(
             f'<rect x="{x0:.1f}" y="{ax.top}" width="{max(x1 - x0, 1):.1f}" '
             f'height="{height - ax.top - ax.bottom}" class="span">'
-            f"<title>{escape(METRIC_NAMES.get(e.metric, e.metric))} event from {e.window_start:%Y-%m-%d}"
+            f"<title>{escape(EVENT_NAMES.get(e.metric, e.metric))} event from {e.window_start:%Y-%m-%d}"
             f"</title></rect>"
         )
         out.append(f'<line x1="{xf:.1f}" x2="{xf:.1f}" y1="{ax.top}" y2="{height - ax.bottom}" class="fired"/>')
@@ -186,24 +194,17 @@ def divergence_chart(
     width: int = 1100,
     height: int = 300,
 ) -> str:
-    """JS divergence, frame shift and centroid shift per window, with fire/release thresholds and events."""
+    """JS divergence, frame shift and centroid shift per window (levels vs the seed baseline), with events.
+
+    Events fire on calibrated change against a reference period, not on these levels, so no fixed
+    threshold is drawn."""
     starts = [w.window_start for w in windows]
     step = (windows[0].window_end - windows[0].window_start).total_seconds() if windows else 86400.0
     values = {m: [w.metric(m) for w in windows] for m in METRIC_COLOURS}
-    top = max([config.js_threshold, config.frame_shift_threshold, *[v for vs in values.values() for v in vs]])
+    top = max([0.05, *[v for vs in values.values() for v in vs]])
     nice = next(v for v in (0.1, 0.2, 0.25, 0.5, 0.75, 1.0) if v >= min(top * 1.1, 1.0))  # round tick labels
     ax = _Axes(starts, step, nice, width, height)
     body = ax.frame("divergence from baseline") + _event_spans(ax, events, height)
-    for metric in ("js_divergence", "frame_shift"):
-        fire, release = config.threshold(metric)
-        colour = METRIC_COLOURS[metric]
-        for value, cls, label in ((fire, "thr", "fire"), (release, "rel", "release")):
-            y = ax.y(value)
-            body.append(
-                f'<line x1="{ax.left}" x2="{width - ax.right}" y1="{y:.1f}" y2="{y:.1f}" class="{cls}" '
-                f'stroke="{colour}"><title>{METRIC_NAMES[metric]} {label} threshold {value:.3f}'
-                f"</title></line>"
-            )
     half = step / 2
     for metric, colour in METRIC_COLOURS.items():
         pts = [(ax.x(w.window_start.timestamp() + half), ax.y(v)) for w, v in zip(windows, values[metric], strict=True)]
@@ -306,7 +307,7 @@ th{background:#eef1f5;font-weight:600}
 .chip small{color:#5b6475}
 .event{background:#fff;border:1px solid #dde1e8;border-left:5px solid #c0392b;border-radius:6px;
 padding:10px 14px;margin:10px 0}
-.event.js_divergence{border-left-color:#1f3b73}
+.event.vocabulary_shift{border-left-color:#1f3b73}
 .event h3{margin:0 0 4px;font-size:15px}.event .meta{color:#5b6475;font-size:12px;margin-bottom:6px}
 .event p{white-space:pre-wrap;margin:0}
 .grid{stroke:#e6e9ee}.axisline{stroke:#9aa3b2}.tick{font-size:11px;fill:#5b6475}.axis{font-size:12px;fill:#39414f}
@@ -353,10 +354,13 @@ def _events_html(events: Sequence[DriftEvent]) -> str:
     for e in sorted(events, key=lambda e: (e.window_start, e.metric), reverse=True):
         state = "open" if e.open else "closed"
         out.append(
-            f'<div class="event {escape(e.metric)}"><h3>{escape(METRIC_NAMES.get(e.metric, e.metric))} drift · '
+            f'<div class="event {escape(e.metric)}"><h3>{escape(EVENT_NAMES.get(e.metric, e.metric))}'
+            f"{' · ' + escape(e.frame) if e.frame else ''} {'up' if e.direction > 0 else 'down'} · "
             f"{e.window} windows from {_day(e.window_start, e.window)}</h3>"
             f'<div class="meta">{state} · fired on the window of {_day(e.fired_window_start, e.window)} · '
-            f"value {e.value:.3f}, peak {e.peak:.3f}, threshold {e.threshold:.3f} / release {e.release:.3f} · "
+            f"change {e.delta:+.3f} (95% {e.ci_low:+.3f} to {e.ci_high:+.3f}) from reference {e.reference:.3f}, "
+            f"confidence {100 * e.confidence:.1f}% · CUSUM {e.peak:.2f} ≥ limit {e.threshold:.2f} "
+            f"(false-alarm rate {e.false_alarm_rate:g}/window) · "
             f"{e.consecutive_windows} windows · id <code>{escape(e.event_id[:12])}</code></div>"
             f"<p>{escape(e.explanation)}</p></div>"
         )
@@ -389,7 +393,9 @@ def render_report_html(
                 [(METRIC_NAMES[m], c, True) for m, c in METRIC_COLOURS.items()]
                 + [("event (shaded; line = window it fired)", "#f6c453", False)]
             )
-            + '<div class="legend">Dashed: fire threshold · dotted: release threshold</div></div>'
+            + '<div class="legend">Levels against the seed baseline; events fire on calibrated change '
+            f"against a reference period (two-sided CUSUM, at most {config.false_alarm_rate:g} false "
+            "events per window)</div></div>"
             f'<h2>Frame shares over time</h2><div class="panel">{frame_svg}'
             + _legend([(f, PALETTE[i % len(PALETTE)], False) for i, f in enumerate(frames)])
             + "</div>"
