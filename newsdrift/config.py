@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
     per_host_delay: float = Field(default=0.25, ge=0)
     """Minimum seconds between two requests to the same host."""
+    robots_ttl: float = Field(default=6 * 3600, ge=0, le=86400)
+    """Seconds a host's robots.txt is reused across passes (kept in OpenSearch; RFC 9309: at most 24 h)."""
+    dead_link_retry_days: float = Field(default=1.0, gt=0, le=365)
+    """A link that failed for good (404, 410, robots.txt, not HTML, too short) is tried again after this
+    many days, doubling with every further failure up to ``dead_link_retry_max_days``."""
+    dead_link_retry_max_days: float = Field(default=30.0, gt=0, le=365)
+    feed_text_min_words: int = Field(default=20, ge=1)
+    """A page that cannot be had (401/403, robots.txt, too short) is indexed from the feed's own content
+    (content:encoded, summary) when that has at least this many words, with ``text_source: feed``."""
 
     sample_port: int = Field(default=8765, ge=1025, le=65000)
     """Port of the offline sample corpus used when no feeds are configured (fixed, so article URLs and

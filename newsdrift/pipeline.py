@@ -361,6 +361,7 @@ async def process_entries(
     not yet indexed (the batch being indexed and the one filling up).
     """
     from extractors.fetch import PoliteFetcher
+    from newsdrift.hoststate import RobotsStore
     from newsdrift.scheduler import gather_or_cancel, run_per_host
 
     progress("fetch_start", total=len(entries))
@@ -381,8 +382,9 @@ async def process_entries(
             for _ in batch:
                 room.release()
 
+    robots = RobotsStore(client, names, settings.robots_ttl)
     with extraction_executor(settings, len(entries)) as pool:
-        async with PoliteFetcher(settings) as fetcher:
+        async with PoliteFetcher(settings, robots_store=robots) as fetcher:
 
             async def job(entry: FeedEntry) -> None:
                 item = await fetch_and_extract_one(settings, fetcher, entry, summary, executor=pool)
