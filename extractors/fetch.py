@@ -179,7 +179,8 @@ class PoliteFetcher:
         policy = await self._robots_policy(url)
         refusal = policy.refusal(url, self.user_agent)
         if refusal:
-            raise FetchError(refusal)
+            # an unreachable robots.txt refuses the host for this run only: worth retrying next pass
+            raise FetchError(refusal, transient=policy.parser is None and not policy.allow_all)
         async with self._gate(url).slot(self._global):
             yield
 

@@ -112,7 +112,7 @@ def test_default_rules_alert_immediately_at_most_once_per_five_articles(corpus_r
     indexed = corpus_run["first"].indexed
     instant = [a for a in records if a.get("mode") == "instant"]
     digest = [a for a in records if a.get("mode") == "digest"]
-    assert indexed == 50 and instant and len(instant) * 5 <= indexed
+    assert indexed == 51 and instant and len(instant) * 5 <= indexed
     assert len(instant) + len(digest) == len(records)
     by_rule = Counter(a["rule_name"] for a in instant)
     assert set(by_rule) <= {"new-story", "model-release", "regulatory-action", "narrative-drift", "syndication-wave"}
