@@ -10,7 +10,11 @@ import sys
 from newsdrift.sources import load_feeds
 from tests.loopback import Route, RouteServer, rss
 
-ARTICLE = "<html><head><title>A</title></head><body><article>" + "<p>Open weights matter. </p>" * 120 + "</article></body></html>"
+ARTICLE = (
+    "<html><head><title>A</title></head><body><article>"
+    + "<p>Open weights matter. </p>" * 120
+    + "</article></body></html>"
+)
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
