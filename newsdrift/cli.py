@@ -29,12 +29,14 @@ app.add_typer(opensearch_app, name="opensearch")
 
 def _add_subcommands() -> None:
     from newsdrift.alerting.cli import alerts_app
+    from newsdrift.backfill_cli import register as register_backfill
     from newsdrift.dashboards_cli import dashboards_app
     from newsdrift.feeds_cli import register as register_feed_commands
 
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(dashboards_app, name="dashboards")
     register_feed_commands(feeds_app)
+    register_backfill(app)
 
 
 console = Console()

@@ -355,7 +355,8 @@ def set_indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: Iterabl
         for url in urls
     ]
     for outcome in _cluster_call(bulk_write, client, actions):
-        if not outcome.ok:
+        # a backfill's sitemap or URL list has no feed state to count into (newsdrift.backfill)
+        if not outcome.ok and not (outcome.reason or "").startswith("document_missing_exception"):
             summary.add_error(Failure(f"feed-state:{outcome.doc_id}", outcome.reason or "counter not updated"))
 
 

@@ -192,12 +192,21 @@ class DriftRule(RuleBase):
         return seconds
 
 
-Rule = ArticleRule | DuplicateBurstRule | FeedHealthRule | DriftRule
+class TaskFailureRule(RuleBase):
+    """Fires once per failed Airflow task try (the DAGs' ``on_failure_callback``)."""
+
+    kind: Literal["task_failure"]
+    dags: list[str] = Field(default_factory=list)
+    """Only failures of these DAG ids; all newsdrift DAGs when empty."""
+
+
+Rule = ArticleRule | DuplicateBurstRule | FeedHealthRule | DriftRule | TaskFailureRule
 RULE_KINDS: dict[str, type[RuleBase]] = {
     "article": ArticleRule,
     "duplicate_burst": DuplicateBurstRule,
     "feed_health": FeedHealthRule,
     "drift": DriftRule,
+    "task_failure": TaskFailureRule,
 }
 
 
