@@ -24,12 +24,23 @@ from pydantic_settings.exceptions import SettingsError
 from newsdrift.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGED_DATA = Path(__file__).resolve().parent / "_data"  # filled by setup.py when a wheel is built
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
+def data_dir(name: str) -> Path:
+    """``mappings``, ``config``, ``dashboards`` or ``baseline``: the checkout's folder when newsdrift runs
+    from a checkout (or an image of one), else the copy shipped in the wheel."""
+    checkout = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    packaged = PACKAGED_DATA / name
+    return packaged if packaged.is_dir() else checkout
+
+
 def _default_config_dir() -> Path:
-    """The ``config/`` folder of the checkout (or image) this package runs from."""
-    return PROJECT_ROOT / "config"
+    """The ``config/`` folder of the checkout (or image) this package runs from, else the packaged one."""
+    return data_dir("config")
 
 
 class Settings(BaseSettings):
@@ -85,7 +96,7 @@ class Settings(BaseSettings):
     topic_file: Path | None = None
     frames_file: Path | None = None
     alert_rules_file: Path | None = None
-    baseline_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / "baseline")
+    baseline_dir: Path = Field(default_factory=lambda: data_dir("baseline"))
     baseline_id: str = "seed-v1"
 
     # --- fetching ---------------------------------------------------------
