@@ -14,8 +14,11 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
+from newsdrift.callbacks import on_task_failure
+
 DEFAULT_ARGS = {
     "owner": "newsdrift",
+    "on_failure_callback": on_task_failure,  # through the alert channels (kind: task_failure rules)
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
+from newsdrift.callbacks import on_task_failure
 from newsdrift.config import get_settings
 
 ARTICLES = Asset(name="newsdrift_articles", uri="newsdrift://articles")
@@ -24,6 +25,7 @@ DAILY = CronTriggerTimetable(get_settings().drift_cron, timezone="UTC")
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
+    "on_failure_callback": on_task_failure,  # through the alert channels (kind: task_failure rules)
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": 2.0,

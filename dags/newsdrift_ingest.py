@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from newsdrift.callbacks import on_task_failure
 from newsdrift.config import get_settings
 
 SETTINGS = get_settings()
@@ -31,6 +32,7 @@ HTTP_POOL = "newsdrift_http"  # as newsdrift.tasks.common.HTTP_POOL (not importe
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
+    "on_failure_callback": on_task_failure,  # through the alert channels (kind: task_failure rules)
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,  # 30 s, 60 s, 120 s ... (Airflow 3.3: a multiplier; True means 2.0)

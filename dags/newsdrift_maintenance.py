@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
+from newsdrift.callbacks import on_task_failure
 from newsdrift.config import get_settings
 
 SETTINGS = get_settings()
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
+    "on_failure_callback": on_task_failure,  # through the alert channels (kind: task_failure rules)
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": 2.0,

@@ -248,6 +248,7 @@ def _entries(raw_entries: list[Any], result: FeedPollResult, base_url: str, feed
                 link=link,
                 title=_plain_text(raw.get("title", "")),
                 summary=_plain_text(raw.get("summary", "")),
+                content=_entry_content(raw),
                 published_at=_entry_date(raw),
                 entry_id=str(raw.get("id") or link),
                 authors=_entry_authors(raw),
@@ -314,6 +315,12 @@ def _entry_authors(raw: Mapping[str, Any]) -> list[str]:
 
 _TAG_RE = re.compile(r"<[^>]+>")
 _SPACE_RE = re.compile(r"\s+")
+
+
+def _entry_content(raw: Mapping[str, Any]) -> str:
+    """The longest full-text content of an entry (RSS content:encoded, Atom content), as plain text."""
+    values = [_plain_text(c.get("value", "")) for c in raw.get("content") or [] if isinstance(c, Mapping)]
+    return max(values, key=len, default="")
 
 
 def _plain_text(value: Any) -> str:

@@ -3,7 +3,9 @@
 Every request of a fetch (each redirect hop and the robots.txt fetch) goes
 through the SSRF guard and its host's ``HostGate``; the robots.txt of each
 origin is fetched once per ``PoliteFetcher`` (one run) and shared by all
-concurrent fetches of that origin.
+concurrent fetches of that origin. With a ``robots_store`` (the pipeline passes
+``newsdrift.hoststate.RobotsStore``), a definite robots.txt answer is kept across
+passes until its TTL instead of being fetched again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -50,6 +52,14 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head or b"<head" in head
 
 
+class RobotsStore(Protocol):
+    """Where robots.txt responses outlive one fetcher (one pass)."""
+
+    async def get(self, origin: str) -> tuple[int, bytes] | None: ...
+
+    async def put(self, origin: str, status: int, body: bytes) -> None: ...
+
+
 class PoliteFetcher:
     """Fetch article pages politely; use as ``async with PoliteFetcher(settings) as f``.
 
@@ -64,12 +74,15 @@ class PoliteFetcher:
         client: httpx.AsyncClient | None = None,
         guard: NetGuard | None = None,
         max_crawl_delay: float = MAX_CRAWL_DELAY,
+        robots_store: RobotsStore | None = None,
     ) -> None:
         self._settings = settings
         self._guard = guard or NetGuard.from_settings(settings)
         self._client = client
         self._owns_client = client is None
         self._max_crawl_delay = max_crawl_delay
+        self._robots_store = robots_store
+        self.robots_fetched = 0  # robots.txt requests this fetcher made (the rest came from the store)
         self._global = asyncio.Semaphore(settings.fetch_concurrency)
         self._gates: dict[str, HostGate] = {}
         self._robots: dict[str, asyncio.Task[RobotsPolicy]] = {}
@@ -166,7 +179,8 @@ class PoliteFetcher:
         policy = await self._robots_policy(url)
         refusal = policy.refusal(url, self.user_agent)
         if refusal:
-            raise FetchError(refusal)
+            # an unreachable robots.txt refuses the host for this run only: worth retrying next pass
+            raise FetchError(refusal, transient=policy.parser is None and not policy.allow_all)
         async with self._gate(url).slot(self._global):
             yield
 
@@ -186,6 +200,11 @@ class PoliteFetcher:
 
     async def _load_robots(self, origin: str) -> RobotsPolicy:
         assert self._client is not None
+        if self._robots_store is not None:
+            cached = await self._robots_store.get(origin)
+            if cached is not None:
+                return self._apply_delay(origin, policy_from_response(origin, *cached))
+        self.robots_fetched += 1
         try:
             result = await guarded_get(
                 self._client,
@@ -201,6 +220,11 @@ class PoliteFetcher:
         except FetchError as exc:
             return unreachable_policy(origin, exc.reason)
         policy = policy_from_response(origin, result.status, result.body)
+        if self._robots_store is not None and policy.cacheable:
+            await self._robots_store.put(origin, result.status, result.body)
+        return self._apply_delay(origin, policy)
+
+    def _apply_delay(self, origin: str, policy: RobotsPolicy) -> RobotsPolicy:
         delay = policy.crawl_delay(self.user_agent)
         if delay:
             # counted from the robots.txt request itself, so the first page already keeps the gap

@@ -1,5 +1,9 @@
 """robots.txt policy per origin (RFC 9309), built from a fetched response.
 
+Rules are matched by protego (as in Scrapy): ``*`` and ``$`` wildcards, and the
+longest matching rule wins (``Allow`` on a tie). Crawl-delay is read here, so
+fractional values count for our user agent's own group first.
+
 * 2xx: the rules apply (the first ``ROBOTS_MAX_BYTES`` are parsed).
 * 4xx ("unavailable", including 404): everything is allowed. 429 is treated
   like a server error instead: the site is asking us to slow down.
@@ -11,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 ROBOTS_MAX_BYTES = 512_000  # RFC 9309: parse at least 500 KiB
 
@@ -21,8 +26,8 @@ class RobotsPolicy:
     """Whether an origin lets our user agent fetch a URL."""
 
     origin: str
-    parser: RobotFileParser | None = None  # None: ``allow_all`` decides
-    # (user-agent tokens of a group, its Crawl-delay): urllib.robotparser ignores fractional delays
+    parser: Protego | None = None  # None: ``allow_all`` decides
+    # (user-agent tokens of a group, its Crawl-delay), read here so a group naming us wins over "*"
     delays: list[tuple[list[str], float]] = field(default_factory=list)
     allow_all: bool = True
     note: str = ""  # why allow_all/disallow applies (e.g. "robots.txt HTTP 503")
@@ -30,7 +35,7 @@ class RobotsPolicy:
     def allows(self, url: str, user_agent: str) -> bool:
         if self.parser is None:
             return self.allow_all
-        return self.parser.can_fetch(user_agent, url)
+        return bool(self.parser.can_fetch(url, user_agent))
 
     def refusal(self, url: str, user_agent: str) -> str | None:
         """The failure reason for ``url``, or None when it may be fetched."""
@@ -51,6 +56,11 @@ class RobotsPolicy:
                 return found[0]
         delay = self.parser.crawl_delay(user_agent)
         return float(delay) if delay is not None else None
+
+    @property
+    def cacheable(self) -> bool:
+        """Only a definite answer (2xx rules, 4xx allow-all) is kept across passes; unreachable is retried."""
+        return self.parser is not None or self.allow_all
 
 
 def parse_crawl_delays(lines: list[str]) -> list[tuple[list[str], float]]:
@@ -91,9 +101,9 @@ def robots_url(url: str) -> str:
 def policy_from_response(origin: str, status: int, body: bytes) -> RobotsPolicy:
     """The policy an HTTP status and body imply."""
     if 200 <= status < 300:
-        lines = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace").splitlines()
-        parser = RobotFileParser()
-        parser.parse(lines)
+        text = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
+        lines = text.splitlines()
+        parser = Protego.parse(text)
         return RobotsPolicy(origin, parser, delays=parse_crawl_delays(lines), note=f"robots.txt HTTP {status}")
     if status == 429 or status >= 500:
         return RobotsPolicy(origin, allow_all=False, note=f"HTTP {status}")

@@ -33,10 +33,14 @@ app.add_typer(node_app, name="node")
 
 def _add_subcommands() -> None:
     from newsdrift.alerting.cli import alerts_app
+    from newsdrift.backfill_cli import register as register_backfill
     from newsdrift.dashboards_cli import dashboards_app
+    from newsdrift.feeds_cli import register as register_feed_commands
 
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(dashboards_app, name="dashboards")
+    register_feed_commands(feeds_app)
+    register_backfill(app)
 
 
 console = Console()
@@ -381,6 +385,14 @@ def print_summary(summary) -> None:
             console.print(f"... and {len(summary.errors) - 50} more (use --json for all)")
 
 
+EXIT_ALL_FEEDS_FAILED = 2  # 1 is an error that stopped the pass (cluster down, bad configuration)
+
+
+def no_feed_polled(summary) -> bool:
+    """Feeds were due and none of them could be polled (a pass with nothing due is not a failure)."""
+    return summary.feeds_polled > 0 and summary.feeds_failed == summary.feeds_polled
+
+
 @app.command()
 @cli_errors
 def run(
@@ -389,13 +401,22 @@ def run(
     all_feeds: bool = typer.Option(False, "--all", help="Poll every enabled feed, not only the due ones."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Poll due feeds, fetch and extract new articles, score them and index them."""
+    """Poll due feeds, fetch and extract new articles, score them and index them.
+
+    Exit status: 0 when the pass ran, 1 when it could not (OpenSearch unreachable, invalid
+    configuration), 2 when feeds were due and every one of them failed.
+    """
     with _RunContext(feeds_file, quiet=as_json) as (s, feeds):
         summary = _run_pass(s, feeds, force=all_feeds, as_json=as_json)
     if as_json:
         emit_json(summary.to_json())
     else:
         print_summary(summary)
+    if no_feed_polled(summary):
+        # cron and CI must see a pass where every feed failed (the summary above is still complete)
+        if not as_json:
+            err_console.print(f"[red]every feed failed ({summary.feeds_failed} of {summary.feeds_polled})[/]")
+        raise typer.Exit(EXIT_ALL_FEEDS_FAILED)
 
 
 def parse_interval(value: str) -> float:

@@ -25,12 +25,23 @@ from newsdrift.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _STORE_ALIASES = ("url", "user", "password", "verify_certs", "ca_certs")
+PACKAGED_DATA = Path(__file__).resolve().parent / "_data"  # filled by setup.py when a wheel is built
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
+def data_dir(name: str) -> Path:
+    """``mappings``, ``config``, ``dashboards`` or ``baseline``: the checkout's folder when newsdrift runs
+    from a checkout (or an image of one), else the copy shipped in the wheel."""
+    checkout = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    packaged = PACKAGED_DATA / name
+    return packaged if packaged.is_dir() else checkout
+
+
 def _default_config_dir() -> Path:
-    """The ``config/`` folder of the checkout (or image) this package runs from."""
-    return PROJECT_ROOT / "config"
+    """The ``config/`` folder of the checkout (or image) this package runs from, else the packaged one."""
+    return data_dir("config")
 
 
 class Settings(BaseSettings):
@@ -101,7 +112,7 @@ class Settings(BaseSettings):
     topic_file: Path | None = None
     frames_file: Path | None = None
     alert_rules_file: Path | None = None
-    baseline_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / "baseline")
+    baseline_dir: Path = Field(default_factory=lambda: data_dir("baseline"))
     baseline_id: str = "seed-v1"
 
     # --- fetching ---------------------------------------------------------
@@ -122,6 +133,15 @@ class Settings(BaseSettings):
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
     per_host_delay: float = Field(default=0.25, ge=0)
     """Minimum seconds between two requests to the same host."""
+    robots_ttl: float = Field(default=6 * 3600, ge=0, le=86400)
+    """Seconds a host's robots.txt is reused across passes (kept in OpenSearch; RFC 9309: at most 24 h)."""
+    dead_link_retry_days: float = Field(default=1.0, gt=0, le=365)
+    """A link that failed for good (404, 410, robots.txt, not HTML, too short) is tried again after this
+    many days, doubling with every further failure up to ``dead_link_retry_max_days``."""
+    dead_link_retry_max_days: float = Field(default=30.0, gt=0, le=365)
+    feed_text_min_words: int = Field(default=20, ge=1)
+    """A page that cannot be had (401/403, robots.txt, too short) is indexed from the feed's own content
+    (content:encoded, summary) when that has at least this many words, with ``text_source: feed``."""
 
     sample_port: int = Field(default=8765, ge=1025, le=65000)
     """Port of the offline sample corpus used when no feeds are configured (fixed, so article URLs and

@@ -23,13 +23,13 @@ from typing import Any
 
 import httpx
 
-from newsdrift.config import PROJECT_ROOT
+from newsdrift.config import data_dir
 from newsdrift.errors import DashboardsError
 from newsdrift.secrets import redact
 from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import MAPPINGS_DIR
 
-SAVED_OBJECTS_PATH = PROJECT_ROOT / "dashboards" / "newsdrift.ndjson"
+SAVED_OBJECTS_PATH = data_dir("dashboards") / "newsdrift.ndjson"
 DEFAULT_PREFIX = "newsdrift"
 PATTERN_FAMILIES = ("articles", "drift", "alerts", "feeds")
 IMPORT_PATH = "/api/saved_objects/_import"

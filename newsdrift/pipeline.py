@@ -22,7 +22,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout
 
-from newsdrift import feedstate, runctx
+from newsdrift import feedstate, linkstate, runctx
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.records import Article, Failure, FeedEntry, RunSummary, ScoredArticle, stable_id
@@ -137,7 +137,11 @@ def select_new_entries(
         by_id.setdefault(canonical_id_for_link(entry.link), entry)
     known = _cluster_call(existing_ids, client, names, by_id)
     summary.articles_known += len(known) + (len(entries) - len(by_id))
-    return [e for cid, e in by_id.items() if cid not in known]
+    fresh = [cid for cid in by_id if cid not in known]
+    # links that failed for good wait out their backoff (days) instead of failing again every pass
+    resting = _cluster_call(linkstate.not_due, client, names, fresh)
+    summary.dead_links_skipped += len(resting)
+    return [by_id[cid] for cid in fresh if cid not in resting]
 
 
 # --- stage 3: fetch, extract, score, index -------------------------------------------
@@ -158,6 +162,7 @@ async def fetch_and_extract_one(
 ) -> Extracted | None:
     """Fetch one entry politely and extract it off the event loop; a failure is recorded and gives None."""
     started = time.perf_counter()
+    loop = asyncio.get_running_loop()
     page = await fetcher.fetch(entry)
     summary.add_time("fetch", time.perf_counter() - started)
     if isinstance(page, Failure):
@@ -165,14 +170,38 @@ async def fetch_and_extract_one(
         summary.add_error(page)
         if page.transient:
             summary.transient_feeds.add(entry.feed_url)
-        return None
-    result = await asyncio.get_running_loop().run_in_executor(executor, extract_and_score_text, page, settings)
+            return None
+        return await _page_unusable(entry, page, summary, settings, executor)
+    result = await loop.run_in_executor(executor, extract_and_score_text, page, settings)
     if isinstance(result, Failure):
         summary.extraction_failed += 1
         summary.add_error(result)
-        return None
+        return await _page_unusable(entry, result, summary, settings, executor)
     summary.add_time("extract", result.seconds)  # pages that failed extraction are not counted
     return result
+
+
+async def _page_unusable(
+    entry: FeedEntry, failure: Failure, summary: RunSummary, settings: Settings, executor: Executor
+) -> Extracted | None:
+    """A page failed for good: index the feed's own text when it may stand in, else remember the link."""
+    from extractors.feedtext import falls_back
+
+    if falls_back(failure):
+        loop = asyncio.get_running_loop()
+        item = await loop.run_in_executor(executor, feed_article_and_score, entry, failure, settings)
+        if item is not None:
+            return item
+    summary.failed_links.append((entry, failure.reason))
+    return None
+
+
+def feed_article_and_score(entry: FeedEntry, failure: Failure, settings: Settings) -> Extracted | None:
+    """The entry as an article from its feed text (``text_source: feed``), scored like a page; None if too short."""
+    from extractors.feedtext import article_from_feed
+
+    article = article_from_feed(entry, failure, settings)
+    return None if article is None else score_text(article, settings)
 
 
 @dataclass(slots=True)
@@ -197,16 +226,24 @@ def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure
     """Extraction plus the scores that need only the text (topic, MinHash): runs in the worker processes,
     next to trafilatura, so it overlaps with fetching instead of queueing in the indexing thread."""
     from extractors.article import extract_article
-    from newsdrift.detection.dedup import DedupSettings, fingerprint
-    from newsdrift.detection.topic import score_topic
 
     started = time.perf_counter()
     article = extract_article(page, settings)
     if isinstance(article, Failure):
         return article
+    scored = score_text(article, settings)
+    scored.seconds = time.perf_counter() - started
+    return scored
+
+
+def score_text(article: Article, settings: Settings) -> Extracted:
+    """The scores that need only the text: topic relevance and the MinHash fingerprint."""
+    from newsdrift.detection.dedup import DedupSettings, fingerprint
+    from newsdrift.detection.topic import score_topic
+
     relevance, terms = score_topic(article.title, article.text, _topic_profile(str(settings.topic_path)))
     fp = fingerprint(article.text, DedupSettings())
-    return Extracted(article, round(relevance, 4), terms, fp, time.perf_counter() - started)
+    return Extracted(article, round(relevance, 4), terms, fp)
 
 
 def extraction_executor(settings: Settings, entries: int) -> Executor:
@@ -281,6 +318,8 @@ def index_batch(
         if o.status == "created":
             summary.indexed += 1
             summary.articles_new += 1
+            if by_id[o.doc_id].article.text_source == "feed":
+                summary.indexed_from_feed += 1
             summary.indexed_ids.append(o.doc_id)
             indexed.append(by_id[o.doc_id])
         elif o.status == "exists":
@@ -327,7 +366,8 @@ def set_indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: Iterabl
         for url in urls
     ]
     for outcome in _cluster_call(bulk_write, client, actions):
-        if not outcome.ok:
+        # a backfill's sitemap or URL list has no feed state to count into (newsdrift.backfill)
+        if not outcome.ok and not (outcome.reason or "").startswith("document_missing_exception"):
             summary.add_error(Failure(f"feed-state:{outcome.doc_id}", outcome.reason or "counter not updated"))
 
 
@@ -370,6 +410,7 @@ async def process_entries(
     not yet indexed (the batch being indexed and the one filling up).
     """
     from extractors.fetch import PoliteFetcher
+    from newsdrift.hoststate import RobotsStore
     from newsdrift.scheduler import gather_or_cancel, run_per_host
 
     progress("fetch_start", total=len(entries))
@@ -391,8 +432,9 @@ async def process_entries(
             for _ in batch:
                 room.release()
 
+    robots = RobotsStore(client, names, settings.robots_ttl)
     with extraction_executor(settings, len(entries)) as pool:
-        async with PoliteFetcher(settings) as fetcher:
+        async with PoliteFetcher(settings, robots_store=robots) as fetcher:
 
             async def job(entry: FeedEntry) -> None:
                 item = await fetch_and_extract_one(settings, fetcher, entry, summary, executor=pool)
@@ -420,6 +462,24 @@ def _light(item: ScoredArticle) -> ScoredArticle:
     item.article.text = ""
     item.minhash = []
     return item
+
+
+def record_failed_links(settings: Settings, client: OpenSearch, names: IndexNames, summary: RunSummary) -> None:
+    """Remember this pass's links that failed for good, with their reason and a retry time in days."""
+    outcomes = _cluster_call(
+        linkstate.record_failures,
+        client,
+        names,
+        summary.failed_links,
+        base_days=settings.dead_link_retry_days,
+        max_days=settings.dead_link_retry_max_days,
+    )
+    for outcome in outcomes:
+        if outcome.ok:
+            summary.dead_links += 1
+        else:
+            summary.add_error(Failure(f"link-state:{outcome.doc_id}", outcome.reason or "not stored"))
+    summary.failed_links.clear()
 
 
 def commit_validators(
@@ -464,6 +524,8 @@ async def run_once_async(
             new_entries = select_new_entries(client, names, polled.entries, summary)
         with summary.timed("fetch_extract_index"):
             await process_entries(settings, client, names, new_entries, scorers, summary, progress=progress)
+        with summary.timed("failed_links"):
+            record_failed_links(settings, client, names, summary)
         with summary.timed("feed_counts"):
             commit_validators(client, names, polled.validators, summary)
             # recount every polled feed, so a count left short by a killed pass is repaired by the next

@@ -47,6 +47,7 @@ class FeedEntry:
     entry_id: str = ""
     authors: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    content: str = ""  # the entry's full text (content:encoded), when the feed carries one
 
 
 @dataclass(slots=True)
@@ -85,6 +86,8 @@ class Article:
     tags: list[str] = field(default_factory=list)
     date_source: str = ""  # "page", "feed", "htmldate" or "" when unknown
     decoding: str | None = None  # the page's charset note, e.g. "lossy: 3 invalid utf-8 sequences replaced ..."
+    text_source: str = "page"  # "feed": the page could not be had, the text is the feed's (extractors/feedtext.py)
+    text_source_reason: str | None = None  # why the page was not used, when text_source is "feed"
 
     def __post_init__(self) -> None:
         if not self.content_sha1:  # the exact-duplicate key: one definition, filled from the text when not given
@@ -188,6 +191,9 @@ class RunSummary:
     drift_windows: int = 0
     drift_events: int = 0
     alerts: int = 0
+    indexed_from_feed: int = 0  # pages that could not be had, indexed from the feed's content (#14)
+    dead_links: int = 0  # links that failed for good this pass, recorded with a retry time in days
+    dead_links_skipped: int = 0  # entries skipped because their link failed for good and is not due again
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     """Busy time per stage (poll, select, fetch, extract, score, index, alerts...). Stages overlap:
@@ -195,6 +201,7 @@ class RunSummary:
     errors: list[Failure] = field(default_factory=list)
     indexed_ids: list[str] = field(default_factory=list)
     transient_feeds: set[str] = field(default_factory=set)  # feeds with entries worth retrying
+    failed_links: list[tuple[FeedEntry, str]] = field(default_factory=list)  # (entry, reason), failed for good
 
     def add_error(self, failure: Failure) -> None:
         self.errors.append(failure)
@@ -219,12 +226,14 @@ class RunSummary:
         self.errors.extend(other.errors)
         self.indexed_ids.extend(other.indexed_ids)
         self.transient_feeds |= other.transient_feeds
+        self.failed_links.extend(other.failed_links)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["errors"] = [e.to_dict() for e in self.errors]
         data.pop("indexed_ids")
         data.pop("transient_feeds")
+        data.pop("failed_links")
         data["seconds"] = round(self.seconds, 2)
         data["stage_seconds"] = {stage: round(value, 2) for stage, value in self.stage_seconds.items()}
         return data

@@ -43,7 +43,7 @@ HEAVY_MODULES = (
     "apprise",
 )
 # except the settings object: DAG files read their schedules and param defaults from it
-PARSE_TIME_ALLOWED = ("newsdrift", "newsdrift.config", "newsdrift.errors")
+PARSE_TIME_ALLOWED = ("newsdrift", "newsdrift.config", "newsdrift.errors", "newsdrift.callbacks")
 
 
 RUNNER = Path(__file__).resolve()
@@ -194,6 +194,16 @@ def dagbag() -> dict[str, Any]:
                     "trigger_rule": str(t.trigger_rule.value if hasattr(t.trigger_rule, "value") else t.trigger_rule),
                     "outlets": [o.uri for o in t.outlets],
                     "upstream": sorted(t.upstream_task_ids),
+                    "on_failure_callback": [
+                        f"{c.__module__}.{c.__qualname__}"
+                        for c in (
+                            t.on_failure_callback
+                            if isinstance(t.on_failure_callback, list)
+                            else [t.on_failure_callback]
+                            if t.on_failure_callback
+                            else []
+                        )
+                    ],
                 }
                 for t in dag.tasks
             },

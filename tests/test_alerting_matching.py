@@ -220,3 +220,26 @@ def test_rules_not_passed_or_disabled_do_not_fire(opensearch_client, initialized
     assert [a.rule for a in match_articles(opensearch_client, initialized_names, docs, only)] == ["wire-only"]
     alerts = match_articles(opensearch_client, initialized_names, docs, ruleset)
     assert "disabled" not in {a.rule for a in alerts}
+
+
+def test_title_rules_need_the_phrase_in_the_headline_not_in_the_text(opensearch_client, initialized_names):
+    ruleset = parse_rules(
+        {
+            "rules": [
+                {
+                    "name": "regulatory",
+                    "match": {"title_any": ["export controls", "designates"], "title_none": ["opinion"]},
+                },
+            ]
+        }
+    )
+    assert ruleset.rejected == []
+    sync_rules(opensearch_client, initialized_names, ruleset)
+    docs = [
+        article("t1", "Commerce weighs export controls on model weights"),
+        article("t2", "Brussels designates a systemic-risk model"),  # stemming: "designated" would match too
+        article("t3", "Chips and cloud prices", "Analysts expect export controls to tighten next year."),
+        article("t4", "Opinion: export controls will not work"),
+    ]
+    alerts = match_articles(opensearch_client, initialized_names, docs, ruleset)
+    assert sorted(a.subject_id for a in alerts) == ["t1", "t2"]

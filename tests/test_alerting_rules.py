@@ -17,6 +17,7 @@ from newsdrift.alerting import (
     parse_rules,
     sync_rules,
 )
+from newsdrift.alerting.rules import TaskFailureRule
 from newsdrift.alerting.sync import stored_rules
 from newsdrift.config import PROJECT_ROOT
 from newsdrift.errors import ConfigError
@@ -67,7 +68,7 @@ def test_shipped_rules_file_is_valid():
     ruleset = load_rules(PROJECT_ROOT / "config" / "alerts.yaml")
     assert ruleset.rejected == []
     kinds = {type(r) for r in ruleset.rules}
-    assert kinds == {ArticleRule, DuplicateBurstRule, FeedHealthRule, DriftRule}
+    assert kinds == {ArticleRule, DuplicateBurstRule, FeedHealthRule, DriftRule, TaskFailureRule}
     names = {r.name for r in ruleset.rules}
     assert {"llama-release", "open-weights-security", "high-novelty"} <= names
     for rule in ruleset.rules:

@@ -46,7 +46,8 @@ def test_run_json_with_no_feeds_ingests_the_sample_corpus(opensearch_url, index_
         "errors",
     }
     assert keys <= set(summary)
-    assert summary["feeds_polled"] == 8 and summary["indexed"] == 50 and summary["feeds_failed"] == 1
+    assert summary["feeds_polled"] == 8 and summary["indexed"] == 51 and summary["feeds_failed"] == 1
+    assert summary["indexed_from_feed"] == 1 and summary["dead_links"] == 1  # robots.txt page; the 404 (#14)
     assert all(set(e) == {"where", "reason"} for e in summary["errors"])
 
     again = subprocess.run(

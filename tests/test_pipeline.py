@@ -31,6 +31,10 @@ TARGET = next(
 )
 
 
+# pages robots.txt disallows, indexed from their feed entry's text instead (#14)
+FROM_FEED = len(MANIFEST["robots_disallowed"])
+
+
 def expected_pages() -> list[dict]:
     return [
         p for p in MANIFEST["pages"] if p["path"] not in MANIFEST["robots_disallowed"] and set(p["feed"]) - BROKEN_FEEDS
@@ -59,8 +63,18 @@ def test_end_to_end_indexes_exactly_the_expected_set(settings, sample_server, op
     docs = indexed_docs(opensearch_client, index_names)
     expected = {stable_id(base + p["canonical_path"]): p for p in expected_pages()}
 
-    assert set(docs) == set(expected)
-    assert summary.indexed == len(expected) and summary.index_failed == 0
+    # the page robots.txt disallows is indexed from its feed entry's text, and says so (#14)
+    from_feed = {
+        stable_id(base + p["canonical_path"]): p
+        for p in MANIFEST["pages"]
+        if p["path"] in MANIFEST["robots_disallowed"]
+    }
+    assert set(docs) == set(expected) | set(from_feed)
+    assert summary.indexed == len(expected) + len(from_feed) and summary.index_failed == 0
+    assert summary.indexed_from_feed == len(from_feed) == 1
+    for doc_id in from_feed:
+        assert docs[doc_id]["text_source"] == "feed" and docs[doc_id]["text_source_reason"] == "robots.txt disallows"
+    assert {d["text_source"] for i, d in docs.items() if i not in from_feed} == {"page"}
     for doc_id, page in expected.items():
         doc = docs[doc_id]
         assert doc["canonical_url"] == base + page["canonical_path"]
@@ -128,7 +142,7 @@ def test_page_failure_is_recorded_and_the_rest_lands(
     reason = reasons(summary)[f"page:{sample_server.url}{TARGET['path']}"]
     assert reason_part.lower() in reason.lower()
     docs = indexed_docs(opensearch_client, index_names)
-    assert len(docs) == len(expected_pages()) - 1
+    assert len(docs) == len(expected_pages()) - 1 + FROM_FEED
     assert stable_id(sample_server.url + TARGET["canonical_path"]) not in docs
 
 
@@ -140,7 +154,12 @@ def test_failing_feed_is_recorded_and_other_feeds_land(settings, sample_server, 
     only_here = [p for p in expected_pages() if set(p["feed"]) - BROKEN_FEEDS == {feed["path"]}]
     assert only_here, "the faulted feed should own some pages"
     docs = indexed_docs(opensearch_client, index_names)
-    assert len(docs) == len(expected_pages()) - len(only_here)
+    feed_only_here = [
+        p
+        for p in MANIFEST["pages"]
+        if p["path"] in MANIFEST["robots_disallowed"] and set(p["feed"]) - BROKEN_FEEDS == {feed["path"]}
+    ]
+    assert len(docs) == len(expected_pages()) - len(only_here) + FROM_FEED - len(feed_only_here)
     state = opensearch_client.get(index=index_names.feeds, id=stable_id(sample_server.url + feed["path"]))["_source"]
     assert state["consecutive_failures"] == 1 and "HTTP 500" in state["last_error"]
 
@@ -152,7 +171,7 @@ def test_retry_after_is_honoured(settings, sample_server, opensearch_client, ind
     assert f"feed:{sample_server.url}{feed['path']}" not in reasons(summary)
     first, second = sample_server.requests_for(feed["path"])[:2]
     assert second.time - first.time >= 0.95
-    assert len(indexed_docs(opensearch_client, index_names)) == len(expected_pages())
+    assert len(indexed_docs(opensearch_client, index_names)) == len(expected_pages()) + FROM_FEED
 
 
 def test_cluster_down_stops_the_run_with_a_clear_error(settings, sample_server):
@@ -207,5 +226,5 @@ def test_redirect_to_a_private_address_is_refused_and_the_rest_lands(
     reason = reasons(summary)[f"page:{sample_server.url}{TARGET['path']}"]
     assert "10.0.0.1" in reason and "refused" in reason
     docs = indexed_docs(opensearch_client, index_names)
-    assert len(docs) == len(expected_pages()) - 1
+    assert len(docs) == len(expected_pages()) - 1 + FROM_FEED
     assert stable_id(sample_server.url + TARGET["canonical_path"]) not in docs

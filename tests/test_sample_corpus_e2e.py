@@ -113,3 +113,25 @@ def test_every_visualization_returns_buckets_on_the_sample_corpus(corpus_run):
         assert response["hits"]["total"]["value"] > 0, vis["id"]
         buckets = [v for v in response.get("aggregations", {}).values() if isinstance(v, dict) and "buckets" in v]
         assert buckets and all(b["buckets"] for b in buckets), vis["id"]
+
+
+def test_default_rules_alert_immediately_at_most_once_per_five_articles(corpus_run):
+    """The shipped rules (#14): immediate alerts only on what is new, the rest in the daily digest."""
+    records = alerts(corpus_run)
+    indexed = corpus_run["first"].indexed
+    instant = [a for a in records if a.get("mode") == "instant"]
+    digest = [a for a in records if a.get("mode") == "digest"]
+    assert indexed == 51 and instant and len(instant) * 5 <= indexed
+    assert len(instant) + len(digest) == len(records)
+    by_rule = Counter(a["rule_name"] for a in instant)
+    assert set(by_rule) <= {"new-story", "model-release", "regulatory-action", "narrative-drift", "syndication-wave"}
+    # the Llama 5 launch is one immediate alert with its syndicated copies folded in
+    base = corpus_run["server"].url
+    story_ids = {stable_id(base + p["canonical_path"]) for p in MANIFEST["pages"] if p["story"]}
+    (release,) = [a for a in instant if a["rule_name"] == "model-release"]
+    assert {release["article_id"], *release["copies"]} == story_ids
+    regulatory = {a["title"] for a in instant if a["rule_name"] == "regulatory-action"}
+    assert "Brussels designates Llama 5 flagship a systemic-risk model" in regulatory
+    assert not [t for t in regulatory if "fine-tuning" in t]
+    # everything else waits for the daily digest
+    assert digest and all(a["digest_due_at"] for a in digest)

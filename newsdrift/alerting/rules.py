@@ -50,6 +50,10 @@ class ArticleMatch(BaseModel):
     """At least one of these must appear."""
     none: list[Term] = Field(default_factory=list)
     """None of these may appear."""
+    title_any: list[Term] = Field(default_factory=list)
+    """At least one of these must appear in the title (a headline names the event, a passing mention does not)."""
+    title_none: list[Term] = Field(default_factory=list)
+    """None of these may appear in the title."""
     sources: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     min_topic_relevance: float | None = Field(default=None, ge=0, le=1)
@@ -61,7 +65,7 @@ class ArticleMatch(BaseModel):
     query: dict[str, Any] | None = None
     """Advanced form: a raw OpenSearch query over the article fields (combined with the rest)."""
 
-    @field_validator("all", "any", "none", "sources", "languages", mode="before")
+    @field_validator("all", "any", "none", "title_any", "title_none", "sources", "languages", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _terms(value)
@@ -75,17 +79,18 @@ class ArticleMatch(BaseModel):
 
     @model_validator(mode="after")
     def _not_empty(self) -> ArticleMatch:
-        conditions = (self.all, self.any, self.sources, self.languages, self.query)
+        conditions = (self.all, self.any, self.title_any, self.sources, self.languages, self.query)
         thresholds = (self.min_topic_relevance, self.min_novelty)
         if not any(conditions) and all(t is None for t in thresholds):
             raise ValueError(
-                "needs at least one condition (all, any, sources, languages, min_topic_relevance, min_novelty or query)"
+                "needs at least one condition (all, any, title_any, sources, languages, min_topic_relevance, "
+                "min_novelty or query)"
             )
         return self
 
     def terms(self) -> list[str]:
         """The rule's positive terms, in file order, without repeats."""
-        return list(dict.fromkeys([*self.all, *self.any]))
+        return list(dict.fromkeys([*self.all, *self.any, *self.title_any]))
 
 
 class RuleBase(BaseModel):
@@ -187,12 +192,21 @@ class DriftRule(RuleBase):
         return seconds
 
 
-Rule = ArticleRule | DuplicateBurstRule | FeedHealthRule | DriftRule
+class TaskFailureRule(RuleBase):
+    """Fires once per failed Airflow task try (the DAGs' ``on_failure_callback``)."""
+
+    kind: Literal["task_failure"]
+    dags: list[str] = Field(default_factory=list)
+    """Only failures of these DAG ids; all newsdrift DAGs when empty."""
+
+
+Rule = ArticleRule | DuplicateBurstRule | FeedHealthRule | DriftRule | TaskFailureRule
 RULE_KINDS: dict[str, type[RuleBase]] = {
     "article": ArticleRule,
     "duplicate_burst": DuplicateBurstRule,
     "feed_health": FeedHealthRule,
     "drift": DriftRule,
+    "task_failure": TaskFailureRule,
 }
 
 
@@ -200,11 +214,17 @@ def _phrase(term: str) -> dict[str, Any]:
     return {"multi_match": {"query": term, "type": "phrase", "fields": TEXT_FIELDS}}
 
 
+def _title_phrase(term: str) -> dict[str, Any]:
+    return {"match_phrase": {"title": term}}
+
+
 def article_query(match: ArticleMatch) -> dict[str, Any]:
     """The percolator query of an article rule (parsed by OpenSearch against the article mapping)."""
     must: list[dict[str, Any]] = [_phrase(t) for t in match.all]
     if match.any:
         must.append({"bool": {"should": [_phrase(t) for t in match.any], "minimum_should_match": 1}})
+    if match.title_any:
+        must.append({"bool": {"should": [_title_phrase(t) for t in match.title_any], "minimum_should_match": 1}})
     if match.query:
         must.append(match.query)
     filters: list[dict[str, Any]] = []
@@ -216,7 +236,7 @@ def article_query(match: ArticleMatch) -> dict[str, Any]:
         filters.append({"range": {"topic_relevance": {"gte": match.min_topic_relevance}}})
     if match.min_novelty is not None:
         filters.append({"range": {"novelty": {"gte": match.min_novelty}}})
-    must_not = [_phrase(t) for t in match.none]
+    must_not = [_phrase(t) for t in match.none] + [_title_phrase(t) for t in match.title_none]
     if not match.include_off_topic:
         must_not.append({"term": {"off_topic": True}})
     body: dict[str, Any] = {}

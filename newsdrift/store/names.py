@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAMILIES = ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift")
+FAMILIES = ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift", "hosts", "links")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,16 @@ class IndexNames:
     @property
     def drift(self) -> str:
         return f"{self.prefix}-drift"
+
+    @property
+    def hosts(self) -> str:
+        """robots.txt cache per origin (#14)."""
+        return f"{self.prefix}-hosts"
+
+    @property
+    def links(self) -> str:
+        """Links that failed for good, with their retry time (#14)."""
+        return f"{self.prefix}-links"
 
     def template(self, family: str) -> str:
         return f"{self.prefix}-{family}"

@@ -16,10 +16,10 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from newsdrift.config import PROJECT_ROOT
+from newsdrift.config import data_dir
 from newsdrift.store.names import FAMILIES, IndexNames
 
-MAPPINGS_DIR = PROJECT_ROOT / "mappings"
+MAPPINGS_DIR = data_dir("mappings")
 _DEFAULT_PREFIX = "newsdrift"
 
 

@@ -210,7 +210,7 @@ def ingest_entries(
     import asyncio
 
     from newsdrift import runctx
-    from newsdrift.pipeline import commit_validators, process_entries, select_new_entries
+    from newsdrift.pipeline import commit_validators, process_entries, record_failed_links, select_new_entries
     from newsdrift.records import RunSummary
     from newsdrift.scoring import default_scorers, finish_pass
 
@@ -228,6 +228,7 @@ def ingest_entries(
             if new:
                 scorers = default_scorers(settings, client, names, alerts=False)  # the percolate task alerts
                 asyncio.run(process_entries(settings, client, names, new, scorers, summary))
+                record_failed_links(settings, client, names, summary)
                 finish_pass(scorers, summary)
             commit_validators(client, names, validators or {}, summary)
     summary.seconds = time.monotonic() - started
