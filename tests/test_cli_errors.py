@@ -151,6 +151,7 @@ def test_dashboards_import_reads_its_settings(monkeypatch, import_calls, tmp_pat
         "overwrite": True,
         "prefix": "acme",
         "wait": 0.0,
+        "flavor": "opensearch",
         "tenant": "global",
     }
     # options win over the settings
@@ -178,6 +179,7 @@ def test_dashboards_import_reads_its_settings(monkeypatch, import_calls, tmp_pat
         "overwrite": True,
         "prefix": "p2",
         "wait": 0.0,
+        "flavor": "opensearch",
         "tenant": "private",
     }
     # defaults
@@ -190,6 +192,7 @@ def test_dashboards_import_reads_its_settings(monkeypatch, import_calls, tmp_pat
         "overwrite": True,
         "prefix": "p3",
         "wait": 0.0,
+        "flavor": "opensearch",
         "tenant": None,
     }
     assert (
