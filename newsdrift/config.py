@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     """Maintenance: article indices whose newest document is older than this are deleted (never the write index)."""
     disable_feed_after_days: float = Field(default=7.0, ge=0)
     """Maintenance: feeds failing for at least this long are disabled, with the reason recorded."""
+    ingest_shards: int = Field(default=8, ge=1, le=1024)
+    """Tasks the ``newsdrift_ingest`` DAG maps per run: due feeds are grouped by host into at most this many
+    shards, each polled, fetched, extracted, scored and indexed by one task (1,024 is Airflow's map limit)."""
     airflow_home: Path | None = None
     """AIRFLOW_HOME of the local Airflow (SQLite) that ``scripts/run_ingest_dag.py`` (``make demo``) sets up;
     default ``<home>/airflow``."""
