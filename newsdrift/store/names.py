@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAMILIES = ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift")
+FAMILIES = ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift", "claims")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,11 @@ class IndexNames:
     @property
     def drift(self) -> str:
         return f"{self.prefix}-drift"
+
+    @property
+    def claims(self) -> str:
+        """Dedup claims (one per LSH band / content hash) that keep concurrent writers on one cluster per story."""
+        return f"{self.prefix}-claims"
 
     def template(self, family: str) -> str:
         return f"{self.prefix}-{family}"
