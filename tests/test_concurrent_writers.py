@@ -195,3 +195,23 @@ def test_two_concurrent_passes_make_one_cluster_and_one_alert_per_story(
         members = {m["_id"] for m in clusters[src["story_cluster_id"]]}
         assert {src["article_id"], *src.get("copies", [])} == members  # the other writer's copy was folded in
     assert sum(s["alerts"] for s in summaries) >= STORIES
+
+
+def test_claims_older_than_a_day_are_pruned(opensearch_client: OpenSearch, concurrent_names: IndexNames) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from newsdrift.detection.dedup import prune_claims
+    from newsdrift.store import apply_templates
+
+    apply_templates(opensearch_client, concurrent_names)
+    now = datetime.now(UTC)
+    for key, age in (("b1_old", timedelta(days=2)), ("b1_new", timedelta(hours=1))):
+        opensearch_client.index(
+            index=concurrent_names.claims,
+            id=key,
+            body={"article_id": "a", "cluster_id": "a", "created_at": (now - age).isoformat()},
+            refresh=True,
+        )
+    assert prune_claims(opensearch_client, concurrent_names.claims) == 1
+    assert opensearch_client.exists(index=concurrent_names.claims, id="b1_new")
+    assert not opensearch_client.exists(index=concurrent_names.claims, id="b1_old")
