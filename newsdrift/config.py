@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     per_host_delay: float = Field(default=0.25, ge=0)
     """Minimum seconds between two requests to the same host."""
 
+    poll_adaptive: bool = True
+    """Poll each feed as often as it publishes (entries of the last week, RSS ``<ttl>``, Cache-Control
+    ``max-age``, Retry-After, backoff on failures) within the bounds below; off: each feed's ``poll_interval``."""
+    poll_min_interval: float = Field(default=300.0, gt=0)
+    """Seconds: no feed is polled more often than this (adaptive polling)."""
+    poll_max_interval: float = Field(default=86400.0, gt=0)
+    """Seconds: every feed is polled at least this often (adaptive polling; a Retry-After may ask for longer)."""
+
     sample_port: int = Field(default=8765, ge=1025, le=65000)
     """Port of the offline sample corpus used when no feeds are configured (fixed, so article URLs and
     ids stay the same from one run to the next)."""
@@ -177,6 +185,14 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(net, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{net!r} is not a network in CIDR notation ({exc})") from None
+        return value
+
+    @field_validator("poll_max_interval")
+    @classmethod
+    def _max_above_min(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("poll_min_interval")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least poll_min_interval ({low:g} s), got {value:g} s")
         return value
 
     @field_validator("opensearch_url")
