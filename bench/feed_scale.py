@@ -201,6 +201,14 @@ def run_dag_test(env: dict[str, str], home: Path, conf: dict[str, Any], timeout:
     return {**json.loads(lines[-1][11:]), "wall_s": round(wall, 1)}
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _text(data: bytes | str | None) -> str:
     return data.decode(errors="replace") if isinstance(data, bytes) else data or ""
 
@@ -212,9 +220,15 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
     """``airflow standalone`` (scheduler, dag-processor, triggerer, api-server; LocalExecutor), one triggered run."""
     import sqlite3
 
+    import airflow_local
+
     bin_dir = str(Path(sys.executable).parent)
-    env = {**env, "PATH": bin_dir + os.pathsep + env.get("PATH", ""), "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
-    env["AIRFLOW__API__PORT"] = env.get("AIRFLOW__API__PORT", "8793")
+    env = {**env, **airflow_local.airflow_environment(home)}  # this home, this checkout's dags, no examples
+    env.update({"PATH": bin_dir + os.pathsep + env.get("PATH", ""), "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"})
+    env["NEWSDRIFT_INGEST_SCHEDULE"] = ""  # the triggered run only, no scheduled one next to it
+    port = _free_port()  # the api-server's (tasks reach the Execution API there); other Airflows may run here
+    env["AIRFLOW__API__PORT"] = str(port)
+    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{port}/execution/"
     airflow = os.path.join(bin_dir, "airflow")
     prep = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "airflow_local.py"), "prepare", "--home", str(home)],
@@ -286,9 +300,15 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(60)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
+            pass
+        time.sleep(5)
+        try:  # scheduler, api-server, workers: the whole session started above
             os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
         log.close()
 
 
@@ -353,6 +373,7 @@ def run_size(n: int, modes: list[str], url: str, timeout: float) -> list[dict[st
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # finally blocks stop the servers and Airflow
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, nargs="+", default=[1100, 5000, 10000])
     parser.add_argument("--modes", nargs="+", choices=["dag-test", "scheduler"], default=["dag-test", "scheduler"])

@@ -16,7 +16,7 @@ touches neither the network, the metadata DB nor heavy libraries (only the setti
 * ``publish``: emits an event on the ``newsdrift://articles`` asset when articles were indexed
   (skipped otherwise); ``newsdrift_drift`` is scheduled on it.
 
-Schedule: NEWSDRIFT_INGEST_SCHEDULE (cron, default every 15 minutes).
+Schedule: NEWSDRIFT_INGEST_SCHEDULE (cron, default every 15 minutes; empty: triggered runs only).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ DEFAULT_ARGS = {
 
 @dag(
     dag_id="newsdrift_ingest",
-    schedule=SETTINGS.ingest_schedule,
+    schedule=SETTINGS.ingest_schedule or None,  # empty: triggered runs only
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,

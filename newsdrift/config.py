@@ -135,7 +135,7 @@ class Settings(BaseSettings):
 
     # --- Airflow ----------------------------------------------------------
     ingest_schedule: str = "*/15 * * * *"
-    """Cron schedule of the ``newsdrift_ingest`` DAG (read when the DAG file is parsed)."""
+    """Cron schedule of the ``newsdrift_ingest`` DAG (read when the DAG file is parsed); empty: triggered runs only."""
     drift_cron: str = "30 2 * * *"
     """Daily run of the ``newsdrift_drift`` DAG (cron, UTC), besides every new-articles asset event."""
     maintenance_schedule: str = "0 3 * * *"
