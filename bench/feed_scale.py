@@ -201,6 +201,22 @@ def run_dag_test(env: dict[str, str], home: Path, conf: dict[str, Any], timeout:
     return {**json.loads(lines[-1][11:]), "wall_s": round(wall, 1)}
 
 
+def _group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in a process group (scheduler, api-server, workers, tasks)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # field 5 of /proc/PID/stat: the process group
+                continue
+            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss in pages
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 2**20
+
+
 def _free_port() -> int:
     import socket
 
@@ -226,9 +242,12 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
     env = {**env, **airflow_local.airflow_environment(home)}  # this home, this checkout's dags, no examples
     env.update({"PATH": bin_dir + os.pathsep + env.get("PATH", ""), "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"})
     env["NEWSDRIFT_INGEST_SCHEDULE"] = ""  # the triggered run only, no scheduled one next to it
+    env["AIRFLOW__CORE__PARALLELISM"] = "8"  # LocalExecutor worker processes (default 32 on a 2-core machine)
     port = _free_port()  # the api-server's (tasks reach the Execution API there); other Airflows may run here
     env["AIRFLOW__API__PORT"] = str(port)
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{port}/execution/"
+    env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(_free_port())
+    env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(_free_port())
     airflow = os.path.join(bin_dir, "airflow")
     prep = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "airflow_local.py"), "prepare", "--home", str(home)],
@@ -272,12 +291,13 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
         )
         if trig.returncode != 0:
             return {"state": "trigger failed", "error": (trig.stdout + trig.stderr)[-1500:]}
-        state = "queued"
+        state, peak_mb = "queued", 0.0
         while time.perf_counter() - started < timeout:
             rows = query("select state, start_date, end_date from dag_run where run_id = ?", run_id)
             state = rows[0][0] if rows else "missing"
             if state in ("success", "failed"):
                 break
+            peak_mb = max(peak_mb, _group_rss_mb(proc.pid))
             time.sleep(2)
         seconds = time.perf_counter() - started
         tis = query("select task_id, map_index, state from task_instance where run_id = ?", run_id)
@@ -295,7 +315,7 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
             "task_instances": len(tis),
             "task_states": _count(t[2] for t in tis),
             "summary": _summary(xcom),
-            "peak_rss_mb": None,
+            "peak_rss_mb": round(peak_mb, 1),  # all Airflow processes together, sampled every 2 s
         }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -214,6 +214,8 @@ def standalone_environment(home: Path | None = None, executor: str = "LocalExecu
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env["AIRFLOW__CORE__EXECUTOR"] = executor
+    # LocalExecutor starts this many worker processes up front (Airflow's default 32, ~130 MB each)
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "8")
     return env
 
 
