@@ -281,8 +281,9 @@ def read_config_text(path: Path | str, what: str) -> str:
         ) from None
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (plain YAML silently keeps the last one)."""
+class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that refuses duplicate keys (plain YAML silently keeps the last one). libyaml's parser
+    when PyYAML has it: a 10,000-feed list parses in ~1 s instead of ~10 s (each ingest shard reads it)."""
 
 
 def _construct_unique_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
