@@ -300,7 +300,7 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
             peak_mb = max(peak_mb, _group_rss_mb(proc.pid))
             time.sleep(2)
         seconds = time.perf_counter() - started
-        tis = query("select task_id, map_index, state from task_instance where run_id = ?", run_id)
+        tis = query("select task_id, map_index, state, try_number from task_instance where run_id = ?", run_id)
         xcom = {}
         for task_id, value in query(
             "select task_id, value from xcom where run_id = ? and key = 'return_value' and map_index = -1", run_id
@@ -314,6 +314,7 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
             "seconds": round(seconds, 1),
             "task_instances": len(tis),
             "task_states": _count(t[2] for t in tis),
+            "retried": sorted(f"{t[0]}[{t[1]}]" for t in tis if (t[3] or 0) > 1),
             "summary": _summary(xcom),
             "peak_rss_mb": round(peak_mb, 1),  # all Airflow processes together, sampled every 2 s
         }
