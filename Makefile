@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup browser demo test lint fmt quick bench node-start node-stop clean
+.PHONY: help setup browser demo airflow test lint fmt quick bench node-start node-stop clean
 
 help:  ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run
 	$(BIN)/newsdrift opensearch start
 	$(BIN)/newsdrift init
 	$(BIN)/python scripts/run_ingest_dag.py
+
+airflow: setup  ## Local Airflow UI + scheduler (LocalExecutor, SQLite): migrate, newsdrift_http pool, opensearch_default connection, `airflow standalone`
+	$(BIN)/python scripts/airflow_local.py standalone
 
 test: setup browser  ## Install everything (Chromium included), lint and type-check, and run the whole test suite against a real node
 	$(MAKE) --no-print-directory lint

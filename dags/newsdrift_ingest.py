@@ -3,18 +3,20 @@
 Wiring only: every task imports ``newsdrift.tasks.ingest`` when it runs, so parsing this file
 touches neither the network, the metadata DB nor heavy libraries (only the settings are read).
 
-* ``load_feeds``: the enabled feeds of ``feeds_file`` (param; default NEWSDRIFT_FEEDS_FILE or
-  config/feeds.yaml) that are due (all with ``force``), or the sample corpus at ``sample_base_url``
-  when no feed is configured.
-* ``poll_feed``: one mapped task per feed (``.expand``), in pool ``newsdrift_http``; a feed
-  that fails is reported as outcome ``failed`` and never fails the run.
-* ``ingest``: new entries fetched, extracted, scored and bulk-indexed in batches.
-* ``percolate``: the alerting cycle: alert rules on the new articles, then feed health, duplicate
-  bursts, drift events and delivery (alerts have deterministic ids: a retry never alerts twice).
+* ``plan_shards``: checks the configuration, prepares the indices, groups the due feeds of
+  ``feeds_file`` (param; default NEWSDRIFT_FEEDS_FILE or config/feeds.yaml; all enabled feeds with
+  ``force``; the sample corpus at ``sample_base_url`` when no feed is configured) by host into at
+  most NEWSDRIFT_INGEST_SHARDS shards; returns one small dict per non-empty shard.
+* ``ingest_shard``: one mapped task per shard (``.expand``), in pool ``newsdrift_http``: polls the
+  shard's feeds, then fetches, extracts, scores and bulk-indexes their new entries (the pipeline's
+  pass); returns counts and the indexed ids. A failing feed is counted, never fails the run.
+* ``percolate``: sums the shards, then the alerting cycle: alert rules on the new articles (and any
+  left ``alert_state: pending``), feed health, duplicate bursts, drift events and delivery (alerts
+  have deterministic ids: a retry never alerts twice).
 * ``publish``: emits an event on the ``newsdrift://articles`` asset when articles were indexed
   (skipped otherwise); ``newsdrift_drift`` is scheduled on it.
 
-Schedule: NEWSDRIFT_INGEST_SCHEDULE (cron, default every 15 minutes).
+Schedule: NEWSDRIFT_INGEST_SCHEDULE (cron, default every 15 minutes; empty: triggered runs only).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ DEFAULT_ARGS = {
 
 @dag(
     dag_id="newsdrift_ingest",
-    schedule=SETTINGS.ingest_schedule,
+    schedule=SETTINGS.ingest_schedule or None,  # empty: triggered runs only
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -67,35 +69,30 @@ DEFAULT_ARGS = {
 )
 def newsdrift_ingest() -> None:
     @task
-    def load_feeds(params: dict | None = None) -> list[dict]:
+    def plan_shards(params: dict | None = None) -> list[dict]:
         from newsdrift.tasks import ingest as tasks
 
-        return tasks.load_feed_list(params["feeds_file"], params["sample_base_url"], force=params["force"])
+        return tasks.plan_shards(params["feeds_file"], params["sample_base_url"], force=params["force"])
 
-    @task(pool=HTTP_POOL, map_index_template="{{ feed_name }}")
-    def poll_feed(feed: dict, params: dict | None = None) -> dict:
+    @task(pool=HTTP_POOL, map_index_template="shard {{ shard_label }}")
+    def ingest_shard(shard: dict, params: dict | None = None) -> dict:
         from newsdrift.tasks import ingest as tasks
 
         context = get_current_context()
-        context["feed_name"] = feed["name"]  # type: ignore[typeddict-unknown-key]
-        # a retry re-fetches: the failed attempt may have stored the feed's validators already
-        return tasks.poll_one_feed(feed, force=bool(params["force"]), refetch=context["ti"].try_number > 1)
-
-    @task(pool=HTTP_POOL, trigger_rule="none_failed")
-    def ingest(polls: list[dict] | None) -> dict:
-        from newsdrift.tasks import ingest as tasks
-
-        polls = list(polls[:]) if polls is not None else []  # one XCom request for all mapped results
-        entries, held = tasks.collect_entries(polls), tasks.collect_validators(polls)
-        result = tasks.ingest_entries(entries, held)
-        return {"polls": tasks.summarize_polls(polls), **result}
+        context["shard_label"] = f"{shard['shard']} ({shard['feeds']} feeds)"  # type: ignore[typeddict-unknown-key]
+        return tasks.ingest_shard(
+            shard,
+            params["feeds_file"],
+            params["sample_base_url"],
+            force=bool(params["force"]),
+            retry=context["ti"].try_number > 1,
+        )
 
     @task(trigger_rule="none_failed")
-    def percolate(ingested: dict) -> dict:
+    def percolate(shards: list[dict] | None) -> dict:
         from newsdrift.tasks import ingest as tasks
 
-        alerts = tasks.percolate_alerts(ingested.get("indexed_ids"))
-        return tasks.run_summary(ingested["polls"], ingested, alerts) | {"indexed_ids": ingested["indexed_ids"]}
+        return tasks.percolate(list(shards[:]) if shards is not None else [])  # one XCom request for all
 
     @task(outlets=[ARTICLES])
     def publish(summary: dict, outlet_events=None) -> dict:
@@ -106,8 +103,7 @@ def newsdrift_ingest() -> None:
         outlet_events[ARTICLES].extra = {"indexed": summary["indexed"], "alerts": summary["alerts"]}
         return {k: v for k, v in summary.items() if k != "indexed_ids"}
 
-    polls = poll_feed.expand(feed=load_feeds())
-    publish(percolate(ingest(polls)))
+    publish(percolate(ingest_shard.expand(shard=plan_shards())))
 
 
 newsdrift_ingest()

@@ -18,6 +18,7 @@ import httpx
 
 from extractors.http import FetchError, HttpResult, guarded_get, parse_retry_after
 from extractors.netguard import NetGuard
+from newsdrift.polling import parse_max_age, parse_ttl
 from newsdrift.records import Failure, FeedEntry
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class FeedPollResult:
     """One record per entry left out (no usable link, duplicate link): where = "entry:<feed url>#<id or position>"."""
     attempts: int = 0  # HTTP attempts made (1 + retries)
     retry_after: float | None = None  # seconds the server last asked to wait (429/503)
+    ttl_seconds: float | None = None  # RSS <ttl>: how long the feed may be cached
+    max_age_seconds: float | None = None  # Cache-Control: max-age of the response
     final_url: str | None = None  # after redirects
     feed_title: str | None = None
     feed_version: str | None = None  # feedparser's name: "rss20", "atom10", "rss10", ...
@@ -133,6 +136,7 @@ async def poll_feed(
                 break
         else:
             result.http_status, result.final_url = response.status, response.url
+            result.max_age_seconds = parse_max_age(response.headers.get("cache-control"))
             if response.status == 304:
                 result.outcome = "not_modified"
                 result.etag = response.headers.get("etag") or old_etag
@@ -218,6 +222,7 @@ async def _parse_into(result: FeedPollResult, response: HttpResult, feed: Feed) 
             result.warnings.append(f"malformed feed ({note}); {len(raw_entries)} entries recovered")
     result.feed_version = version or None
     result.feed_title = _plain_text(parsed.get("feed", {}).get("title", "")) or None
+    result.ttl_seconds = parse_ttl(parsed.get("feed", {}).get("ttl"))
     result.entries = _entries(raw_entries, result, response.url, feed)
     result.etag = response.headers.get("etag")
     result.last_modified = response.headers.get("last-modified")

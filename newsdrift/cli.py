@@ -227,15 +227,18 @@ def opensearch_status(as_json: bool = JsonOption) -> None:
 @app.command()
 @cli_errors
 def init(as_json: bool = JsonOption) -> None:
-    """Apply the index templates in mappings/ and create missing indices (idempotent)."""
+    """Apply the index templates in mappings/, create missing indices, and the ISM rollover/retention policy
+    where the cluster has the Index State Management plugin (idempotent)."""
     from newsdrift.store import IndexNames, apply_templates, connect
+    from newsdrift.store.ism import apply_ism_policy
 
     s = settings()
     client = connect(s)
     changes = apply_templates(client, IndexNames(s.index_prefix))
     changed = [c for c in changes if c.action != "unchanged"]
+    ism = apply_ism_policy(client, s, IndexNames(s.index_prefix))
     if as_json:
-        emit_json({"changed": len(changed), "items": [c.__dict__ for c in changes]})
+        emit_json({"changed": len(changed), "items": [c.__dict__ for c in changes], "ism": ism.to_json()})
         return
     table = Table(title="index templates and indices")
     for col in ("name", "kind", "action", "version"):
@@ -250,6 +253,10 @@ def init(as_json: bool = JsonOption) -> None:
         table.add_row(c.name, c.kind, f"[{style}]{c.action}[/]", version)
     console.print(table)
     console.print("no changes" if not changed else f"{len(changed)} change(s) applied")
+    if ism.status == "absent":
+        console.print(f"ISM policy: not applied ({ism.reason})")
+    else:
+        console.print(f"ISM policy {ism.policy_id}: {ism.status}, attached to {ism.attached} new index(es)")
 
 
 @app.command()

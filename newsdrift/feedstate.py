@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from opensearchpy import OpenSearch
 
 from newsdrift.clock import utcnow
+from newsdrift.polling import PollBounds, next_poll
 from newsdrift.store import IndexNames, bulk_write, write_actions
 
 if TYPE_CHECKING:
@@ -98,8 +99,11 @@ def _health(consecutive_failures: int) -> str:
     return "ok" if consecutive_failures == 0 else "failing" if consecutive_failures >= 3 else "degraded"
 
 
-def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResult) -> dict[str, Any]:
-    """The feed's state after one poll. Validators only move forward on a successful poll."""
+def next_state(
+    feed: Feed, previous: dict[str, Any] | None, result: FeedPollResult, bounds: PollBounds | None = None
+) -> dict[str, Any]:
+    """The feed's state after one poll. Validators only move forward on a successful poll; the next poll
+    time comes from ``newsdrift.polling`` (publishing rate, ttl, max-age, Retry-After, backoff, ``bounds``)."""
     prev = previous or {}
     polled = result.polled_at
     dropped = list(getattr(result, "dropped", None) or [])
@@ -129,7 +133,6 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
         "disabled_at": prev.get("disabled_at"),
         "updated_at": utcnow().isoformat(),
     }
-    wait = feed.poll_interval
     if result.ok:
         state.update(
             last_success_at=polled.isoformat(),
@@ -146,10 +149,24 @@ def next_state(feed: Feed, previous: dict[str, Any] | None, result: FeedPollResu
         state["last_error"] = result.error or "unknown error"
         state["last_error_at"] = polled.isoformat()
         state["failing_since"] = prev.get("failing_since") or polled.isoformat()
-        if result.retry_after:
-            wait = max(wait, int(result.retry_after))
+    plan = next_poll(
+        feed.poll_interval,
+        prev,
+        ok=result.ok,
+        modified=result.outcome == "ok",
+        published=[e.published_at for e in result.entries if e.published_at],
+        now=polled,
+        failures=0 if result.ok else state["consecutive_failures"],
+        ttl_seconds=getattr(result, "ttl_seconds", None),
+        max_age_seconds=getattr(result, "max_age_seconds", None),
+        retry_after=result.retry_after,
+        bounds=bounds,
+    )
+    state["next_poll_seconds"] = plan.seconds
+    state["next_poll_reason"] = plan.reason
+    state["entries_per_week"] = plan.entries_per_week
     state["health"] = _health(state["consecutive_failures"])
-    state["next_poll_at"] = (polled + timedelta(seconds=wait)).isoformat()
+    state["next_poll_at"] = (polled + timedelta(seconds=plan.seconds)).isoformat()
     return {k: v for k, v in state.items() if v is not None}
 
 

@@ -25,6 +25,7 @@ from opensearchpy.exceptions import ConnectionTimeout
 from newsdrift import feedstate, linkstate, runctx
 from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
+from newsdrift.polling import PollBounds
 from newsdrift.records import Article, Failure, FeedEntry, RunSummary, ScoredArticle, stable_id
 from newsdrift.scoring import Stage, default_scorers, finish_pass, stage_name
 from newsdrift.sources import Feed
@@ -80,6 +81,7 @@ async def poll_feeds(
             return result
 
         results = await asyncio.gather(*(one(f) for f in due))
+    bounds = PollBounds.from_settings(settings)
     new_states = []
     entries: list[FeedEntry] = []
     validators: dict[str, dict[str, Any]] = {}
@@ -95,7 +97,7 @@ async def poll_feeds(
         elif result.outcome == "not_modified":
             summary.feeds_not_modified += 1
         entries.extend(result.entries)
-        state = feedstate.next_state(feed, states.get(feed.id), result)
+        state = feedstate.next_state(feed, states.get(feed.id), result, bounds)
         if result.outcome == "ok" and result.entries:
             # Keep the old validators until the entries are indexed: if the pass dies, the next
             # poll gets the feed again instead of a 304 that would hide these entries for good.

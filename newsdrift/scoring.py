@@ -39,7 +39,7 @@ class DedupScorer:
         from newsdrift.detection.dedup import Deduplicator
 
         self.client, self.names = client, names
-        self.dedup = Deduplicator(client, names.articles, names.baseline)
+        self.dedup = Deduplicator(client, names.articles, names.baseline, claims_index=names.claims)
         self.pending: dict[str, Any] = {}
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:

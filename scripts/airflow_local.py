@@ -166,3 +166,80 @@ def run_ingest_dag_once(home: Path | None = None, conf: dict[str, Any] | None = 
         "summary": summary,
         "asset_events": result["asset_events"],
     }
+
+
+# --- a local Airflow with a real scheduler (``make airflow``) -------------------------------------
+
+
+def ensure_opensearch_connection(url: str | None = None) -> dict[str, Any]:
+    """Create the ``opensearch_default`` connection for the cluster the settings name (the embedded node's
+    URL by default), unless it exists: the tasks read OpenSearch from it (``settings_from_airflow``)."""
+    import json
+    from urllib.parse import urlsplit
+
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from newsdrift.config import get_settings
+    from newsdrift.store.airflow_connection import OPENSEARCH_CONN_ID
+    from newsdrift.store.client import resolve_url
+
+    settings = get_settings()
+    url = url or resolve_url(settings)
+    with create_session() as session:
+        if session.scalar(select(Connection).where(Connection.conn_id == OPENSEARCH_CONN_ID)) is not None:
+            return {"connection": OPENSEARCH_CONN_ID, "created": False}
+        parts = urlsplit(url)
+        extra = {"scheme": parts.scheme, "verify_certs": settings.opensearch_verify_certs}
+        password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else None
+        session.add(
+            Connection(
+                conn_id=OPENSEARCH_CONN_ID,
+                conn_type="opensearch",
+                host=parts.hostname,
+                port=parts.port,
+                login=settings.opensearch_user,
+                password=password,
+                extra=json.dumps(extra),
+            )
+        )
+    return {"connection": OPENSEARCH_CONN_ID, "created": True, "url": url}
+
+
+def standalone_environment(home: Path | None = None, executor: str = "LocalExecutor") -> dict[str, str]:
+    """The environment ``airflow standalone`` needs: the local Airflow settings, a real executor, and this
+    venv's ``bin`` first on PATH (standalone spawns ``airflow scheduler`` etc. from PATH)."""
+    env = {**os.environ, **airflow_environment(home or default_airflow_home())}
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env["AIRFLOW__CORE__EXECUTOR"] = executor
+    # LocalExecutor starts this many worker processes up front (Airflow's default 32, ~130 MB each)
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "8")
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``prepare``: migrate, pool, connection. ``standalone``: prepare, then ``airflow standalone``
+    (scheduler, dag-processor, triggerer, api-server with LocalExecutor) in the foreground."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("command", choices=["prepare", "standalone"])
+    parser.add_argument("--home", type=Path, default=None, help="AIRFLOW_HOME (default: NEWSDRIFT_AIRFLOW_HOME)")
+    parser.add_argument("--pool-slots", type=int, default=HTTP_POOL_SLOTS, help="slots of the newsdrift_http pool")
+    args = parser.parse_args(argv)
+    env = apply_airflow_environment(args.home)
+    result = {"airflow_home": env["AIRFLOW_HOME"], **prepare_airflow_db(args.pool_slots)}
+    result.update(ensure_opensearch_connection())
+    print(json.dumps(result), flush=True)
+    if args.command == "standalone":
+        env = standalone_environment(Path(env["AIRFLOW_HOME"]))
+        airflow = str(Path(sys.executable).parent / "airflow")
+        os.execvpe(airflow, [airflow, "standalone"], env)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -46,10 +46,12 @@ def print_summary(result: dict) -> None:
         f"{result['migrate_seconds']:.1f} s)"
     )
     for key in (
-        "feeds",
-        "feed_outcomes",
+        "shards",
+        "feeds_polled",
+        "feeds_not_modified",
+        "feeds_failed",
         "entries_seen",
-        "new",
+        "articles_new",
         "indexed",
         "articles_known",
         "fetch_failed",
@@ -63,8 +65,6 @@ def print_summary(result: dict) -> None:
         "alerts",
     ):
         print(f"  {key.replace('_', ' '):<18} {summary.get(key)}")
-    for failed in summary.get("feeds_failed", []):
-        print(f"  feed failed: {failed['feed']}: {failed['error']}")
     for error in summary.get("errors", []):
         print(f"  problem: {error['where']}: {error['reason']}")
     print(f"  asset events       {[e['uri'] for e in result['asset_events']]}")

@@ -147,7 +147,7 @@ def happy_runs(
     )
     print(
         f"\n[airflow] newsdrift_ingest on the sample corpus: {first['seconds']:.2f} s "
-        f"({first['xcom']['percolate']['indexed']} articles, {len(MANIFEST['feeds'])} feeds); "
+        f"({first['xcom']['percolate']['indexed']} articles, {len(MANIFEST['feeds'])} feeds in one shard); "
         f"second run {second['seconds']:.2f} s; baseline {baseline['seconds']:.2f} s; drift {drift['seconds']:.2f} s"
     )
     return {
@@ -158,7 +158,12 @@ def happy_runs(
         "custom": custom,
         "drift": drift,
         "env": env,
+        "conf": conf,
     }
+
+
+def shard_results(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return [run["xcom"][k] for k in run["xcom"] if k.startswith("ingest_shard[")]
 
 
 def test_first_ingest_run_indexes_the_sample_corpus(
@@ -167,62 +172,55 @@ def test_first_ingest_run_indexes_the_sample_corpus(
     run = happy_runs["first"]
     assert run["state"] == "success", run["tasks"]
     assert all(state == "success" for state in run["tasks"].values()), run["tasks"]
-    polls = {run["xcom"][k]["feed_url"]: run["xcom"][k] for k in run["xcom"] if k.startswith("poll_feed[")}
-    assert set(polls) == {sample_server.url + f["path"] for f in MANIFEST["feeds"]}  # one mapped task per feed
-    for feed in MANIFEST["feeds"]:
-        poll = polls[sample_server.url + feed["path"]]
-        assert poll["outcome"] == ("ok" if feed["recoverable"] else "failed"), poll
-        assert all(
-            set(e) >= {"link", "title", "published_at", "feed_url", "feed_name", "source", "tags"}
-            and "text" not in e
-            and "summary" not in e
-            for e in poll["new_entries"]
-        )
-    docs = article_docs(opensearch_client, happy_names)
+    plan, shards = run["xcom"]["plan_shards"], shard_results(run)
+    # every sample feed is on one host: one shard holds them all (a host's politeness stays in one task)
+    assert len(plan) == len(shards) == 1 and plan[0]["feeds"] == len(MANIFEST["feeds"])
+    assert plan[0]["shards"] == load_settings().ingest_shards
     summary = run["xcom"]["percolate"]
+    assert summary["feeds_polled"] == len(MANIFEST["feeds"])
+    assert summary["feeds_failed"] == sum(1 for f in MANIFEST["feeds"] if not f["recoverable"])
+    docs = article_docs(opensearch_client, happy_names)
     assert summary["indexed"] == len(docs) == len(set(summary["indexed_ids"]))
-    assert {d["_id"] for d in docs} == set(summary["indexed_ids"])
+    assert {d["_id"] for d in docs} == set(summary["indexed_ids"]) == set(shards[0]["indexed_ids"])
     assert {urlsplit(d["canonical_url"]).path for d in docs} == expected_paths(parseable_feeds())
     settings = load_settings()
     for doc in docs:
         assert doc["_id"] == stable_id(doc["canonical_url"])
         assert doc["title"] and doc["word_count"] >= settings.min_words and doc["text"]
         assert doc["feed_url"].startswith(sample_server.url) and doc["source"]
-    assert summary["feeds_failed"] == [
-        {"feed": polls[u]["feed"], "error": polls[u]["error"]} for u in polls if polls[u]["outcome"] == "failed"
-    ]
     assert run["asset_events"] == [
         {"uri": "newsdrift://articles/", "extra": {"indexed": len(docs), "alerts": summary["alerts"]}}
     ]
     states = opensearch_client.search(index=happy_names.feeds, body={"size": 100})["hits"]["hits"]
     assert len(states) == len(MANIFEST["feeds"])
-    # mapped poll tasks are labelled with their feed's name (map_index_template)
-    assert {run["map_labels"][k]: run["xcom"][k]["feed"] for k in run["map_labels"]} == {
-        p["feed"]: p["feed"] for p in polls.values()
-    }
+    failing = {s["_source"]["feed_url"] for s in states if s["_source"].get("consecutive_failures")}
+    assert failing == {sample_server.url + f["path"] for f in MANIFEST["feeds"] if not f["recoverable"]}
+    # mapped shard tasks are labelled with their shard and feed count (map_index_template)
+    assert list(run["map_labels"].values()) == [f"shard {plan[0]['shard']} ({plan[0]['feeds']} feeds)"]
 
 
 def test_feeds_not_due_are_not_mapped(happy_runs: dict[str, Any]) -> None:
     """A third run without force: every feed was just polled, so nothing is due and nothing is mapped."""
     third = happy_runs["third"]
     assert third["state"] == "success", third["tasks"]
-    assert third["xcom"]["load_feeds"] == [] and third["tasks"]["poll_feed"] == "skipped"
+    assert third["xcom"]["plan_shards"] == [] and third["tasks"]["ingest_shard"] == "skipped"
     assert third["xcom"]["percolate"]["indexed"] == 0 and third["asset_events"] == []
 
 
-def test_a_retried_poll_fetches_the_feed_again(happy_runs: dict[str, Any]) -> None:
-    """After a poll the feed is not due and answers 304; a retried poll task (``refetch``) gets the
-    entries again (a failed attempt may have stored the validators), and finds nothing new."""
-    feed = happy_runs["first"]["xcom"]["load_feeds"][0]
+def test_a_retried_shard_polls_its_feeds_again(happy_runs: dict[str, Any]) -> None:
+    """After a run no feed is due; a retried shard task polls every feed of its shard (a failed attempt
+    may have stored next poll times) and finds nothing new: the validators answer 304."""
+    shard = happy_runs["first"]["xcom"]["plan_shards"][0]
+    conf = {"feeds_file": happy_runs["conf"]["feeds_file"]}
     calls = [
-        ["ingest.poll_one_feed", {"feed": feed}],
-        ["ingest.poll_one_feed", {"feed": feed, "force": True}],
-        ["ingest.poll_one_feed", {"feed": feed, "refetch": True}],
+        ["ingest.ingest_shard", {"shard": shard, **conf}],
+        ["ingest.ingest_shard", {"shard": shard, **conf, "retry": True}],
     ]
-    not_due, not_modified, refetched = runner.invoke(happy_runs["env"], "call", json.dumps(calls))
-    assert not_due["outcome"] == "not_due" and not_due["new_entries"] == []
-    assert not_modified["outcome"] == "not_modified" and not_modified["entries_seen"] == 0
-    assert refetched["outcome"] == "ok" and refetched["entries_seen"] > 0 and refetched["new_entries"] == []
+    not_due, retried = runner.invoke(happy_runs["env"], "call", json.dumps(calls))
+    assert not_due["feeds"] == shard["feeds"] and not_due["feeds_polled"] == 0
+    assert retried["feeds_polled"] == shard["feeds"]
+    assert retried["feeds_not_modified"] == retried["feeds_polled"] - retried["feeds_failed"] > 0
+    assert retried["indexed"] == 0 and retried["indexed_ids"] == []
 
 
 def test_alerts_come_from_the_alerting_cycle(
@@ -320,10 +318,10 @@ def test_failing_feed_does_not_stop_the_others_and_maintenance(
         sample_server.clear_faults()
     assert run["state"] == "success", run["tasks"]
     assert all(state == "success" for state in run["tasks"].values()), run["tasks"]
-    polls = {run["xcom"][k]["feed_url"]: run["xcom"][k] for k in run["xcom"] if k.startswith("poll_feed[")}
-    assert {p["feed"] for p in polls.values()} == {f.name for f in demo.sample_feeds(sample_server.url)}
-    faulted = polls[sample_server.url + FAULTED_FEED]
-    assert faulted["outcome"] == "failed" and "500" in faulted["error"] and faulted["new_entries"] == []
+    [shard] = shard_results(run)
+    assert shard["feeds"] == shard["feeds_polled"] == len(demo.sample_feeds(sample_server.url))
+    faulted = opensearch_client.get(index=fault_names.feeds, id=stable_id(sample_server.url + FAULTED_FEED))
+    assert "500" in faulted["_source"]["last_error"] and faulted["_source"]["consecutive_failures"] == 1
     working = parseable_feeds() - {FAULTED_FEED}
     docs = article_docs(opensearch_client, fault_names)
     assert {urlsplit(d["canonical_url"]).path for d in docs} == expected_paths(working)
@@ -334,7 +332,10 @@ def test_failing_feed_does_not_stop_the_others_and_maintenance(
     [maint] = runner.invoke(env, "run", "newsdrift_maintenance", json.dumps(maintenance))
     assert maint["state"] == "success", maint["tasks"]
     health = maint["xcom"]["feed_health"]
-    failing_urls = {u for u, p in polls.items() if p["outcome"] == "failed"}
+    opensearch_client.indices.refresh(index=fault_names.feeds)
+    states = opensearch_client.search(index=fault_names.feeds, body={"size": 100})["hits"]["hits"]
+    failing_urls = {s["_source"]["feed_url"] for s in states if s["_source"].get("consecutive_failures")}
+    assert sample_server.url + FAULTED_FEED in failing_urls
     assert {d["feed_id"] for d in health["disabled"]} == {stable_id(u) for u in failing_urls}
     for url in failing_urls:
         state = opensearch_client.get(index=fault_names.feeds, id=stable_id(url))["_source"]

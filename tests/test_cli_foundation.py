@@ -22,13 +22,33 @@ def test_init_twice_reports_no_changes_then_info_lists_indices(opensearch_url, i
     env = {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix}
     first = run_cli("init", "--json", env=env)
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout)["changed"] == 17  # 8 index templates + 1 component, 8 indices (#14: hosts, links)
+    report = json.loads(first.stdout)
+    assert report["changed"] == 19  # 9 index templates + 1 component, 9 indices
+    # the embedded node has no Index State Management plugin: said plainly, maintenance DAG named
+    assert report["ism"]["status"] == "absent" and report["ism"]["policy_id"] is None
+    assert "opensearch-index-management" in report["ism"]["reason"]
+    assert "newsdrift_maintenance" in report["ism"]["reason"]
     second = run_cli("init", env=env)
     assert second.returncode == 0, second.stderr
     assert "no changes" in second.stdout
+    assert "ISM policy: not applied (the cluster has no opensearch-index-management plugin" in second.stdout
     info = json.loads(run_cli("info", "--json", env=env).stdout)
     assert info["opensearch_version"].startswith("3.")
     assert f"{index_names.prefix}-articles-000001" in {row["index"] for row in info["indices"]}
+
+
+def test_ism_policy_carries_the_settings_limits():
+    from newsdrift.config import load_settings
+    from newsdrift.store import IndexNames
+    from newsdrift.store.ism import policy_body
+
+    settings = load_settings(rollover_max_age_days=7, rollover_max_docs=5000, retention_days=90)
+    policy = policy_body(settings, IndexNames("acme"))["policy"]
+    hot, delete = policy["states"]
+    assert hot["actions"] == [{"rollover": {"min_index_age": "168h", "min_doc_count": 5000}}]
+    assert hot["transitions"] == [{"state_name": "delete", "conditions": {"min_index_age": "2160h"}}]
+    assert delete["actions"] == [{"delete": {}}]
+    assert policy["ism_template"] == [{"index_patterns": ["acme-articles-*"], "priority": 100}]
 
 
 def test_unreachable_cluster_is_a_message_not_a_traceback():

@@ -236,7 +236,7 @@ def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearc
     get_settings.cache_clear()
     try:
         with pytest.raises(ConfigError, match="topic.yaml: not valid YAML"):
-            ingest.load_feed_list(str(CONFIG / "feeds.yaml"), "http://127.0.0.1:9")
+            ingest.plan_shards(str(CONFIG / "feeds.yaml"), "http://127.0.0.1:9")
     finally:
         get_settings.cache_clear()
     assert not opensearch_client.indices.exists_alias(name=index_names.articles)  # nothing written

@@ -61,14 +61,14 @@ def test_ingest_dag_shape(dagbag: dict[str, Any]) -> None:
     assert dag["summary"] == "*/15 * * * *"
     assert set(dag["params"]) == {"feeds_file", "sample_base_url", "force"}
     tasks = dag["tasks"]
-    assert set(tasks) == {"load_feeds", "poll_feed", "ingest", "percolate", "publish"}
-    assert tasks["poll_feed"]["mapped"] is True
-    assert tasks["poll_feed"]["upstream"] == ["load_feeds"]
-    assert tasks["poll_feed"]["pool"] == tasks["ingest"]["pool"] == "newsdrift_http"
-    assert tasks["ingest"]["upstream"] == ["poll_feed"]
-    # a feed list with no feed maps poll_feed to zero tasks (skipped): ingest must still run
-    assert tasks["ingest"]["trigger_rule"] == "none_failed"
-    assert tasks["percolate"]["upstream"] == ["ingest"]
+    assert set(tasks) == {"plan_shards", "ingest_shard", "percolate", "publish"}
+    # shards, not feeds, are mapped: a bounded number of tasks however many feeds there are
+    assert tasks["ingest_shard"]["mapped"] is True
+    assert tasks["ingest_shard"]["upstream"] == ["plan_shards"]
+    assert tasks["ingest_shard"]["pool"] == "newsdrift_http"
+    # a feed list with no feed maps ingest_shard to zero tasks (skipped): percolate must still run
+    assert tasks["percolate"]["upstream"] == ["ingest_shard"]
+    assert tasks["percolate"]["trigger_rule"] == "none_failed"
     assert tasks["publish"]["upstream"] == ["percolate"]
     assert tasks["publish"]["outlets"] == [ARTICLES_URI]
     assert all(not t["outlets"] for name, t in tasks.items() if name != "publish")
@@ -161,15 +161,14 @@ def test_ingest_run_with_no_feeds(
     print(f"\n[airflow] empty ingest run: {run['seconds']:.2f} s")
     assert run["state"] == "success"
     assert run["tasks"] == {
-        "load_feeds": "success",
-        "poll_feed": "skipped",
-        "ingest": "success",
+        "plan_shards": "success",
+        "ingest_shard": "skipped",
         "percolate": "success",
         "publish": "skipped",
     }
-    assert run["xcom"]["load_feeds"] == []
-    assert run["xcom"]["percolate"]["indexed"] == 0 and run["xcom"]["percolate"]["feeds"] == 0
+    assert run["xcom"]["plan_shards"] == []
+    assert run["xcom"]["percolate"]["indexed"] == 0 and run["xcom"]["percolate"]["feeds_polled"] == 0
     assert run["asset_events"] == []
     names = IndexNames(prefix)
-    assert opensearch_client.indices.exists_alias(name=names.articles)  # load_feeds prepared the indices
+    assert opensearch_client.indices.exists_alias(name=names.articles)  # plan_shards prepared the indices
     assert opensearch_client.count(index=names.articles)["count"] == 0

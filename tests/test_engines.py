@@ -49,7 +49,7 @@ def test_info_and_init_through_the_neutral_store_url(opensearch_url, store_engin
     }
     init = run_cli("init", "--json", env=env)
     assert init.returncode == 0, init.stderr
-    assert json.loads(init.stdout)["changed"] == 13
+    assert json.loads(init.stdout)["changed"] == 19
     info = json.loads(run_cli("info", "--json", env=env).stdout)
     assert info["engine"] == store_engine
     assert info["version"] == info["opensearch_version"]

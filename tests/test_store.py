@@ -21,7 +21,7 @@ def test_templates_apply_then_nothing_changes(opensearch_client, index_names):
     assert {c.action for c in first} == {"created"}
     assert {c.name for c in first if c.kind == "index"} == {
         f"{index_names.prefix}-{f}"
-        for f in ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift", "hosts", "links")
+        for f in ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift", "hosts", "links", "claims")
     }
     second = apply_templates(opensearch_client, index_names)
     assert [c.action for c in second] == ["unchanged"] * len(second)

@@ -1,7 +1,10 @@
 """Article rules: percolate a batch in one request, make one alert per (rule, story).
 
-Each alert's id is ``stable_id(rule, lead_article_id)`` and it is written with
-``op_type=create``, so a re-run never alerts twice. Articles of one story
+Each alert's id is ``stable_id(rule, story)``, the story being the lead article's
+``story_cluster_id`` (its own id when it has none), and it is written with
+``op_type=create``, so a re-run never alerts twice, and two writers matching copies of
+one story at once (their cluster ids agree, see ``detection.dedup``) make one alert: the
+second create finds it and folds its copies in. Articles of one story
 (linked by ``story_cluster_id`` / ``near_duplicate_of`` / ``duplicate_of``) are
 folded into a single alert's ``copies`` instead of making new ones.
 """
@@ -281,7 +284,7 @@ def _new_alert(rule: ArticleRule, lead: _Match, copies: list[_Match], now: datet
         "duplicate_kind": doc.get("duplicate_kind"),
     }
     alert = Alert(
-        id=stable_id(rule.name, lead.article_id),
+        id=stable_id(rule.name, str(doc.get("story_cluster_id") or lead.article_id)),
         rule=rule.name,
         kind="article",
         subject_id=lead.article_id,

@@ -26,6 +26,18 @@ Clusters (what ``Deduplicator`` maintains):
   copies that drifted away from it), the largest member snapshot seen is used
   as a lower bound and no takeover is attempted.
 * ``duplicate_score`` is the Jaccard estimate against the best match (1.0 for exact copies).
+
+Concurrent writers (two shard tasks, two overlapping runs): an article that would found a new
+cluster first *claims* its content hash and then its LSH band keys, one key at a time in one global
+order, in the claims index (``_id`` = the key, ``op_type=create``: OpenSearch lets exactly one
+writer create a given id). At the first key already claimed by a verified copy (same content hash,
+or Jaccard estimate above the threshold, read back with a realtime GET) it stops and joins that
+claim's cluster instead. Because every writer tries the keys in the same order and stops at its
+first lost key, two copies racing for a story always meet at the first key they share and exactly
+one of them founds the cluster. Claims are written before the article is indexed and outlive the
+race window (maintenance prunes them after a day); later copies find the story in the articles
+index as before. Representative ``cluster_size`` is not updated for a claim join (the founder may
+not be indexed yet); ``story_cluster_id`` is what groups a story.
 """
 
 from __future__ import annotations
@@ -314,7 +326,8 @@ class Deduplicator:
 
     Call ``score_batch`` before indexing the batch, index it (with a refresh,
     or the next batch will not see it), then apply ``last_updates`` with
-    ``apply_cluster_updates``. Assumes one writer at a time.
+    ``apply_cluster_updates``. With ``claims_index`` new clusters are claimed there first, so
+    concurrent writers agree on one cluster per story (see the module docstring).
     """
 
     def __init__(
@@ -323,11 +336,13 @@ class Deduplicator:
         articles_index: str,
         baseline_index: str | None,
         settings: DedupSettings | None = None,
+        claims_index: str | None = None,
     ) -> None:
         self.client = client
         self.articles_index = articles_index
         self.baseline_index = baseline_index
         self.settings = settings or DedupSettings()
+        self.claims_index = claims_index
         self.last_updates: dict[str, dict[str, Any]] = {}
         self._freq: ShingleFrequency | None = None  # document frequencies, sampled once per Deduplicator
 
@@ -345,9 +360,14 @@ class Deduplicator:
         indexed, baseline = self._search(articles, fps)
         verify = self._verifier(articles, fps, indexed) if self.settings.verify_threshold > 0 else None
         state = _BatchState(self.settings.threshold, verify)
+        founders: list[tuple[ScoredArticle, Fingerprint]] = []
         for i, sa in enumerate(articles):
             sa.baseline_match = self._best_baseline(fps[i], baseline[i])
-            state.place(sa, fps[i], indexed[i])
+            if state.place(sa, fps[i], indexed[i]) and fps[i].lsh_bands:
+                founders.append((sa, fps[i]))
+        if self.claims_index and founders:
+            joined = claim_clusters(self.client, self.claims_index, founders, self.settings.threshold)
+            _rejoin(articles, joined)
         limit = self.settings.candidate_limit
         return DedupResult(
             articles,
@@ -528,16 +548,16 @@ class _BatchState:
         self.band_index: dict[str, list[ScoredArticle]] = {}
         self.first_by_sha: dict[str, ScoredArticle] = {}
 
-    def place(self, sa: ScoredArticle, fp: Fingerprint, indexed: list[_Candidate]) -> None:
-        """Assign one article to a new or existing cluster."""
+    def place(self, sa: ScoredArticle, fp: Fingerprint, indexed: list[_Candidate]) -> bool:
+        """Assign one article to a new or existing cluster; True when it founds a new one."""
         art = sa.article
         own = next((c for c in indexed if c.id == art.id), None)
         if own is not None:
             _restore(sa, own)
-            return
+            return False
         if not fp.lsh_bands:
             sa.story_cluster_id, sa.cluster_size = art.id, 1
-            return
+            return True
         matches = self._indexed_matches(art.id, fp, indexed) + self._batch_matches(art.id, fp)
         exact = [m for m in matches if m.exact]
         best = min(exact or matches, key=lambda m: (-m.score, m.key), default=None)
@@ -545,7 +565,7 @@ class _BatchState:
         if best is None:
             sa.story_cluster_id, sa.cluster_size = art.id, 1
             self.clusters[art.id] = _Cluster(art.id, art.id, _key(sa), 1, fp.minhash, sa)
-            return
+            return True
         cluster = self._cluster_for(best, indexed)
         cluster.size += 1
         cluster.grown = True
@@ -553,11 +573,12 @@ class _BatchState:
         sa.cluster_size = cluster.size
         if not best.exact and cluster.rep_key is not None and _key(sa) < cluster.rep_key:
             self._take_over(cluster, sa, fp, best.score)
-            return
+            return False
         sa.near_duplicate_of = cluster.rep_id
         sa.duplicate_kind = "exact" if best.exact else "near"
         sa.duplicate_of = best.original if best.exact else None
         sa.duplicate_score = 1.0 if best.exact else best.score
+        return False
 
     def finish(self) -> dict[str, dict[str, Any]]:
         """Write final sizes onto representatives (in place, or as index updates)."""
@@ -646,6 +667,136 @@ class _BatchState:
         sa.duplicate_score = best_score
         cluster.rep_id, cluster.rep_key = sa.article.id, _key(sa)
         cluster.rep_minhash, cluster.rep_article = fp.minhash, sa
+
+
+# --------------------------------------------------------------------------- concurrent writers
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimJoin:
+    """A would-be founder that lost a claim to a verified copy: it joins that copy's cluster."""
+
+    cluster_id: str
+    article_id: str  # the claimant, a copy of this article
+    score: float
+    exact: bool
+
+
+def claim_keys(fp: Fingerprint) -> list[str]:
+    """The keys an article claims, in the one order every writer uses: content hash, then bands sorted."""
+    return [f"sha1_{fp.content_sha1}", *sorted(set(fp.lsh_bands))]
+
+
+def claim_clusters(
+    client: OpenSearch, index: str, founders: Sequence[tuple[ScoredArticle, Fingerprint]], threshold: float
+) -> dict[str, ClaimJoin]:
+    """Claim the keys of would-be cluster founders; those that meet a verified copy's claim join it.
+
+    Keys are created one position at a time for all founders (one bulk request per position),
+    each founder stopping at its first key held by a verified copy; a key held by an unrelated
+    text (a band collision) is passed over. A founder's keys claimed before it lost are moved to
+    the cluster it joined. Returns article id -> ``ClaimJoin`` for the founders that lost.
+    """
+    from opensearchpy.helpers import bulk
+
+    now = datetime.now(UTC).isoformat()
+    pending = {sa.article.id: (sa, fp, claim_keys(fp)) for sa, fp in founders}
+    claimed: dict[str, list[str]] = {aid: [] for aid in pending}
+    joined: dict[str, ClaimJoin] = {}
+    position = 0
+    while pending:
+        actions, keyed = [], {}
+        for aid, (_sa, fp, keys) in pending.items():
+            if position < len(keys) and keys[position] not in keyed:
+                keyed[keys[position]] = aid
+                source = {"article_id": aid, "cluster_id": aid, "content_sha1": fp.content_sha1, "created_at": now}
+                actions.append(
+                    {
+                        "_op_type": "create",
+                        "_index": index,
+                        "_id": keys[position],
+                        "_source": {**source, "minhash": fp.minhash},
+                    }
+                )
+        if not actions:
+            break
+        _, errors = bulk(client, actions, raise_on_error=False, raise_on_exception=False, refresh=False)
+        lost = {}
+        for err in errors:
+            info = err.get("create", {})
+            if info.get("status") == 409:
+                lost[info["_id"]] = keyed[info["_id"]]
+            else:
+                raise RuntimeError(f"dedup claim {info.get('_id')} failed: {info.get('error')}")
+        for key, aid in keyed.items():
+            if key not in lost:
+                claimed[aid].append(key)
+        # articles whose key at this position was taken by the other article of this very request
+        for aid, (_sa, _fp, keys) in pending.items():
+            if position < len(keys) and keys[position] in keyed and keyed[keys[position]] != aid:
+                lost[f"{keys[position]}#{aid}"] = aid
+        if lost:
+            ids = sorted({k.split("#", 1)[0] for k in lost})
+            held = {
+                d["_id"]: d["_source"]
+                for d in client.mget(index=index, body={"ids": ids}, realtime=True)["docs"]
+                if d.get("found")
+            }
+            for key, aid in lost.items():
+                sa, fp, _keys = pending[aid]
+                claim = held.get(key.split("#", 1)[0])
+                if claim is None or claim["article_id"] == aid:
+                    if claim is not None:
+                        claimed[aid].append(key)  # our own claim from an earlier attempt (a retried task)
+                    continue
+                exact = claim.get("content_sha1") == fp.content_sha1
+                score = 1.0 if exact else verified_score(fp.minhash, claim.get("minhash") or [], threshold)
+                if score is not None:
+                    joined[aid] = ClaimJoin(claim["cluster_id"], claim["article_id"], score, exact)
+        for aid in joined:
+            pending.pop(aid, None)
+        position += 1
+    moves = [
+        {"_op_type": "update", "_index": index, "_id": key, "doc": {"cluster_id": join.cluster_id}}
+        for aid, join in joined.items()
+        for key in claimed[aid]
+    ]
+    if moves:
+        bulk(client, moves, raise_on_error=False, raise_on_exception=False, refresh=False)
+    return joined
+
+
+def _rejoin(articles: Sequence[ScoredArticle], joined: Mapping[str, ClaimJoin]) -> None:
+    """Founders that lost a claim join the claimant's cluster; their batch members follow them."""
+    if not joined:
+        return
+    for sa in articles:
+        join = joined.get(sa.article.id)
+        if join is not None:
+            sa.story_cluster_id = join.cluster_id
+            sa.near_duplicate_of = join.article_id
+            sa.duplicate_kind = "exact" if join.exact else "near"
+            sa.duplicate_of = join.article_id if join.exact else None
+            sa.duplicate_score = join.score
+            sa.cluster_size = max(sa.cluster_size or 1, 2)
+        elif sa.story_cluster_id is not None and sa.story_cluster_id in joined:
+            sa.story_cluster_id = joined[sa.story_cluster_id].cluster_id
+
+
+def prune_claims(client: OpenSearch, index: str, older_than_hours: float = 24.0) -> int:
+    """Delete claims older than the race window they guard (later copies find the story in the articles index)."""
+    from opensearchpy.exceptions import NotFoundError
+
+    try:
+        resp = client.delete_by_query(
+            index=index,
+            body={"query": {"range": {"created_at": {"lt": f"now-{int(older_than_hours * 3600)}s"}}}},
+            conflicts="proceed",
+            refresh=True,
+        )
+    except NotFoundError:
+        return 0
+    return int(resp.get("deleted", 0))
 
 
 def apply_cluster_updates(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAMILIES = ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift", "hosts", "links")
+FAMILIES = ("articles", "baseline", "alert-rules", "alerts", "feeds", "drift", "hosts", "links", "claims")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,11 @@ class IndexNames:
     def links(self) -> str:
         """Links that failed for good, with their retry time (#14)."""
         return f"{self.prefix}-links"
+
+    @property
+    def claims(self) -> str:
+        """Dedup claims (one per LSH band / content hash) that keep concurrent writers on one cluster per story."""
+        return f"{self.prefix}-claims"
 
     def template(self, family: str) -> str:
         return f"{self.prefix}-{family}"

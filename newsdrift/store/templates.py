@@ -94,7 +94,12 @@ def apply_templates(
         body["_meta"] = family
         changes.append(_apply_one(client, "component", names.template(path.stem), body))
     for family, path in zip(FAMILIES, index_template_files(mappings_dir), strict=True):
-        body = _with_prefix(_load(path), names.prefix)
+        raw = _load(path)
+        if family == "articles":
+            from newsdrift.store.ism import template_settings
+
+            raw["template"]["settings"].update(template_settings(client, names))  # ISM clusters only
+        body = _with_prefix(raw, names.prefix)
         changes.append(_apply_one(client, "index", names.template(family), body))
     if create_indices:
         changes += ensure_indices(client, names)

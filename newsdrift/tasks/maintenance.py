@@ -43,8 +43,11 @@ def write_index(client: OpenSearch, names: IndexNames) -> str | None:
 def apply_retention(retention_days: float = 365, *, now: datetime | None = None) -> dict[str, Any]:
     """Delete article indices whose newest document was indexed before the retention period.
 
-    The write index is never deleted; an empty index counts from its creation date.
+    The write index is never deleted; an empty index counts from its creation date. Dedup claims
+    older than a day are pruned too: they only guard the moment two writers index copies of one story.
     """
+    from newsdrift.detection.dedup import prune_claims
+
     _, client, names = store_context()
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=float(retention_days))
@@ -73,7 +76,14 @@ def apply_retention(retention_days: float = 365, *, now: datetime | None = None)
             deleted.append(index)
         else:
             kept.append(index)
-    return {"write_index": current, "deleted": deleted, "kept": kept, "cutoff": cutoff.isoformat()}
+    claims = prune_claims(client, names.claims)
+    return {
+        "write_index": current,
+        "deleted": deleted,
+        "kept": kept,
+        "cutoff": cutoff.isoformat(),
+        "claims_pruned": claims,
+    }
 
 
 def feed_health(disable_after_days: float | None = 7, *, now: datetime | None = None) -> dict[str, Any]:
