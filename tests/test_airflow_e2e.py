@@ -81,6 +81,18 @@ def expected_paths(feed_paths: set[str]) -> set[str]:
     return {p["canonical_path"] for p in MANIFEST["pages"] if set(p["feed"]) & feed_paths and p["path"] not in blocked}
 
 
+def page_paths(docs: list[dict[str, Any]]) -> set[str]:
+    """Canonical paths of the articles whose text came from their page."""
+    return {urlsplit(d["canonical_url"]).path for d in docs if d.get("text_source", "page") == "page"}
+
+
+def feed_text_paths(docs: list[dict[str, Any]]) -> set[str]:
+    """Paths of the articles indexed from the feed's own text: pages robots.txt keeps us from (#14)."""
+    paths = {urlsplit(d["canonical_url"]).path for d in docs if d.get("text_source") == "feed"}
+    assert paths <= set(MANIFEST["robots_disallowed"])
+    return paths
+
+
 def parseable_feeds() -> set[str]:
     return {f["path"] for f in MANIFEST["feeds"] if f["recoverable"]}
 
@@ -182,11 +194,14 @@ def test_first_ingest_run_indexes_the_sample_corpus(
     docs = article_docs(opensearch_client, happy_names)
     assert summary["indexed"] == len(docs) == len(set(summary["indexed_ids"]))
     assert {d["_id"] for d in docs} == set(summary["indexed_ids"]) == set(shards[0]["indexed_ids"])
-    assert {urlsplit(d["canonical_url"]).path for d in docs} == expected_paths(parseable_feeds())
+    assert page_paths(docs) == expected_paths(parseable_feeds())
+    assert feed_text_paths(docs) == set(MANIFEST["robots_disallowed"])  # the scoop, from its feed summary
     settings = load_settings()
     for doc in docs:
         assert doc["_id"] == stable_id(doc["canonical_url"])
-        assert doc["title"] and doc["word_count"] >= settings.min_words and doc["text"]
+        # page text has min_words; the feed's own text (a summary) feed_text_min_words
+        floor = settings.min_words if doc.get("text_source", "page") == "page" else settings.feed_text_min_words
+        assert doc["title"] and doc["word_count"] >= floor and doc["text"]
         assert doc["feed_url"].startswith(sample_server.url) and doc["source"]
     assert run["asset_events"] == [
         {"uri": "newsdrift://articles/", "extra": {"indexed": len(docs), "alerts": summary["alerts"]}}
@@ -324,7 +339,8 @@ def test_failing_feed_does_not_stop_the_others_and_maintenance(
     assert "500" in faulted["_source"]["last_error"] and faulted["_source"]["consecutive_failures"] == 1
     working = parseable_feeds() - {FAULTED_FEED}
     docs = article_docs(opensearch_client, fault_names)
-    assert {urlsplit(d["canonical_url"]).path for d in docs} == expected_paths(working)
+    assert page_paths(docs) == expected_paths(working)
+    feed_text_paths(docs)
     assert expected_paths({FAULTED_FEED}) - expected_paths(working)  # the fault did cost articles
     assert run["xcom"]["percolate"]["indexed"] == len(docs)
 
@@ -397,7 +413,8 @@ def test_run_ingest_dag_script(opensearch_url: str, opensearch_client: OpenSearc
         assert Path(first["airflow_home"]) == (tmp_path / "airflow").resolve()
         docs = article_docs(opensearch_client, names)
         assert first["summary"]["indexed"] == len(docs) > 0
-        assert {urlsplit(d["canonical_url"]).path for d in docs} == expected_paths(parseable_feeds())
+        assert page_paths(docs) == expected_paths(parseable_feeds())
+        assert feed_text_paths(docs) == set(MANIFEST["robots_disallowed"])
         assert second["summary"]["indexed"] == 0 and len(article_docs(opensearch_client, names)) == len(docs)
     finally:
         next(gen, None)
