@@ -715,7 +715,9 @@ def claim_clusters(
                         "_op_type": "create",
                         "_index": index,
                         "_id": keys[position],
-                        "_source": {**source, "minhash": fp.minhash},
+                        # the MinHash only on the content-hash claim (position 0): on 64 band claims it
+                        # was 2 KB of JSON each, most of a pass's dedup time (bench/realpages.py)
+                        "_source": {**source, "minhash": fp.minhash} if position == 0 else source,
                     }
                 )
         if not actions:
@@ -742,6 +744,7 @@ def claim_clusters(
                 for d in client.mget(index=index, body={"ids": ids}, realtime=True)["docs"]
                 if d.get("found")
             }
+            _with_minhash(client, index, held)
             for key, aid in lost.items():
                 sa, fp, _keys = pending[aid]
                 claim = held.get(key.split("#", 1)[0])
@@ -764,6 +767,18 @@ def claim_clusters(
     if moves:
         bulk(client, moves, raise_on_error=False, raise_on_exception=False, refresh=False)
     return joined
+
+
+def _with_minhash(client: OpenSearch, index: str, held: dict[str, dict[str, Any]]) -> None:
+    """Band claims carry no MinHash: take it from their claimant's content-hash claim (claimed first)."""
+    wanted = {f"sha1_{c['content_sha1']}" for c in held.values() if not c.get("minhash") and c.get("content_sha1")}
+    if not wanted:
+        return
+    docs = client.mget(index=index, body={"ids": sorted(wanted)}, realtime=True)["docs"]
+    minhashes = {d["_id"]: d["_source"].get("minhash") for d in docs if d.get("found")}
+    for claim in held.values():
+        if not claim.get("minhash"):
+            claim["minhash"] = minhashes.get(f"sha1_{claim.get('content_sha1')}") or []
 
 
 def _rejoin(articles: Sequence[ScoredArticle], joined: Mapping[str, ClaimJoin]) -> None:
