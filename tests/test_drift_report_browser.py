@@ -21,11 +21,10 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.clock import as_utc as utc
 from newsdrift.detection.drift import DriftScorer
 from newsdrift.detection.frames import load_frames
-from newsdrift.records import Article, ScoredArticle
 from newsdrift.store import IndexNames
+from tests.test_drift_opensearch import _document
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("NEWSDRIFT_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -48,28 +47,8 @@ document.body.appendChild(out);
 
 
 def _articles(scorer: DriftScorer) -> list[dict[str, Any]]:
-    docs = []
     with (ROOT / "tests" / "data" / "drift" / "stream_a.jsonl").open(encoding="utf-8") as fh:
-        for item in map(json.loads, fh):
-            published = utc(item["published_at"])
-            article = Article(
-                id=item["article_id"],
-                url=f"https://news.example/{item['article_id']}",
-                canonical_url=f"https://news.example/{item['article_id']}",
-                source="example",
-                feed_url="https://news.example/rss",
-                title=item["title"],
-                text=item["text"],
-                authors=[],
-                published_at=published,
-                fetched_at=published,
-                language="en",
-                site_name="Example",
-                word_count=len(item["text"].split()),
-                content_sha1=item["article_id"],
-            )
-            docs.append(scorer.apply(ScoredArticle(article)).to_document())
-    return docs
+        return [_document(scorer, item) for item in map(json.loads, fh)]
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
