@@ -169,12 +169,34 @@ def _plain(raw: bytes) -> int:
 
 def _plain_timing(n: int, archive: Path, cache: Path, workers: int, result: Any) -> None:
     """Plain trafilatura over the same pages on ``workers`` processes, in a process of its own."""
+    import trafilatura  # noqa: F401  (imported once, before the workers fork)
+
     bodies, _ = build_site(n, archive, cache)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         list(pool.map(_plain, bodies[:workers]))  # workers started and warm
+        before = _own_cpu_s(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         list(pool.map(_plain, bodies, chunksize=4))
-        result.put(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+    # the pool's workers are reaped on leaving the block; the two warm-up pages are in the figure too
+    result.put((elapsed, _own_cpu_s(resource.RUSAGE_CHILDREN) - before))
+
+
+def _node_cpu_s(client: Any) -> float:
+    """CPU seconds the OpenSearch node's JVM has used (the node runs on the same cores)."""
+    stats = client.nodes.stats(metric="process")
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats["nodes"].values()) / 1000
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
@@ -204,16 +226,25 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
         pipeline.extract_and_score_text = timed_worker  # type: ignore[assignment]
     try:
         scorers = default_scorers(settings, client, names, alerts=True)
+        cpu_before = (_own_cpu_s(resource.RUSAGE_SELF), _own_cpu_s(resource.RUSAGE_CHILDREN))
+        node_before, server_before = _node_cpu_s(client), _proc_cpu_s(server.pid)
         started = time.perf_counter()
         summary = pipeline.run_once(settings, client, feeds, scorers=scorers)
         pass_s = time.perf_counter() - started
+        # the extraction pool is shut down (and its workers reaped) when run_once returns
+        cpu = {
+            "pipeline": _own_cpu_s(resource.RUSAGE_SELF) - cpu_before[0],
+            "workers": _own_cpu_s(resource.RUSAGE_CHILDREN) - cpu_before[1],
+            "opensearch": _node_cpu_s(client) - node_before,
+            "page_server": _proc_cpu_s(server.pid) - server_before,
+        }
         # the pipeline's own process: the pages are served and timed plain in other processes
         peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         workers = os.cpu_count() or 1
         result = context.Queue()
         plain = context.Process(target=_plain_timing, args=(n, archive, cache, workers, result))
         plain.start()
-        plain_s = result.get(timeout=1800)
+        plain_s, plain_cpu_s = result.get(timeout=1800)
         plain.join(60)
         busy = BUSY.value if _REAL_WORKER is not None else None
         return {
@@ -233,6 +264,8 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
             "worker_utilisation": None if busy is None else round(busy / (settings.extract_workers * pass_s), 3),
             "peak_rss_mb": peak_rss_mb,
             "stage_seconds": summary.to_json()["stage_seconds"],
+            "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
+            "plain_cpu_s": round(plain_cpu_s, 2),
         }
     finally:
         delete_all(client, names)
@@ -276,6 +309,13 @@ def main() -> None:
         stages = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])
         print(f"{r['pages']} pages, busy seconds per stage (they overlap; the pass took {r['pass_s']} s):")
         print("  " + ", ".join(f"{stage} {seconds}" for stage, seconds in stages))
+        cpu = r["cpu_s"]
+        print(
+            f"{r['pages']} pages, CPU seconds during the pass: "
+            + ", ".join(f"{k} {v}" for k, v in cpu.items())
+            + f"; total {sum(cpu.values()):.1f} against plain trafilatura's {r['plain_cpu_s']}"
+            + f" ({sum(cpu.values()) / r['plain_cpu_s']:.2f}x)"
+        )
     print(json.dumps(rows))
 
 

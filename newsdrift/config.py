@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     opensearch_ca_certs: Path | None = None
     opensearch_timeout: float = Field(default=10.0, gt=0)
     opensearch_retries: int = Field(default=3, ge=0, le=10)
+    opensearch_compress: Literal["auto", "on", "off"] = "auto"
+    """gzip request bodies; ``auto``: on, except toward a node on this machine (loopback), where
+    compressing costs CPU the node shares and saves nothing (bench/realpages.py)."""
     index_prefix: str = "newsdrift"
     """Every index, alias and template name starts with this prefix."""
 

@@ -110,3 +110,34 @@ def test_credentials_never_appear_in_errors():
     with pytest.raises(ClusterUnavailable) as info:
         connect(settings, check_timeout=1)
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "host", "expected"),
+    [
+        ("auto", "127.0.0.1", False),
+        ("auto", "::1", False),
+        ("auto", "localhost", False),
+        ("auto", "10.0.0.7", True),
+        ("auto", "search.example.org", True),
+        ("on", "127.0.0.1", True),
+        ("off", "search.example.org", False),
+    ],
+)
+def test_request_compression_follows_the_setting_and_where_the_node_is(setting, host, expected):
+    from newsdrift.store.client import wants_compression
+
+    assert wants_compression(setting, host) is expected
+
+
+@pytest.mark.parametrize("compress", ["on", "off"])
+def test_compressed_and_plain_requests_both_reach_the_node(opensearch_url, initialized_names, compress):
+    from newsdrift.store.client import make_client
+
+    client = make_client(load_settings(opensearch_url=opensearch_url, opensearch_compress=compress))
+    connection = client.transport.connection_pool.connections[0]
+    assert connection.http_compress is (compress == "on")
+    outcomes = bulk_write(
+        client, write_actions(initialized_names.feeds, [(f"gz-{compress}", {"feed_url": "http://example.org/feed"})])
+    )
+    assert [o.status for o in outcomes] == ["created"]

@@ -57,7 +57,9 @@ class TopicProfile(BaseModel):
     _context_re: re.Pattern[str] | None = PrivateAttr(default=None)
 
     _keys: dict[str, tuple[tuple[str, ...], ...]] = PrivateAttr(default_factory=dict)
-    _max_words: int = PrivateAttr(default=1)
+    # first word of a key -> the lengths of the keys it starts (case-sensitive terms, folded ones)
+    _exact_starts: dict[str, tuple[int, ...]] = PrivateAttr(default_factory=dict)
+    _folded_starts: dict[str, tuple[int, ...]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, __context: Any) -> None:
         # Scoring runs on every article: terms are matched as word n-grams of one tokenisation pass
@@ -67,7 +69,9 @@ class TopicProfile(BaseModel):
             self._keys[t.term] = tuple(
                 {tuple(w if t.case_sensitive else w.lower() for w in _words(p)) for p in phrases if _words(p)}
             )
-            self._max_words = max(self._max_words, *(len(k) for k in self._keys[t.term]))
+            starts = self._exact_starts if t.case_sensitive else self._folded_starts
+            for key in self._keys[t.term]:
+                starts[key[0]] = tuple(sorted({*starts.get(key[0], ()), len(key)}))
         if self.context:
             self._context_re = _phrases_pattern(self.context, case_sensitive=False)
 
@@ -107,23 +111,36 @@ def _words(text: str) -> list[str]:
 
 
 class _Grams:
-    """Counts of word n-grams (n <= max_n) of a text, case-folded and as written."""
+    """Counts of the word n-grams of a text that can be profile keys, case-folded and as written.
 
-    def __init__(self, text: str, max_n: int) -> None:
+    Only n-grams starting with the first word of some key are counted: counting every n-gram
+    of a long article cost about 12 ms, ten times the rest of the scoring.
+    """
+
+    def __init__(self, text: str, profile: TopicProfile) -> None:
         words = _words(text)
         lowered = [w.lower() for w in words]
         self.exact: dict[tuple[str, ...], int] = {}
         self.folded: dict[tuple[str, ...], int] = {}
-        for n in range(1, max_n + 1):
-            for i in range(len(words) - n + 1):
-                key = tuple(words[i : i + n])
-                self.exact[key] = self.exact.get(key, 0) + 1
-                key = tuple(lowered[i : i + n])
-                self.folded[key] = self.folded.get(key, 0) + 1
+        _count_from(words, profile._exact_starts, self.exact)
+        _count_from(lowered, profile._folded_starts, self.folded)
 
     def count(self, term: TopicTerm, keys: tuple[tuple[str, ...], ...]) -> int:
         table = self.exact if term.case_sensitive else self.folded
         return sum(table.get(k, 0) for k in keys)
+
+
+def _count_from(words: list[str], starts: dict[str, tuple[int, ...]], table: dict[tuple[str, ...], int]) -> None:
+    """Count the n-grams of ``words`` whose first word is in ``starts`` (with the key lengths it begins)."""
+    end = len(words)
+    for i, word in enumerate(words):
+        lengths = starts.get(word)
+        if lengths is None:
+            continue
+        for n in lengths:
+            if i + n <= end:
+                key = tuple(words[i : i + n])
+                table[key] = table.get(key, 0) + 1
 
 
 def _occurrence_score(count: int) -> float:
@@ -140,8 +157,8 @@ def score_topic(title: str, text: str, profile: TopicProfile) -> tuple[float, li
     """
     title = title or ""
     text = text or ""
-    in_title = _Grams(title, profile._max_words)
-    in_text = _Grams(text, profile._max_words)
+    in_title = _Grams(title, profile)
+    in_text = _Grams(text, profile)
 
     def term_score(term: TopicTerm) -> float:
         keys = profile._keys[term.term]

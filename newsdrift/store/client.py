@@ -3,6 +3,7 @@ useful message."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,18 @@ def resolve_url(settings: Settings) -> str:
     return f"http://127.0.0.1:{node.node_port(settings, settings.engine)}"
 
 
+def wants_compression(setting: str, host: str | None) -> bool:
+    """Whether to gzip request bodies: ``auto`` compresses toward any node but one on loopback."""
+    if setting != "auto":
+        return setting == "on"
+    if host in (None, "", "localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a host name: a node elsewhere
+
+
 def make_client(settings: Settings, url: str | None = None, **overrides: Any) -> OpenSearch:
     """A client with timeouts, retries on connection errors and TLS verification on by default."""
     url = url or resolve_url(settings)
@@ -44,7 +57,7 @@ def make_client(settings: Settings, url: str | None = None, **overrides: Any) ->
         "timeout": settings.opensearch_timeout,
         "max_retries": settings.opensearch_retries,
         "retry_on_timeout": True,
-        "http_compress": True,
+        "http_compress": wants_compression(settings.opensearch_compress, parts.hostname),
     }
     if parts.scheme == "https":
         kwargs.update(use_ssl=True, verify_certs=settings.opensearch_verify_certs, ssl_show_warn=False)
