@@ -215,3 +215,68 @@ def test_claims_older_than_a_day_are_pruned(opensearch_client: OpenSearch, concu
     assert prune_claims(opensearch_client, concurrent_names.claims) == 1
     assert opensearch_client.exists(index=concurrent_names.claims, id="b1_new")
     assert not opensearch_client.exists(index=concurrent_names.claims, id="b1_old")
+
+
+def test_writers_that_each_won_some_keys_of_a_story_agree_on_its_founder(
+    opensearch_client: OpenSearch, concurrent_names: IndexNames
+) -> None:
+    """Crossed claims: writer A took the first key two copies share, writer B a later one.
+
+    The holder of the first shared key founds the cluster, whichever side reads the claims.
+    """
+    from datetime import UTC, datetime
+
+    from newsdrift.detection.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint
+    from newsdrift.records import Article, ScoredArticle
+    from newsdrift.store import apply_templates
+
+    apply_templates(opensearch_client, concurrent_names)
+    body = _stories()[0]["body"]
+    settings = DedupSettings()
+    fps = {
+        "a": fingerprint(body, settings),
+        "b": fingerprint(body + "\nA wire service contributed to this story.", settings),
+    }
+    shared = [k for k in claim_keys(fps["a"]) if k in set(claim_keys(fps["b"]))]
+    assert len(shared) >= 2, "the copies must share at least two keys"
+    first = shared[0]
+    now = datetime.now(UTC).isoformat()
+    # writer B's bulk ran first for every key of b but the first shared one, which A's bulk had taken
+    for position, key in enumerate(claim_keys(fps["b"])):
+        if key == first:
+            continue
+        source = {"article_id": "b", "cluster_id": "b", "content_sha1": fps["b"].content_sha1, "created_at": now}
+        if position == 0:
+            source["minhash"] = fps["b"].minhash
+        opensearch_client.create(index=concurrent_names.claims, id=key, body=source)
+
+    def founder(aid: str) -> list[tuple[ScoredArticle, object]]:
+        url = f"http://x.example/{aid}"
+        article = Article(
+            id=aid,
+            url=url,
+            canonical_url=url,
+            source="x",
+            feed_url="f",
+            title="t",
+            text=body,
+            authors=[],
+            published_at=None,
+            fetched_at=datetime.now(UTC),
+            language="en",
+            site_name=None,
+            word_count=1,
+            content_sha1=fps[aid].content_sha1,
+        )
+        return [(ScoredArticle(article=article), fps[aid])]
+
+    # A reads the claims: it won the first shared key, so it founds the cluster although b holds the rest
+    assert claim_clusters(opensearch_client, concurrent_names.claims, founder("a"), settings.threshold) == {}
+    # B reads them (its own keys are its own): it lost the first shared key to a, so it joins a
+    joined = claim_clusters(opensearch_client, concurrent_names.claims, founder("b"), settings.threshold)
+    assert set(joined) == {"b"} and joined["b"].cluster_id == "a" and joined["b"].article_id == "a"
+    opensearch_client.indices.refresh(index=concurrent_names.claims)
+    held_by_b = opensearch_client.search(
+        index=concurrent_names.claims, body={"query": {"term": {"article_id": "b"}}, "size": 200}
+    )["hits"]["hits"]
+    assert held_by_b and {h["_source"]["cluster_id"] for h in held_by_b} == {"a"}  # b's keys moved to a's cluster

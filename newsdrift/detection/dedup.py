@@ -692,81 +692,107 @@ def claim_clusters(
 ) -> dict[str, ClaimJoin]:
     """Claim the keys of would-be cluster founders; those that meet a verified copy's claim join it.
 
-    Keys are created one position at a time for all founders (one bulk request per position),
-    each founder stopping at its first key held by a verified copy; a key held by an unrelated
-    text (a band collision) is passed over. A founder's keys claimed before it lost are moved to
-    the cluster it joined. Returns article id -> ``ClaimJoin`` for the founders that lost.
+    All keys of all founders go in one bulk request. Between two verified copies, the one holding
+    the first key of theirs, in ``claim_keys`` order, that either of them holds founds the
+    cluster and the other joins it; each side computes this from the same claims (the other's
+    keys follow from its MinHash), so two racing writers agree even when each won some of the
+    keys. A key held by an unrelated text (a band collision) is passed over. A founder that joins
+    moves its keys to the cluster it joined. Returns article id -> ``ClaimJoin`` for those that join.
     """
     from opensearchpy.helpers import bulk
 
     now = datetime.now(UTC).isoformat()
-    pending = {sa.article.id: (sa, fp, claim_keys(fp)) for sa, fp in founders}
-    claimed: dict[str, list[str]] = {aid: [] for aid in pending}
+    plan = {sa.article.id: (fp, claim_keys(fp)) for sa, fp in founders}
+    owner: dict[str, str] = {}  # key -> the founder of this request that asks for it
+    actions = []
+    for aid, (fp, keys) in plan.items():
+        for position, key in enumerate(keys):
+            if key in owner:  # a band collision inside the batch: the first founder asks for it
+                continue
+            owner[key] = aid
+            source = {"article_id": aid, "cluster_id": aid, "content_sha1": fp.content_sha1, "created_at": now}
+            # the MinHash only on the content-hash claim (position 0): on 64 band claims it was
+            # 2 KB of JSON each, most of a pass's dedup time (bench/realpages.py)
+            actions.append(
+                {
+                    "_op_type": "create",
+                    "_index": index,
+                    "_id": key,
+                    "_source": {**source, "minhash": fp.minhash} if position == 0 else source,
+                }
+            )
+    # one request, not one per 500 actions: a batch's claims are small documents
+    _, errors = bulk(client, actions, chunk_size=max(len(actions), 1), raise_on_error=False, raise_on_exception=False)
+    taken: set[str] = set()
+    for err in errors:
+        info = err.get("create", {})
+        if info.get("status") != 409:
+            raise RuntimeError(f"dedup claim {info.get('_id')} failed: {info.get('error')}")
+        taken.add(info["_id"])
+    wanted_elsewhere = {k for aid, (_fp, keys) in plan.items() for k in keys if owner[k] != aid}
+    holders = _claims(client, index, sorted(taken | wanted_elsewhere))
     joined: dict[str, ClaimJoin] = {}
-    position = 0
-    while pending:
-        actions, keyed = [], {}
-        for aid, (_sa, fp, keys) in pending.items():
-            if position < len(keys) and keys[position] not in keyed:
-                keyed[keys[position]] = aid
-                source = {"article_id": aid, "cluster_id": aid, "content_sha1": fp.content_sha1, "created_at": now}
-                actions.append(
-                    {
-                        "_op_type": "create",
-                        "_index": index,
-                        "_id": keys[position],
-                        # the MinHash only on the content-hash claim (position 0): on 64 band claims it
-                        # was 2 KB of JSON each, most of a pass's dedup time (bench/realpages.py)
-                        "_source": {**source, "minhash": fp.minhash} if position == 0 else source,
-                    }
-                )
-        if not actions:
-            break
-        _, errors = bulk(client, actions, raise_on_error=False, raise_on_exception=False, refresh=False)
-        lost = {}
-        for err in errors:
-            info = err.get("create", {})
-            if info.get("status") == 409:
-                lost[info["_id"]] = keyed[info["_id"]]
-            else:
-                raise RuntimeError(f"dedup claim {info.get('_id')} failed: {info.get('error')}")
-        for key, aid in keyed.items():
-            if key not in lost:
-                claimed[aid].append(key)
-        # articles whose key at this position was taken by the other article of this very request
-        for aid, (_sa, _fp, keys) in pending.items():
-            if position < len(keys) and keys[position] in keyed and keyed[keys[position]] != aid:
-                lost[f"{keys[position]}#{aid}"] = aid
-        if lost:
-            ids = sorted({k.split("#", 1)[0] for k in lost})
-            held = {
-                d["_id"]: d["_source"]
-                for d in client.mget(index=index, body={"ids": ids}, realtime=True)["docs"]
-                if d.get("found")
-            }
-            _with_minhash(client, index, held)
-            for key, aid in lost.items():
-                sa, fp, _keys = pending[aid]
-                claim = held.get(key.split("#", 1)[0])
-                if claim is None or claim["article_id"] == aid:
-                    if claim is not None:
-                        claimed[aid].append(key)  # our own claim from an earlier attempt (a retried task)
-                    continue
-                exact = claim.get("content_sha1") == fp.content_sha1
-                score = 1.0 if exact else verified_score(fp.minhash, claim.get("minhash") or [], threshold)
-                if score is not None:
-                    joined[aid] = ClaimJoin(claim["cluster_id"], claim["article_id"], score, exact)
-        for aid in joined:
-            pending.pop(aid, None)
-        position += 1
+    for aid, (fp, keys) in plan.items():
+        holder_of = {
+            k: (aid if owner[k] == aid and k not in taken else holders.get(k, {}).get("article_id")) for k in keys
+        }
+        join = _join_for(aid, fp, keys, holder_of, holders, threshold)
+        if join is not None:
+            joined[aid] = join
     moves = [
         {"_op_type": "update", "_index": index, "_id": key, "doc": {"cluster_id": join.cluster_id}}
         for aid, join in joined.items()
-        for key in claimed[aid]
+        for key in plan[aid][1]
+        if owner[key] == aid and key not in taken or holders.get(key, {}).get("article_id") == aid
     ]
     if moves:
-        bulk(client, moves, raise_on_error=False, raise_on_exception=False, refresh=False)
+        bulk(client, moves, chunk_size=len(moves), raise_on_error=False, raise_on_exception=False)
     return joined
+
+
+def _claims(client: OpenSearch, index: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The claims held on ``keys`` (realtime), each with its claimant's MinHash."""
+    if not keys:
+        return {}
+    docs = client.mget(index=index, body={"ids": keys}, realtime=True)["docs"]
+    held = {d["_id"]: d["_source"] for d in docs if d.get("found")}
+    _with_minhash(client, index, held)
+    return held
+
+
+def _join_for(
+    aid: str,
+    fp: Fingerprint,
+    keys: list[str],
+    holder_of: Mapping[str, str | None],
+    claims: Mapping[str, dict[str, Any]],
+    threshold: float,
+) -> ClaimJoin | None:
+    """The verified copy whose claim ``aid`` must join, or None when ``aid`` founds its own cluster."""
+    decided: set[str] = set()
+    for key in keys:
+        other = holder_of.get(key)
+        if other is None or other == aid or other in decided:
+            continue
+        decided.add(other)
+        claim = claims[key]
+        exact = claim.get("content_sha1") == fp.content_sha1
+        score = 1.0 if exact else verified_score(fp.minhash, claim.get("minhash") or [], threshold)
+        if score is None:
+            continue  # a band collision with an unrelated text
+        theirs = set(_claimant_keys(claim, len(fp.lsh_bands)))
+        # the first shared key that one of the two holds decides; ``key`` is held by ``other``,
+        # so an earlier decisive key can only be ours
+        decisive = next((k for k in keys if k in theirs and holder_of.get(k) in (aid, other)), key)
+        if holder_of[decisive] == other:
+            return ClaimJoin(claim["cluster_id"], claim["article_id"], score, exact)
+    return None
+
+
+def _claimant_keys(claim: Mapping[str, Any], bands: int) -> list[str]:
+    """The keys the claimant of ``claim`` asked for, rebuilt from its content hash and MinHash."""
+    minhash = claim.get("minhash") or []
+    return claim_keys(Fingerprint(str(claim.get("content_sha1")), minhash, lsh_band_keys(minhash, bands)))
 
 
 def _with_minhash(client: OpenSearch, index: str, held: dict[str, dict[str, Any]]) -> None:
