@@ -305,10 +305,10 @@ def index_batch(
         keep.append(scored)
     indexed_at = datetime.now(UTC).isoformat()
     run_id = runctx.current_run_id.get()
-    # alert_state "pending" until the alerting stage has matched the article: a pass that dies
-    # in between leaves it for the next pass to match (alerting.pending)
-    stamp = {"indexed_at": indexed_at, "alert_state": "pending", **({"run_id": run_id} if run_id else {})}
-    docs = [(i.article.id, {**i.to_document(), **stamp}) for i in keep]
+    # alert_state "pending" unless the alerting stage wrote the article's alerts while scoring: a
+    # pending article is matched by the next matching step (alerting.pending)
+    stamp = {"indexed_at": indexed_at, **({"run_id": run_id} if run_id else {})}
+    docs = [(i.article.id, {**i.to_document(), **stamp, "alert_state": i.alert_state or "pending"}) for i in keep]
     # refresh=True makes the batch searchable now (the next batch dedups against it); wait_for
     # would idle until the next periodic refresh
     with summary.timed("index"):

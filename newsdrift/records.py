@@ -120,6 +120,9 @@ class ScoredArticle:
     novelty: float | None = None
     frames: list[str] = field(default_factory=list)
     frame_scores: dict[str, float] = field(default_factory=dict)
+    # alerting: "matched" once the alerting stage wrote the article's alerts before indexing
+    # (None: indexed as "pending", for the next matching step; see newsdrift.alerting.pending)
+    alert_state: str | None = None
 
     def to_document(self) -> dict[str, Any]:
         """The OpenSearch document (field names match mappings/articles.json).

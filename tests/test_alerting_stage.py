@@ -53,8 +53,10 @@ def test_stage_alerts_per_batch_and_reloads_rules(
 
         summary = Summary()
         stage.score([], summary)
-        stage.after_index([scored("https://wire/a", "Llama news"), scored("https://wire/b", "Weather")], summary)
+        batch = [scored("https://wire/a", "Llama news"), scored("https://wire/b", "Weather")]
+        stage.score(batch, summary)  # matched before indexing: the batch is indexed "matched"
         assert summary.alerts == 1
+        assert [i.alert_state for i in batch] == ["matched", "matched"]
         assert not hook.requests  # matched per batch, delivered once per pass
         stage.finish(summary)
         assert hook.wait_for(1) and hook.requests[0].json["title"] == "newsdrift [llama]: Llama news"
@@ -70,7 +72,7 @@ def test_stage_alerts_per_batch_and_reloads_rules(
         report = stage.after_pass(summary)
         assert set(stored_rules(opensearch_client, initialized_names)) == {"weather"}
         assert report.alerts == [] and report.delivery.sent == []
-        stage.after_index([scored("https://wire/c", "Weather and llamas")], summary)
+        stage.score([scored("https://wire/c", "Weather and llamas")], summary)
         assert summary.alerts == 2
         stage.finish(summary)
         assert hook.wait_for(2) and hook.requests[1].json["title"] == "newsdrift [weather]: Weather and llamas"

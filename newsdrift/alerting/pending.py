@@ -1,8 +1,10 @@
 """Articles indexed but not yet matched against the alert rules, so a killed pass loses no alert.
 
-Articles are indexed with ``alert_state: pending``; the alerting stage sets
-``matched`` once their alerts are written. Whatever a dead pass left pending
-is matched by the next one (alerts are idempotent, so matching twice is harmless).
+An article is indexed ``alert_state: matched`` when the alerting stage wrote its alerts
+while scoring the batch, else ``pending`` (alerting off in this step, as in the Airflow
+shards, or its alerts could not be written); matching sets ``matched`` on pending ones
+once their alerts are written. Whatever is pending is matched by the next matching step
+(alerts are idempotent, so matching twice is harmless).
 """
 
 from __future__ import annotations

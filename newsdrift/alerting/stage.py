@@ -3,8 +3,9 @@
     scorers = [...topic, dedup, drift..., AlertingStage(settings, client, names)]   # last
     ... after each pass:  stage.after_pass()
 
-``after_index`` matches the freshly indexed batch (full documents, before the
-pipeline drops the bodies) with one percolate request; ``after_pass`` runs the
+``score`` matches each batch before it is indexed (one percolate request), so its
+articles are indexed ``alert_state: matched``; ``after_pass`` matches whatever is
+still ``pending`` in the index, then runs the
 checks that do not depend on new articles (feed health, bursts, drift) and
 delivers everything pending (new alerts and retries) once per pass, so it must
 run even when a pass indexed nothing. The rules file
@@ -30,7 +31,7 @@ from opensearchpy import OpenSearch
 
 from newsdrift.alerting.delivery import DeliveryPolicy
 from newsdrift.alerting.matching import match_batch
-from newsdrift.alerting.pending import mark_matched, pending_batches
+from newsdrift.alerting.pending import MATCHED, mark_matched, pending_batches
 from newsdrift.alerting.rules import RuleSet, load_rules
 from newsdrift.alerting.service import CycleReport, run_cycle
 from newsdrift.alerting.sync import SyncReport, sync_rules
@@ -61,6 +62,7 @@ class AlertingStage:
         self.client, self.names, self.policy = client, names, policy
         self.rules_path = rules_path or settings.alert_rules_path
         self.resume_limit = resume_limit
+        self.drop_off_topic = settings.off_topic == "drop"
         self.ruleset = RuleSet()
         self.sync_report: SyncReport | None = None
         self._mtime: float | None = None
@@ -92,13 +94,27 @@ class AlertingStage:
     # --- the Stage interface --------------------------------------------------------------
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
-        """Nothing to score: alerting reads what the other stages computed."""
+        """Percolate the batch before it is indexed (one request) and write its alerts.
+
+        Articles whose alerts are written are indexed ``matched``; the rest ``pending``, and the
+        end of the pass (or the next pass) matches them from the index. Matching first spares an
+        update of every article after indexing; a pass killed in between leaves alerts (idempotent)
+        for articles the next pass fetches and indexes again. Checks and delivery wait for the end
+        of the pass.
+        """
+        if not self.enabled:
+            return
+        # articles that will not be indexed (off topic, dropped) are not alerted on
+        wanted = [i for i in batch if not (self.drop_off_topic and i.off_topic)]
+        if not wanted:
+            return
+        matched = self.match([(i.article.id, i.to_document()) for i in wanted], summary, mark=False)
+        for item in wanted:
+            if item.article.id in matched:
+                item.alert_state = MATCHED
 
     def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
-        """Percolate the batch (one request); checks and delivery wait for the end of the pass."""
-        if not indexed or not self.enabled:
-            return
-        self.match([(item.article.id, item.to_document()) for item in indexed], summary)
+        """Nothing after indexing: the batch was matched while it was scored."""
 
     def after_pass(self, summary: RunSummary | None = None) -> CycleReport:
         """Articles left unmatched (by a dead pass or a failed batch), then feed health, bursts, drift and
@@ -129,26 +145,33 @@ class AlertingStage:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def match(self, docs: list[tuple[str, dict[str, Any]]], summary: RunSummary | None) -> None:
-        """Match, then mark matched what was resolved; whatever fails stays pending for the next pass."""
+    def match(
+        self, docs: list[tuple[str, dict[str, Any]]], summary: RunSummary | None, *, mark: bool = True
+    ) -> set[str]:
+        """Match and return the ids resolved (their alerts written); with ``mark``, also set them
+        ``matched`` in the index. Whatever fails stays pending for the next pass."""
         try:
             self.reload()
             result = match_batch(self.client, self.names, docs, self.ruleset.rules)
         except Exception:  # alerting never stops indexing; the articles stay pending, a later pass retries
             log.exception("alert matching failed for a batch of %d articles; they stay pending", len(docs))
-            return
+            return set()
         if summary is not None:
             summary.alerts += len(result.alerts)
+        if result.unresolved:
+            log.error("%d article(s) stay pending: their alerts could not be written", len(result.unresolved))
+        resolved = {i for i, _ in docs if i not in result.unresolved}
+        if not mark:
+            return resolved
         try:
-            outcomes = mark_matched(self.client, self.names, [i for i, _ in docs if i not in result.unresolved])
+            outcomes = mark_matched(self.client, self.names, resolved)
         except Exception:  # matched twice later is harmless: alerts are idempotent
             log.exception("%d matched article(s) could not be marked; the next pass matches them again", len(docs))
-            return
+            return set()
         for outcome in outcomes:
             if not outcome.ok:
                 log.error("article %s stays pending: %s", outcome.doc_id, outcome.reason)
-        if result.unresolved:
-            log.error("%d article(s) stay pending: their alerts could not be written", len(result.unresolved))
+        return {o.doc_id for o in outcomes if o.ok}
 
     def _cycle(self, docs: Any) -> CycleReport:
         try:
