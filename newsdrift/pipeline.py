@@ -424,8 +424,6 @@ async def process_entries(
 
     def index_and_count(articles: list[Extracted]) -> None:
         indexed = index_batch(settings, client, names, articles, scorers, summary)
-        with summary.timed("feed_counts"):
-            set_indexed_counts(client, names, count_indexed_per_feed(indexed), summary)
         all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
 
     async def indexer() -> None:
@@ -457,6 +455,10 @@ async def process_entries(
                 batches.put_nowait(None)
 
             await gather_or_cancel(produce(), indexer())
+    # once per pass, not per batch: each count update of a feed re-read (and refreshed) its state
+    # document, 1 s of the node's time in a 600-page pass (bench/realpages.py)
+    with summary.timed("feed_counts"):
+        set_indexed_counts(client, names, count_indexed_per_feed(all_indexed), summary)
     return all_indexed
 
 
