@@ -63,16 +63,22 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=max_connections,
-            max_keepalive_connections=min(20, max_connections),
+            # every open connection may stay open: the scheduler cycles through many hosts, and a
+            # smaller keep-alive pool closed and reopened a connection for most requests
+            max_keepalive_connections=max_connections,
             network_backend=GuardedBackend(guard),
         )
+
+
+IDLE_HOSTS_KEPT = 64  # keep-alive connections kept across the hosts the scheduler cycles through
 
 
 def make_client(settings: Any, guard: NetGuard | None = None) -> httpx.AsyncClient:
     """An ``AsyncClient`` for feeds and pages: our User-Agent, no auto-redirects, guarded sockets."""
     guard = guard or NetGuard.from_settings(settings)
     return httpx.AsyncClient(
-        transport=GuardedTransport(guard, max_connections=max(10, settings.fetch_concurrency * 2)),
+        # open connections, busy or idle; requests in flight are bounded by fetch_concurrency elsewhere
+        transport=GuardedTransport(guard, max_connections=max(IDLE_HOSTS_KEPT, settings.fetch_concurrency * 2)),
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         timeout=httpx.Timeout(settings.http_timeout),
         follow_redirects=False,
