@@ -90,11 +90,15 @@ class DriftScoring:
         self.dates = set()
 
 
-def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True) -> list[Stage]:
+def default_scorers(
+    settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True, alert_checks: bool = True
+) -> list[Stage]:
     """Duplicates, drift (it skips copies), then alerting (it reads all of them). Topic relevance and the
     MinHash fingerprint are computed earlier, next to extraction (``pipeline.extract_and_score_text``).
 
-    ``alerts=False`` leaves alerting to a later step (the Airflow DAG's ``percolate`` task).
+    ``alerts=False`` leaves alerting to a later step; ``alert_checks=False`` matches the articles but
+    leaves the end-of-pass checks and delivery to a later step (the Airflow DAG's ``percolate`` task,
+    once for all shards).
     """
     stages: list[Stage] = [
         DedupScorer(client, names),
@@ -103,7 +107,7 @@ def default_scorers(settings: Settings, client: OpenSearch, names: IndexNames, *
     if alerts:
         from newsdrift.alerting.stage import AlertingStage
 
-        stages.append(AlertingStage(settings, client, names))
+        stages.append(AlertingStage(settings, client, names, pass_end=alert_checks))
     return stages
 
 

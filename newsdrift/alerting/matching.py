@@ -304,6 +304,7 @@ class MatchResult:
 
     alerts: list[Alert] = field(default_factory=list)
     unresolved: set[str] = field(default_factory=set)
+    created: int = 0  # of ``alerts``, those this call created (the rest had copies folded in)
 
 
 def match_articles(
@@ -373,6 +374,7 @@ def match_batch(
     for (alert, group), outcome in zip(to_create, outcomes, strict=True):
         if outcome.status == "created":
             results.append(alert)
+            result.created += 1
         elif outcome.status == "exists":
             # Written by an earlier run the lookup did not see: fold instead of re-alerting.
             updated = _fold(client, names, alert.id, group)

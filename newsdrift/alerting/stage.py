@@ -58,11 +58,13 @@ class AlertingStage:
         rules_path: Path | None = None,
         policy: DeliveryPolicy | None = None,
         resume_limit: int = 5000,
+        pass_end: bool = True,
     ) -> None:
         self.client, self.names, self.policy = client, names, policy
         self.rules_path = rules_path or settings.alert_rules_path
         self.resume_limit = resume_limit
         self.drop_off_topic = settings.off_topic == "drop"
+        self.pass_end = pass_end  # False: ``finish`` leaves checks and delivery to a later step
         self.ruleset = RuleSet()
         self.sync_report: SyncReport | None = None
         self._mtime: float | None = None
@@ -129,7 +131,8 @@ class AlertingStage:
 
     def finish(self, summary: RunSummary | None = None) -> None:
         """The pipeline's once-per-pass hook (runs after drift has written its events)."""
-        self.after_pass(summary)
+        if self.pass_end:
+            self.after_pass(summary)
 
     def resume_pending(self, summary: RunSummary | None = None) -> int:
         """Match articles still ``pending`` (indexed, never matched); returns how many were looked at."""
@@ -157,7 +160,9 @@ class AlertingStage:
             log.exception("alert matching failed for a batch of %d articles; they stay pending", len(docs))
             return set()
         if summary is not None:
-            summary.alerts += len(result.alerts)
+            # alerts created; copies folded into an alert (of an earlier batch, or another writer's)
+            # are not new alerts, and counting them made a run report more alerts than it stored
+            summary.alerts += result.created
         if result.unresolved:
             log.error("%d article(s) stay pending: their alerts could not be written", len(result.unresolved))
         resolved = {i for i, _ in docs if i not in result.unresolved}

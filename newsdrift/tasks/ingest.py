@@ -49,6 +49,7 @@ COUNTERS = (
     "near_duplicates",
     "drift_windows",
     "drift_events",
+    "alerts",
 )
 
 
@@ -126,11 +127,13 @@ def ingest_shard(
 ) -> dict[str, Any]:
     """Poll the shard's due feeds, then fetch, extract, score and index their new entries.
 
-    The pipeline's own pass (``run_once``) with alerting left to the percolate task: new articles
-    are indexed with ``alert_state: pending``. A retried task (``retry``) polls every feed of the
-    shard: the failed attempt may have stored next poll times, but a feed's validators are kept
-    back until its entries are indexed, so nothing is hidden behind a 304. Only an unreachable
-    cluster or a broken stage raises (the task retries); a failing feed or page is counted.
+    The pipeline's own pass (``run_once``): each batch is matched against the alert rules before it is
+    indexed (alerts have deterministic ids, so shards matching copies of one story make one alert);
+    feed health, bursts, drift checks and delivery are left to the percolate task, once for all shards.
+    A retried task (``retry``) polls every feed of the shard: the failed attempt may have stored next
+    poll times, but a feed's validators are kept back until its entries are indexed, so nothing is
+    hidden behind a 304. Only an unreachable cluster or a broken stage raises (the task retries); a
+    failing feed or page is counted.
     """
     from newsdrift.pipeline import run_once
     from newsdrift.scoring import default_scorers
@@ -138,7 +141,7 @@ def ingest_shard(
     base = task_settings()
     feeds, sample = shard_feeds(base, feeds_file, sample_base_url, int(shard["shard"]), int(shard["shards"]))
     settings, client, names = store_context(task_settings(private=sample), ensure=False)
-    scorers = default_scorers(settings, client, names, alerts=False)  # the percolate task alerts
+    scorers = default_scorers(settings, client, names, alert_checks=False)  # the percolate task delivers
     summary = run_once(settings, client, feeds, force=force or retry, scorers=scorers)
     data = summary.to_json()
     return {
@@ -167,8 +170,8 @@ def sum_shards(results: list[dict[str, Any]] | None) -> dict[str, Any]:
 
 
 def percolate(results: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """Sum the shards, then the alerting cycle: rules on the new articles (and articles a dead task left
-    pending), feed health, bursts, drift events, delivery. One flat summary of the run."""
+    """Sum the shards, then the alerting cycle: articles left pending (a shard could not write their
+    alerts, or died), feed health, bursts, drift events, delivery. One flat summary of the run."""
     total = sum_shards(results)
-    alerts = alerting_cycle(total["indexed_ids"])
-    return {**total, "alerts": alerts.get("alerts", 0)}
+    alerts = alerting_cycle()  # the shards matched their articles while indexing them
+    return {**total, "alerts": total["alerts"] + alerts.get("alerts", 0)}
