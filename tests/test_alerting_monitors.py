@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newsdrift import feedstate
 from newsdrift.alerting import (
     check_all,
     check_drift_events,
@@ -126,6 +127,23 @@ def test_feed_health_alerts_once_per_episode(opensearch_client, initialized_name
     )
     again = check_feed_health(client, names, RULES, NOW)
     assert [a.subject_id for a in again] == ["failing"] and again[0].id != by_feed["failing"].id
+
+
+def test_feed_health_sees_the_state_a_poll_just_wrote(opensearch_client, initialized_names):
+    """A pass writes feed states without a refresh and checks health moments later: the check must see
+    them whether or not the node refreshed in between (periodic refresh off here, so it never does)."""
+    client, names = opensearch_client, initialized_names
+    client.indices.put_settings(index=names.feeds, body={"index.refresh_interval": "-1"})
+    _, first = feed("flaky", consecutive_failures=2, health="degraded", failing_since=at(60))
+    index_docs(client, names.feeds, [("flaky", first)])
+    assert check_feed_health(client, names, RULES, NOW) == []
+    # the third failed poll, stored the way the pipeline stores it (feedstate.save_states: no refresh)
+    outcomes = feedstate.save_states(client, names, [{**first, "consecutive_failures": 3, "health": "failing"}])
+    assert all(o.ok for o in outcomes), outcomes
+    alerts = check_feed_health(client, names, RULES, NOW)
+    assert [(a.rule, a.subject_id) for a in alerts] == [("feed-down", "flaky")]
+    assert "3 consecutive failed polls (threshold 3)" in alerts[0].message
+    assert check_feed_health(client, names, RULES, NOW) == []  # the same streak: once
 
 
 def drift_event(event_id: str, metric: str, window_start: str, **extra: Any) -> tuple[str, dict[str, Any]]:

@@ -187,6 +187,11 @@ def check_feed_health(
     health_rules = [r for r in rules if isinstance(r, FeedHealthRule) and r.enabled]
     if not health_rules:
         return []
+    # Feed states are written without a refresh (by this pass's poll, or by the DAG's shard tasks)
+    # and a search only sees refreshed documents: without this, whether the check saw this pass's
+    # failure depended on the periodic refresh landing in between, so a threshold reached on pass N
+    # alerted on pass N on a slow machine and on pass N+1 on a fast one.
+    client.indices.refresh(index=names.feeds)
     resp = client.search(
         index=names.feeds,
         body={
