@@ -12,6 +12,8 @@ link text, and not an image caption, byline or site tagline.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import islice
 
 from lxml.html import HtmlElement
 
@@ -59,15 +61,22 @@ def _is_lead(element: HtmlElement) -> str | None:
     return text if links <= _MAX_LINK_SHARE * len(text) else None
 
 
+def _following(element: HtmlElement) -> Iterator[HtmlElement]:
+    """Elements after ``element`` in document order (XPath's ``following::*``), lazily."""
+    node: HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from (el for el in sibling.iter() if isinstance(el.tag, str))
+        node = node.getparent()
+
+
 def find_standfirst(tree: HtmlElement) -> str | None:
     """The standfirst's text (whitespace collapsed), or None when the page has none we can tell apart."""
     h1 = next(tree.iter("h1"), None)
     if h1 is None:
         return None
     paragraphs = 0
-    for element in h1.xpath(f"following::*[position() <= {_LOOKAHEAD}]"):
-        if not isinstance(element.tag, str):
-            continue
+    for element in islice(_following(h1), _LOOKAHEAD):
         if element.tag in _CANDIDATE_TAGS:
             found = _is_lead(element)
             if found:
