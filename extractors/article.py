@@ -9,7 +9,7 @@ bounded scan of the page's text (no dateparser, at most ``_TEXT_DATE_SEGMENTS``
 segments): htmldate's extensive search could take over a second on one page.
 
 Cost on the trafilatura evaluation pages (``bench/extraction_realpages.py``):
-1.14x plain ``trafilatura.extract`` on the held-out half; trafilatura's own metadata pass
+1.14-1.2x plain ``trafilatura.extract`` on the held-out half (machine load moves it); trafilatura's own metadata pass
 (``with_metadata=True``) cost a third of that on its own, mostly the author
 search (a deep copy and pruning of the whole tree) and htmldate.
 """
