@@ -54,6 +54,10 @@ OPTION_SETS: dict[str, ExtractionOptions] = {
         favor_precision=True, unwrap_layout_tables=True, drop_pullquotes=True
     ),
     "fast + unwrap + pullquotes": ExtractionOptions(fast=True, unwrap_layout_tables=True, drop_pullquotes=True),
+    "unwrap + pullquotes": ExtractionOptions(unwrap_layout_tables=True, drop_pullquotes=True),
+    "unwrap + pullquotes + standfirst": ExtractionOptions(
+        unwrap_layout_tables=True, drop_pullquotes=True, keep_standfirst=True
+    ),
 }
 """Every set runs without comments (trafilatura returns them separately anyway) unless it says so."""
 

@@ -15,6 +15,7 @@ Cost is per page, both extractors on the same page one after the other (best of 
 in one process, after a warm-up pass; the ratio is total newsdrift time / total plain time.
 
     python bench/extraction_realpages.py [--archive ../shared/data/trafilatura-eval.tar.gz] [--json out.json]
+    python bench/extraction_realpages.py --ablate   # tuned half: each post-processing step off in turn
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import json
 import sys
 import tarfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,7 +98,7 @@ class _Settings:
     min_words = 1  # score short extractions instead of rejecting them
 
 
-def newsdrift_runner() -> Any:
+def newsdrift_runner(options: Any = None) -> Any:
     from extractors.article import extract_article
     from extractors.charset import decode_html
     from newsdrift.records import Failure, FeedEntry, FetchedPage
@@ -105,7 +108,7 @@ def newsdrift_runner() -> Any:
         html, decoding = decode_html(page.raw, "text/html")
         entry = FeedEntry(feed_url="", feed_name="", source="", link=page.url)
         fetched = FetchedPage(entry, page.url, page.url, 200, "text/html", html, datetime.now(UTC), decoding or None)
-        result = extract_article(fetched, _Settings())
+        result = extract_article(fetched, _Settings(), options=options)
         # the body, as trafilatura.extract returns it (newsdrift keeps the headline in its own field)
         return None if isinstance(result, Failure) else result.text
 
@@ -162,6 +165,69 @@ def summary(tallies: dict[str, dict[str, Tally]]) -> dict[str, Any]:
     return out
 
 
+# Post-processing steps of extract_article, each switched off on its own for --ablate:
+# an ExtractionOptions field set to False, or a function of extractors.article replaced by a no-op.
+ABLATIONS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "unwrap_layout_tables": ({"unwrap_layout_tables": False}, {}),
+    "drop_pullquotes": ({"drop_pullquotes": False}, {}),
+    "keep_standfirst": ({"keep_standfirst": False}, {}),
+    "clean_text": ({}, {"clean_text": lambda text: text}),
+    "strip_leading_title": ({}, {"strip_leading_title": lambda text, title: text}),
+    "drop_trailing_rights": ({}, {"drop_trailing_rights": lambda text: text}),
+}
+
+
+@contextmanager
+def _patched(module: ModuleType, functions: dict[str, Any]) -> Iterator[None]:
+    saved = {name: getattr(module, name) for name in functions}
+    try:
+        for name, function in functions.items():
+            setattr(module, name, function)
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(module, name, function)
+
+
+def ablate(pages: list[RealPage], tests: Path, split: str = "tuned") -> int:
+    """Quality with each post-processing step off, on one half only; prints the pages each step changes."""
+    from dataclasses import replace
+
+    import extractors.article as article
+
+    ec = scorer(tests)
+    pages = [page for page in pages if page.split == split]
+
+    def score(options: Any, functions: dict[str, Any]) -> tuple[Any, dict[str, tuple[int, int, int, int]]]:
+        run, counts, per_page = newsdrift_runner(options), ec.ConfusionMatrix(), {}
+        with _patched(article, functions):
+            for page in pages:
+                per_page[page.filename] = ec.count_item(page.item, run(page))
+                counts.add(per_page[page.filename])
+        return counts, per_page
+
+    import trafilatura
+
+    plain = ec.ConfusionMatrix()
+    for page in pages:
+        plain.add(ec.count_item(page.item, trafilatura.extract(page.raw, **ec.EXTRACT_OPTS)))
+    full, full_pages = score(article.DEFAULT_OPTIONS, {})
+    print(f"ablation on the {split} half ({len(pages)} pages): each step off on its own; (tp, fp, fn, tn) per page")
+    print(f"{'variant':26} {'P':>6} {'R':>6} {'F1':>6} {'dF1':>7} {'tp':>5} {'fp':>4}")
+    base_f1 = full.scores()[3]
+    for name, counts in (("plain trafilatura", plain), ("newsdrift (all steps)", full)):
+        p, r, _, f1 = counts.scores()
+        print(f"{name:26} {p:6.3f} {r:6.3f} {f1:6.3f} {f1 - base_f1:+7.4f} {counts.tp:5d} {counts.fp:4d}")
+    for name, (fields, functions) in ABLATIONS.items():
+        counts, per_page = score(replace(article.DEFAULT_OPTIONS, **fields), functions)
+        p, r, _, f1 = counts.scores()
+        print(f"{'- ' + name:26} {p:6.3f} {r:6.3f} {f1:6.3f} {f1 - base_f1:+7.4f} {counts.tp:5d} {counts.fp:4d}")
+        for filename, got in per_page.items():
+            if got != full_pages[filename]:
+                print(f"    {filename}: {full_pages[filename]} with the step, {got} without")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE, help="trafilatura-eval.tar.gz")
@@ -169,10 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per page and extractor (best one counts)")
     parser.add_argument("--limit", type=int, help="only the first N pages (quick look)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--ablate", action="store_true", help="quality on the tuned half with each post-processing step off (no timing)"
+    )
     args = parser.parse_args(argv)
 
     tests = unpack(args.archive, args.cache)
     pages = load_pages(tests)[: args.limit]
+    if args.ablate:
+        return ablate(pages, tests)
     evaluate(pages[:40], tests)  # warm-up: imports, model loads, regex caches out of the timings
     figures = summary(evaluate(pages, tests, args.repeat))
     print(f"{len(pages)} real pages; split by sha1(file name): tuned / held-out")

@@ -31,7 +31,10 @@ def _is_layout_table(table: HtmlElement) -> bool:
         return True
     for cell in table.iter("td", "th"):
         tags = [child.tag for child in cell.iterdescendants() if isinstance(child.tag, str)]
-        if _HEADINGS.intersection(tags) or "table" in tags:
+        if "table" in tags:
+            return True
+        # A heading in a header cell titles a data table's rows (a recipe's "For the dough:").
+        if cell.tag == "td" and _HEADINGS.intersection(tags):
             return True
         if sum(tag in _BLOCKS for tag in tags) >= 3:
             return True

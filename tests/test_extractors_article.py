@@ -7,13 +7,14 @@ import json
 import re
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from extractors.article import content_sha1, extract_article
+from extractors.article import DEFAULT_OPTIONS, content_sha1, extract_article
 from extractors.charset import decode_html
 from extractors.feeds import poll_feed
 from extractors.fetch import PoliteFetcher
@@ -130,6 +131,22 @@ def test_pullquote_and_comments_are_not_body() -> None:
     assert pull.count("anyone with the weights can peel it off") == 1
     comments = article(labelled("comments")).text
     assert "kestrel_88" not in comments and "Llama licence is not open source" not in comments
+
+
+def test_the_standfirst_above_the_article_block_starts_the_text() -> None:
+    lead = "Regulators and labs agreed on a common test suite for open models, to be run before every release."
+    html = story(8).replace(
+        "<body><article><h1>Story title</h1>",
+        "<body><header class='article-header'><h1>Story title</h1>"
+        f"<div class='byline'>By Ana Ruiz</div><p class='article-dek'>{lead}</p></header><article>",
+    )
+    page = make_page(html)
+    assert article(page).text.startswith(lead + "\nParagraph 0:")
+    without = extract_article(page, SETTINGS, options=replace(DEFAULT_OPTIONS, keep_standfirst=False))
+    assert isinstance(without, Article) and lead not in without.text
+    # already in the body: not repeated
+    inside = make_page(story(8).replace("<h1>Story title</h1>", f"<h1>Story title</h1><p class='lead'>{lead}</p>"))
+    assert article(inside).text.count(lead) == 1
 
 
 # --- canonical URL and ids ------------------------------------------------------------

@@ -13,6 +13,7 @@ from extractors.http import parse_retry_after
 from extractors.layout import drop_pullquotes, unwrap_layout_tables
 from extractors.pagemeta import page_meta, parse_timestamp
 from extractors.robots import origin_of, policy_from_response, robots_url
+from extractors.standfirst import find_standfirst, with_standfirst
 from extractors.urls import normalise_url, same_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +156,58 @@ def test_layout_tables_are_unwrapped_but_data_tables_kept() -> None:
     assert unwrap_layout_tables(tree) == 2  # the layout table and the comment table
     assert [t.get("class") for t in tree.iter("table")] == ["scores"]
     assert drop_pullquotes(tree) == 1 and "quote" not in tree.text_content()
+
+
+def test_a_heading_in_a_header_cell_does_not_make_a_data_table_layout() -> None:
+    # A recipe's ingredient table: "<th><h3>For the dough:</h3></th>" titles the rows below it.
+    tree = lxml_html.fromstring(
+        "<html><body><table class='ingredients'><thead><tr><th colspan='2'><h3>For the dough:</h3></th></tr>"
+        "</thead><tbody><tr><td><span>125 g</span></td><td><span>flour</span></td></tr></tbody></table>"
+        "<table><tr><td><h2>Story</h2></td><td>menu</td></tr></table></body></html>"
+    )
+    assert unwrap_layout_tables(tree) == 1  # only the second: a heading in a body cell is page layout
+    assert [t.get("class") for t in tree.iter("table")] == ["ingredients"]
+
+
+_LEAD = "Councils will publish every contract over 5,000 euros from January, the ministry said on Monday."
+
+
+@pytest.mark.parametrize(
+    ("between", "after", "expected"),
+    [
+        # the deck right under the headline, outside the article block
+        (f"<p class='article-teaser'>{_LEAD}</p>", "", _LEAD),
+        (f"<div class='byline'>By Ana Ruiz</div><h2 class='c-dek'>{_LEAD}</h2>", "", _LEAD),
+        # a byline block named "subhead", then the real lead
+        (
+            f"<div class='entry-subhead'><span class='byline'>By Ana</span> <time>12 May</time></div>"
+            f"<div class='lead'><p>{_LEAD}</p></div>",
+            "",
+            _LEAD,
+        ),
+        # the site's tagline, a picture caption with its credit, a lead that is mostly links: none of them
+        (f"<h2 class='site-description'>{_LEAD}</h2>", "", None),
+        (f"<div class='article__intro'>{_LEAD} © Photo agency</div>", "", None),
+        (f"<p class='intro'><a href='/a'>{_LEAD}</a></p>", "", None),
+        # related-story cards after the body: a linked headline and its summary
+        ("", f"<div class='teaser'><h3><a href='/t'>Other story</a></h3><p>{_LEAD}</p></div>", None),
+    ],
+)
+def test_standfirst_is_the_lead_under_the_headline(between: str, after: str, expected: str | None) -> None:
+    body = "".join(
+        f"<p>Paragraph {i} of the story, long enough to be body text of the article itself.</p>" for i in range(4)
+    )
+    tree = lxml_html.fromstring(
+        f"<html><body><header><h1>Contracts go public</h1>{between}</header>"
+        f"<article>{body}</article>{after}</body></html>"
+    )
+    assert find_standfirst(tree) == expected
+
+
+def test_standfirst_is_added_once() -> None:
+    assert with_standfirst("Body.", "Lead.") == "Lead.\nBody."
+    assert with_standfirst("Lead.\nBody.", "Lead.") == "Lead.\nBody."
+    assert with_standfirst("Body.", None) == "Body."
 
 
 _BYLINE_CASES = {
