@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scipy.special import ndtri as _ndtri
-from scipy.stats import t as _t
+from scipy.special import stdtr as _stdtr
 
 if TYPE_CHECKING:
     from newsdrift.detection.drift import DriftConfig, WindowRecord
@@ -124,7 +124,7 @@ class Reference:
         normal; mapping it through the t distribution keeps the stated false-alarm rate honest when
         the reference is short."""
         t = (value - self.mean) / self.se(n)
-        return float(_ndtri(_t.cdf(t, max(self.windows - 1, 1))))
+        return float(_ndtri(_stdtr(max(self.windows - 1, 1), t)))
 
 
 @dataclass(slots=True)
@@ -226,18 +226,18 @@ def learn(points: Sequence[Observation], floor: float, min_over: float = 1.0) ->
     within = sum((n - 1) * v for _, n, v in points) / dof if dof > 0 else 0.0
     plain = sum(x for x, _, _ in points) / count
     spread = sum((x - plain) ** 2 for x, _, _ in points) / max(count - 1, 1)
+    inverse = [1.0 / max(n, 1) for _, n, _ in points]
     if within > 0:
         article_var = max(within, floor)
-        between = max(0.0, spread - sum(article_var / max(n, 1) for _, n, _ in points) / count)
+        between = max(0.0, spread - article_var * sum(inverse) / count)
     else:  # no within-window spread to pool (one-article windows): all of it counts as sampling
         article_var = max(sum(n * (x - plain) ** 2 for x, n, _ in points) / max(count - 1, 1), floor)
         between = 0.0
-    ref = Reference(0.0, article_var, between, 0.0, total, count, min_over)
     # Precision-weighted mean: a busy day counts more, but only as far as the between part allows.
-    weights = [1.0 / ref.window_var(n) for _, n, _ in points]
-    ref.mean = sum(w * x for w, (x, _, _) in zip(weights, points, strict=True)) / sum(weights)
-    ref.mean_var = 1.0 / sum(weights)
-    return ref
+    weights = [1.0 / max(between + article_var * i, min_over * article_var * i) for i in inverse]
+    whole = sum(weights)
+    mean = sum(w * x for w, (x, _, _) in zip(weights, points, strict=True)) / whole
+    return Reference(mean, article_var, between, 1.0 / whole, total, count, min_over)
 
 
 class _Cusum:

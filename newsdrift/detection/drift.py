@@ -113,13 +113,13 @@ class DriftConfig(BaseModel):
     the lag keeps the start of a slow change out of the reference it is measured against) ..."""
     reference_max_windows: int = Field(default=56, ge=3, le=3650)
     """... until the reference holds this many windows; then the oldest leaves (a rolling reference)."""
-    gradual_k: float | None = Field(default=0.5, gt=0, le=5)
+    gradual_k: float | None = Field(default=0.75, gt=0, le=5)
     """Allowance of a second CUSUM for slow changes (small steps that ``cusum_k`` lets go add up here);
     None: one CUSUM only. The CUSUMs share the CUSUM part of the false-alarm rate."""
     jump_share: float = Field(default=0.25, ge=0, lt=1)
     """Share of the false-alarm rate given to the one-window jump rule (a window whose |z| alone passes its
     limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off."""
-    min_overdispersion: float = Field(default=1.5, ge=1, le=100)
+    min_overdispersion: float = Field(default=1.25, ge=1, le=100)
     """Floor of a window's variance as a multiple of its article-sampling variance: news days differ more
     than article sampling explains, and a few reference windows can hide that by chance."""
     max_step: float = Field(default=3.0, gt=0, le=100)
