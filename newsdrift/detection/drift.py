@@ -571,12 +571,14 @@ def compute_windows(
 class DriftEvent:
     """A calibrated change in one statistic: the vocabulary (mean similarity to the baseline) or one frame's share.
 
-    ``window_start`` is the first window of the CUSUM run that crossed the limit (part of the id);
-    ``fired_window_start`` the window where it crossed; ``window_end`` the end of the episode so far.
+    ``window_start`` is the first window of the CUSUM run that crossed the limit, or the window itself for
+    a one-window jump (part of the id); ``fired_window_start`` the window where it crossed; ``window_end``
+    the end of the episode so far.
     The event stays open until the detector has learned the new regime as its reference.
     ``value`` is the statistic's mean over the run, ``reference`` its no-change mean, ``delta`` the
     difference with a 95% interval (``ci_low``..``ci_high``) and ``confidence`` = 1 - p of that change;
-    ``threshold`` is the CUSUM limit that the stated ``false_alarm_rate`` gives.
+    ``threshold`` is the limit of the rule that fired (a CUSUM's, or the jump rule's on |z|) and ``peak``
+    what crossed it; the stated ``false_alarm_rate`` gives both limits.
     """
 
     event_id: str
