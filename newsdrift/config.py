@@ -177,10 +177,10 @@ class Settings(BaseSettings):
 
     # --- drift events (calibrated change, #13) -------------------------------
     drift_false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
-    """Expected false drift events per window over all statistics (the CUSUM limit is solved from it)."""
+    """Expected false drift events per window over all statistics (the CUSUM and jump limits are solved from it)."""
     drift_reference_windows: int = Field(default=10, ge=3, le=365)
     """Windows learned as the no-change reference after a baseline is loaded and after every event."""
-    drift_cusum_k: float = Field(default=1.0, gt=0, le=5)
+    drift_cusum_k: float = Field(default=1.5, gt=0, le=5)
     """CUSUM allowance in standard errors per window."""
 
     # --- Airflow ----------------------------------------------------------

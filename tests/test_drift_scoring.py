@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from newsdrift.detection.change import cusum_limit, normal_confidence, siegmund_arl
+from newsdrift.detection.change import cusum_limit, detect_changes, limits, normal_confidence, siegmund_arl
 from newsdrift.detection.drift import (
     DriftConfig,
     DriftScorer,
@@ -209,7 +211,48 @@ def test_thin_windows_cannot_fire_alone() -> None:
     assert detect_events(stable + odd, cfg) == []  # one 2-article window far off: a wide interval, no event
     full = stable + [_record(12, 0.3, 0.45), _record(13, 0.3, 0.45)]
     (event,) = [e for e in detect_events(full, cfg) if e.frame == "a"]
-    assert event.direction == 1 and event.fired_window_start == full[13].window_start
+    # The same jump in a full window fires on that window (the one-window jump rule).
+    assert event.direction == 1 and event.fired_window_start == full[12].window_start
+    assert "jump limit" in event.explanation
+
+
+def _busy(day: int, share: float) -> WindowRecord:
+    """A wire-like window: 250 articles on weekdays, 60 at weekends; frame 'a' share ``share``."""
+    return _record(day, 0.3, share - 0.5, n=60 if day % 7 >= 5 else 250)
+
+
+def test_busy_days_that_differ_as_wholes_keep_the_stated_rate() -> None:
+    # Wire-like coverage: article sampling alone gives a busy day an interval of about +-1.8 pts on
+    # sqrt(share), but whole days differ by ~6 pts (a story breaks, copy is syndicated), and that part
+    # does not shrink with the day's article count. The spread between the reference windows, not the
+    # bootstrap over articles, must set the interval; then false events stay near the stated rate.
+    rng = random.Random(13)
+    cfg = DriftConfig()
+    watched = fired = 0
+    for _ in range(100):
+        days = [_busy(i, min(0.95, max(0.05, rng.gauss(0.5, 0.06)))) for i in range(60)]
+        fired += len(detect_events(days, cfg))
+        watched += sum(p.z is not None for p in detect_changes(days, cfg).points["frame:a"])
+    assert watched >= 4_800
+    # Stated: 0.002 x ~4,950 windows = ~10 expected (Poisson: P(> 18) < 1 %). The detector before #13's fix
+    # (bootstrap x overdispersion against a fixed 10-window reference) fired 27 times on these series.
+    assert fired <= 18
+    # A shift of about four day-to-day standard deviations (0.50 -> 0.75) fires within two windows.
+    shifted = days[:40] + [_busy(40 + i, min(0.95, rng.gauss(0.75, 0.06))) for i in range(5)]
+    first = min(e.fired_window_start for e in detect_events(shifted, cfg) if e.frame == "a")
+    assert first <= shifted[41].window_start
+
+
+def test_rules_share_the_stated_false_alarm_rate() -> None:
+    cfg = DriftConfig()
+    (fast, slow), jump = limits(8, cfg)
+    tails = 2 * 8
+    # per tail: the jump rule's normal tail plus one 1/ARL per CUSUM; summed over the tails = the stated rate
+    per_tail = math.erfc(jump / math.sqrt(2)) / 2 + 1 / siegmund_arl(fast, cfg.cusum_k)
+    per_tail += 1 / siegmund_arl(slow, cfg.gradual_k or 0)
+    assert tails * per_tail == pytest.approx(cfg.false_alarm_rate, rel=0.01)
+    (only,), inf = limits(8, cfg.model_copy(update={"jump_share": 0.0, "gradual_k": None}))
+    assert inf == math.inf and only < fast
 
 
 def test_documents_round_trip(scorer: DriftScorer) -> None:

@@ -1,40 +1,54 @@
-"""Sequential change detection over a window series: reference period, standard errors, two-sided CUSUM.
+"""Sequential change detection over a window series: a self-starting reference, a random-effects spread,
+a two-sided CUSUM and a one-window jump rule.
 
 Drift *levels* are measured against the seed baseline, but a seed of a few essays differs from any
 real coverage, so a fixed threshold on the level fires at once and never releases. Events fire on
 *change* instead:
 
 * Each statistic (every frame's mean per-article share, on the square-root scale, and the mean article
-  similarity to the baseline) has a reference: the first ``reference_windows`` windows (and at least
-  ``reference_articles`` articles) after the baseline is loaded, and again after every event (a rolling
-  reference: the new regime becomes the norm).
-* A window's spread under no change comes from the articles: the per-article variance of the
-  statistic (a bootstrap over the window's articles, pooled over the reference windows), scaled by
-  ``1/n + 1/N_ref`` so a window of three articles has a wide interval, and inflated by the
-  day-to-day overdispersion seen between the reference windows (at least ``min_overdispersion``).
-  The distance is mapped through Student's t with the reference's degrees of freedom and clipped to
-  ``max_step``.
-* A two-sided CUSUM on the standardised values fires when it crosses ``h``; ``h`` is solved from the
-  configured false-alarm rate (Siegmund's ARL approximation, Bonferroni over the statistics), so the
-  rate is stated, not tuned. A window with fewer than ``min_articles`` articles cannot fire alone.
+  similarity to the baseline) has a reference: at first the ``reference_windows`` windows (and at least
+  ``reference_articles`` articles) after the baseline is loaded, and again after every event (the new
+  regime becomes the norm). While nothing fires the reference keeps growing (self-starting): a watched
+  window joins it ``reference_lag`` windows later, up to ``reference_max_windows`` (then the oldest
+  leaves), so the estimates sharpen instead of being fixed by ten windows forever.
+* A window's spread under no change has two parts (a random-effects model): article sampling, the
+  per-article variance (a bootstrap over the window's articles, pooled over the reference) over n, so a
+  window of three articles has a wide interval; and the window-to-window variance that sampling does not
+  explain, estimated from the spread *between* the reference windows. News days differ as wholes (a story
+  breaks, an outlet runs a series, wire copy is syndicated), so the articles of one window are correlated;
+  a bootstrap over articles alone makes a busy window's interval far too narrow. The between part does
+  not shrink with n. The total is at least ``min_overdispersion`` times the sampling part, and the
+  reference mean's own uncertainty is added.
+* The distance is Student-t (the spread comes from the reference windows) mapped to a normal score.
+  Two rules watch it, and the configured false-alarm rate is split between them and Bonferroni-divided
+  over every statistic and both directions, so the whole detector keeps the stated rate:
+  a one-window jump (``|z|`` past the limit solved from ``jump_share`` of the rate) fires at once; a
+  two-sided CUSUM on z clipped to ``max_step`` (allowance ``cusum_k``, limit ``h`` from Siegmund's ARL
+  approximation) catches smaller, sustained or gradual moves. A window with fewer than ``min_articles``
+  articles cannot fire alone.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scipy.special import ndtri as _ndtri
-from scipy.stats import t as _t
+from scipy.special import stdtr as _stdtr
 
 if TYPE_CHECKING:
     from newsdrift.detection.drift import DriftConfig, WindowRecord
 
 VOCABULARY = "vocabulary_shift"
 FRAME = "frame_shift"
+CUSUM = "cusum"
+JUMP = "jump"
 _SIEGMUND = 1.166  # edge correction of the Brownian approximation for normal increments
+
+Observation = tuple[float, int, float]  # (value, articles, per-article variance)
 
 
 def siegmund_arl(h: float, k: float) -> float:
@@ -55,6 +69,28 @@ def cusum_limit(arl: float, k: float) -> float:
     return round(hi, 4)
 
 
+def jump_limit(tail: float) -> float:
+    """The one-sided normal score exceeded with probability ``tail`` (the jump rule's limit)."""
+    return round(float(-_ndtri(tail)), 4)
+
+
+def allowances(config: DriftConfig) -> tuple[float, ...]:
+    """The CUSUM allowances: ``cusum_k`` (sized for abrupt shifts) and, if set, ``gradual_k`` (a lower
+    allowance that adds up the small steps of a slow change)."""
+    return (config.cusum_k,) + ((config.gradual_k,) if config.gradual_k else ())
+
+
+def limits(statistics: int, config: DriftConfig) -> tuple[tuple[float, ...], float]:
+    """(CUSUM limit per allowance, jump limit) that together keep ``config.false_alarm_rate`` over all
+    statistics and both directions (Bonferroni: each rule gets its share, divided over the tails)."""
+    tails = 2 * max(statistics, 1)
+    jump_rate = config.false_alarm_rate * config.jump_share
+    ks = allowances(config)
+    cusum_rate = (config.false_alarm_rate - jump_rate) / len(ks)
+    jump = jump_limit(jump_rate / tails) if jump_rate > 0 else math.inf
+    return tuple(cusum_limit(tails / cusum_rate, k) for k in ks), jump
+
+
 def normal_confidence(z: float) -> float:
     """Two-sided confidence that a standardised change of ``z`` is not noise: 1 - p."""
     return 1.0 - math.erfc(abs(z) / math.sqrt(2.0))
@@ -62,13 +98,24 @@ def normal_confidence(z: float) -> float:
 
 @dataclass(slots=True)
 class Reference:
-    """A statistic's no-change model learned from reference windows."""
+    """A statistic's no-change model learned from reference windows (random effects: between + sampling)."""
 
     mean: float
-    article_var: float  # per-article variance (window variance = article_var / n)
-    overdispersion: float  # >= 1: extra day-to-day spread beyond article sampling
+    article_var: float  # per-article variance: a window's sampling variance is article_var / n
+    between_var: float  # window-to-window variance beyond article sampling (does not shrink with n)
+    mean_var: float  # variance of the reference mean itself
     articles: int
     windows: int
+    min_overdispersion: float = 1.0
+
+    def window_var(self, n: int, windows: int = 1) -> float:
+        """Variance of the mean of ``windows`` windows holding n articles in all, under no change."""
+        sampling = self.article_var / max(n, 1)
+        return max(self.between_var / max(windows, 1) + sampling, self.min_overdispersion * sampling)
+
+    def se(self, n: int, windows: int = 1) -> float:
+        """Standard error of (windows holding n articles) minus the reference mean."""
+        return math.sqrt(self.window_var(n, windows) + self.mean_var)
 
     def standardise(self, value: float, n: int) -> float:
         """A window's distance from the reference in standard errors, as a normal score.
@@ -77,11 +124,7 @@ class Reference:
         normal; mapping it through the t distribution keeps the stated false-alarm rate honest when
         the reference is short."""
         t = (value - self.mean) / self.se(n)
-        return float(_ndtri(_t.cdf(t, max(self.windows - 1, 1))))
-
-    def se(self, n: int) -> float:
-        """Standard error of a window of n articles minus the reference mean."""
-        return math.sqrt(self.overdispersion * self.article_var * (1.0 / max(n, 1) + 1.0 / max(self.articles, 1)))
+        return float(_ndtri(_stdtr(max(self.windows - 1, 1), t)))
 
 
 @dataclass(slots=True)
@@ -98,18 +141,20 @@ class Point:
 
 @dataclass(slots=True)
 class Alarm:
-    """A CUSUM crossing: which statistic, which way, over which windows."""
+    """A CUSUM crossing or a one-window jump: which statistic, which way, over which windows."""
 
     statistic: str  # VOCABULARY or "frame:<name>"
     direction: int  # +1 up, -1 down
-    run_start: int  # first window of the CUSUM run that crossed
+    run_start: int  # first window of the CUSUM run that crossed (the jump's own window for a jump)
     fired: int  # window where it crossed
     settled: int | None  # window where the new reference was learned (the event closes); None = still open
     reference: Reference
-    cusum: float
+    cusum: float  # the CUSUM (or, for a jump, |z|) that crossed
     limit: float
     run_mean: float
     run_articles: int
+    run_windows: int = 1
+    rule: str = CUSUM  # CUSUM or JUMP
 
     @property
     def delta(self) -> float:
@@ -117,7 +162,7 @@ class Alarm:
 
     @property
     def se(self) -> float:
-        return self.reference.se(self.run_articles)
+        return self.reference.se(self.run_articles, self.run_windows)
 
     @property
     def z(self) -> float:
@@ -148,6 +193,7 @@ class Trace:
     statistics: list[str]
     points: dict[str, list[Point]] = field(default_factory=dict)
     alarms: list[Alarm] = field(default_factory=list)
+    jump_limit: float = math.inf
 
     def max_z(self, index: int) -> tuple[str, float] | None:
         """The statistic with the largest |z| at a window, or None while every statistic is learning."""
@@ -159,7 +205,7 @@ class Trace:
         return best
 
 
-def observations(w: WindowRecord) -> dict[str, tuple[float, int, float]]:
+def observations(w: WindowRecord) -> dict[str, Observation]:
     """(value, articles, per-article variance) of every statistic in a window."""
     obs = {VOCABULARY: (w.mean_baseline_similarity, w.article_count, w.similarity_var)}
     for f in sorted(w.frame_profile):
@@ -169,64 +215,107 @@ def observations(w: WindowRecord) -> dict[str, tuple[float, int, float]]:
     return obs
 
 
-def learn(points: Sequence[tuple[float, int, float]], floor: float, min_over: float = 1.0) -> Reference:
-    """Reference from (value, n, per-article variance) of the reference windows."""
+def learn(points: Sequence[Observation], floor: float, min_over: float = 1.0) -> Reference:
+    """Reference from (value, n, per-article variance) of the reference windows.
+
+    The per-article variance is pooled within windows; the between-window variance is what the spread of
+    the window values shows beyond their sampling variance (method of moments, at least 0)."""
+    count = len(points)
     total = sum(n for _, n, _ in points)
-    mean = sum(x * n for x, n, _ in points) / total
     dof = sum(n - 1 for _, n, _ in points)
     within = sum((n - 1) * v for _, n, v in points) / dof if dof > 0 else 0.0
-    between = sum(n * (x - mean) ** 2 for x, n, _ in points) / max(len(points) - 1, 1)
-    var = max(within, floor) if within > 0 else max(between, floor)
-    # Chi-square of the reference windows against their own mean: > 1 when days differ more than
-    # article sampling explains (topics come in bursts).
-    over = between / var if var > 0 else 1.0
-    return Reference(mean, var, max(min_over, over), total, len(points))
+    plain = sum(x for x, _, _ in points) / count
+    spread = sum((x - plain) ** 2 for x, _, _ in points) / max(count - 1, 1)
+    inverse = [1.0 / max(n, 1) for _, n, _ in points]
+    if within > 0:
+        article_var = max(within, floor)
+        between = max(0.0, spread - article_var * sum(inverse) / count)
+    else:  # no within-window spread to pool (one-article windows): all of it counts as sampling
+        article_var = max(sum(n * (x - plain) ** 2 for x, n, _ in points) / max(count - 1, 1), floor)
+        between = 0.0
+    # Precision-weighted mean: a busy day counts more, but only as far as the between part allows.
+    weights = [1.0 / max(between + article_var * i, min_over * article_var * i) for i in inverse]
+    whole = sum(weights)
+    mean = sum(w * x for w, (x, _, _) in zip(weights, points, strict=True)) / whole
+    return Reference(mean, article_var, between, 1.0 / whole, total, count, min_over)
+
+
+class _Cusum:
+    """A two-sided CUSUM with one allowance and its limit."""
+
+    def __init__(self, k: float, limit: float) -> None:
+        self.k, self.limit = k, limit
+        self.upper = self.lower = 0.0
+        self.up_start = self.down_start = -1
+
+    def step(self, index: int, z: float) -> tuple[int, int, float] | None:
+        """Add a window; (direction, run start, CUSUM) if it crossed the limit."""
+        if self.upper == 0.0:
+            self.up_start = index
+        if self.lower == 0.0:
+            self.down_start = index
+        self.upper = max(0.0, self.upper + z - self.k)
+        self.lower = max(0.0, self.lower - z - self.k)
+        if self.upper > self.limit:
+            return 1, self.up_start, self.upper
+        if self.lower > self.limit:
+            return -1, self.down_start, self.lower
+        return None
+
+    def reset(self) -> None:
+        self.upper = self.lower = 0.0
 
 
 class _Detector:
     """Learning, then watching, one statistic."""
 
-    def __init__(self, name: str, config: DriftConfig, limit: float) -> None:
-        self.name, self.config, self.limit = name, config, limit
-        self.learning: list[tuple[float, int, float]] = []
+    def __init__(self, name: str, config: DriftConfig, limits: tuple[float, ...], jump: float) -> None:
+        self.name, self.config, self.jump = name, config, jump
+        self.cusums = [_Cusum(k, h) for k, h in zip(allowances(config), limits, strict=True)]
+        self.history: list[Observation] = []  # the reference windows (learning, then growing)
+        self.pending: deque[Observation] = deque()  # watched windows not yet old enough to join it
         self.reference: Reference | None = None
-        self.upper = self.lower = 0.0
-        self.up_start = self.down_start = -1
-        self.run: list[tuple[float, int]] = []
         self.open: Alarm | None = None
         self.points: list[Point] = []
         self.alarms: list[Alarm] = []
+
+    def _learn(self) -> Reference:
+        cfg = self.config
+        return learn(self.history, cfg.min_article_var, cfg.min_overdispersion)
 
     def step(self, index: int, value: float, n: int, var: float) -> None:
         cfg = self.config
         point = Point(index, value, n)
         self.points.append(point)
         if self.reference is None:
-            self.learning.append((value, n, var))
-            total = sum(m for _, m, _ in self.learning)
-            if len(self.learning) >= cfg.reference_windows and total >= cfg.reference_articles:
-                self.reference = learn(self.learning, cfg.min_article_var, cfg.min_overdispersion)
-                self.learning = []
+            self.history.append((value, n, var))
+            total = sum(m for _, m, _ in self.history)
+            if len(self.history) >= cfg.reference_windows and total >= cfg.reference_articles:
+                self.reference = self._learn()
                 if self.open is not None:
                     self.open.settled = index
                     self.open = None
             return
         ref = self.reference
-        z = ref.standardise(value, n)
-        cap = min(cfg.max_step, self.limit) if n < cfg.min_articles else cfg.max_step
-        z = max(-cap, min(cap, z))  # robust: one odd (or thin) window cannot fire on its own
-        point.z = z
-        if self.upper == 0.0:
-            self.up_start = index
-        if self.lower == 0.0:
-            self.down_start = index
-        self.upper = max(0.0, self.upper + z - cfg.cusum_k)
-        self.lower = max(0.0, self.lower - z - cfg.cusum_k)
-        point.upper, point.lower = self.upper, self.lower
-        if self.upper <= self.limit and self.lower <= self.limit:
+        raw = ref.standardise(value, n)
+        point.z = raw
+        thin = n < cfg.min_articles
+        crossings = []
+        for c in self.cusums:
+            cap = min(cfg.max_step, c.limit) if thin else cfg.max_step
+            # robust: one odd (or thin) window cannot carry the CUSUM alone
+            crossed = c.step(index, max(-cap, min(cap, raw)))
+            if crossed is not None:
+                crossings.append((crossed, c.limit))
+        point.upper, point.lower = self.cusums[0].upper, self.cusums[0].lower
+        if not thin and abs(raw) >= self.jump:
+            up, start, rule, size, limit = raw > 0, index, JUMP, abs(raw), self.jump
+        elif crossings:
+            (direction, start, size), limit = min(crossings, key=lambda c: -c[0][1])  # the shortest run
+            up, rule = direction > 0, CUSUM
+        else:
+            self._grow((value, n, var))
             return
-        up = self.upper > self.limit
-        start = self.up_start if up else self.down_start
         run = [(p.value, p.n) for p in self.points if start <= p.index <= index and p.z is not None]
         articles = sum(m for _, m in run)
         alarm = Alarm(
@@ -236,16 +325,31 @@ class _Detector:
             fired=index,
             settled=None,
             reference=ref,
-            cusum=round(self.upper if up else self.lower, 4),
-            limit=self.limit,
+            cusum=round(size, 4),
+            limit=limit,
             run_mean=sum(x * m for x, m in run) / max(articles, 1),
             run_articles=articles,
+            run_windows=len(run),
+            rule=rule,
         )
         self.alarms.append(alarm)
         self.open = alarm
         # Rolling reference: the new regime is learned from the next windows, then watched.
         self.reference = None
-        self.upper = self.lower = 0.0
+        self.history, self.pending = [], deque()
+        for c in self.cusums:
+            c.reset()
+
+    def _grow(self, obs: Observation) -> None:
+        """Self-starting: a quiet window joins the reference once ``reference_lag`` more have passed."""
+        cfg = self.config
+        self.pending.append(obs)
+        if len(self.pending) <= cfg.reference_lag:
+            return
+        self.history.append(self.pending.popleft())
+        if len(self.history) > cfg.reference_max_windows:
+            del self.history[0]
+        self.reference = self._learn()
 
 
 def detect_changes(series: Sequence[WindowRecord], config: DriftConfig) -> Trace:
@@ -254,15 +358,13 @@ def detect_changes(series: Sequence[WindowRecord], config: DriftConfig) -> Trace
     if VOCABULARY in names:  # vocabulary first, then frames alphabetically
         names.remove(VOCABULARY)
         names.insert(0, VOCABULARY)
-    # Bonferroni: the configured rate is for all statistics and both directions together.
-    arl = 2 * max(len(names), 1) / config.false_alarm_rate
-    limit = cusum_limit(arl, config.cusum_k)
-    detectors = {name: _Detector(name, config, limit) for name in names}
+    cusum_limits, jump = limits(len(names), config)
+    detectors = {name: _Detector(name, config, cusum_limits, jump) for name in names}
     for i, w in enumerate(series):
         for name, (value, n, var) in observations(w).items():
             if n > 0:
                 detectors[name].step(i, value, n, var)
-    trace = Trace(limit, config.cusum_k, names)
+    trace = Trace(cusum_limits[0], config.cusum_k, names, jump_limit=jump)
     for name, det in detectors.items():
         trace.points[name] = det.points
         trace.alarms.extend(det.alarms)

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from newsdrift.clock import as_utc as utc
 from newsdrift.clock import iso
-from newsdrift.detection.change import FRAME, VOCABULARY, Alarm, Trace, detect_changes, normal_confidence
+from newsdrift.detection.change import FRAME, JUMP, VOCABULARY, Alarm, Trace, detect_changes, normal_confidence
 from newsdrift.detection.frames import FrameSet, normalise, tokenize
 from newsdrift.records import ScoredArticle, stable_id
 
@@ -101,15 +101,27 @@ class DriftConfig(BaseModel):
     false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
     """Expected false events per window, all statistics and both directions together (the CUSUM limit
     is solved from it: 0.002 is one false event in 500 windows of stable coverage, if the reference holds)."""
-    cusum_k: float = Field(default=1.0, gt=0, le=5)
-    """CUSUM allowance in standard errors: changes smaller than about 2k standard errors per window are let go."""
+    cusum_k: float = Field(default=1.5, gt=0, le=5)
+    """CUSUM allowance in standard errors, sized for abrupt shifts: a shift of about 3 standard errors fires
+    within two windows (changes smaller than about k per window are left to ``gradual_k``)."""
     reference_windows: int = Field(default=10, ge=3, le=365)
     """Windows learned as the no-change reference after a baseline is loaded and after every event ..."""
     reference_articles: int = Field(default=10, ge=1)
     """... and at least this many articles in them (sparse streams learn over more windows)."""
-    min_overdispersion: float = Field(default=2.0, ge=1, le=100)
-    """Floor of the day-to-day overdispersion: news days differ more than article sampling explains, and a
-    few reference windows can hide that by chance."""
+    reference_lag: int = Field(default=1, ge=0, le=365)
+    """While nothing fires, a watched window joins the reference this many windows later (self-starting;
+    the lag keeps the start of a slow change out of the reference it is measured against) ..."""
+    reference_max_windows: int = Field(default=56, ge=3, le=3650)
+    """... until the reference holds this many windows; then the oldest leaves (a rolling reference)."""
+    gradual_k: float | None = Field(default=0.75, gt=0, le=5)
+    """Allowance of a second CUSUM for slow changes (small steps that ``cusum_k`` lets go add up here);
+    None: one CUSUM only. The CUSUMs share the CUSUM part of the false-alarm rate."""
+    jump_share: float = Field(default=0.25, ge=0, lt=1)
+    """Share of the false-alarm rate given to the one-window jump rule (a window whose |z| alone passes its
+    limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off."""
+    min_overdispersion: float = Field(default=1.25, ge=1, le=100)
+    """Floor of a window's variance as a multiple of its article-sampling variance: news days differ more
+    than article sampling explains, and a few reference windows can hide that by chance."""
     max_step: float = Field(default=3.0, gt=0, le=100)
     """A window's standardised value is clipped to +-max_step (a robust CUSUM: one odd day cannot fire alone)."""
     min_article_var: float = Field(default=0.002, ge=0, le=1)
@@ -559,12 +571,14 @@ def compute_windows(
 class DriftEvent:
     """A calibrated change in one statistic: the vocabulary (mean similarity to the baseline) or one frame's share.
 
-    ``window_start`` is the first window of the CUSUM run that crossed the limit (part of the id);
-    ``fired_window_start`` the window where it crossed; ``window_end`` the end of the episode so far.
+    ``window_start`` is the first window of the CUSUM run that crossed the limit, or the window itself for
+    a one-window jump (part of the id); ``fired_window_start`` the window where it crossed; ``window_end``
+    the end of the episode so far.
     The event stays open until the detector has learned the new regime as its reference.
     ``value`` is the statistic's mean over the run, ``reference`` its no-change mean, ``delta`` the
     difference with a 95% interval (``ci_low``..``ci_high``) and ``confidence`` = 1 - p of that change;
-    ``threshold`` is the CUSUM limit that the stated ``false_alarm_rate`` gives.
+    ``threshold`` is the limit of the rule that fired (a CUSUM's, or the jump rule's on |z|) and ``peak``
+    what crossed it; the stated ``false_alarm_rate`` gives both limits.
     """
 
     event_id: str
@@ -677,8 +691,13 @@ def explain(
         f"from {fmt(ref_value)} (reference: {ref.windows} windows, {ref.articles} articles) to {fmt(run_value)} "
         f"over {first.window_start:%Y-%m-%d %H:%M} to {last.window_end:%Y-%m-%d %H:%M} UTC "
         f"({len(run)} windows, {articles} articles): {change}, confidence {100 * normal_confidence(alarm.z):.1f}%.",
-        f"CUSUM {alarm.cusum:.2f} crossed its limit {alarm.limit:.2f} (allowance {config.cusum_k} standard errors), "
-        f"set for at most {config.false_alarm_rate:g} false events per window over all statistics.",
+        (
+            f"One window moved {alarm.cusum:.2f} standard errors, past the one-window jump limit {alarm.limit:.2f}, "
+            if alarm.rule == JUMP
+            else f"CUSUM {alarm.cusum:.2f} crossed its limit {alarm.limit:.2f} (allowance {config.cusum_k} "
+            f"standard errors{'' if not config.gradual_k else f', or {config.gradual_k} for slow changes'}), "
+        )
+        + f"set for at most {config.false_alarm_rate:g} false events per window over all statistics.",
     ]
     grew = sorted((f for f, s in shares.items() if s["delta"] >= 0.02), key=lambda f: -shares[f]["delta"])[:3]
     shrank = sorted((f for f, s in shares.items() if s["delta"] <= -0.02), key=lambda f: shares[f]["delta"])[:3]
