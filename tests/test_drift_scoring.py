@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.detection.change import cusum_limit, detect_changes, limits, normal_confidence, siegmund_arl
+from newsdrift.detection.change import (
+    cusum_limit,
+    detect_changes,
+    limits,
+    normal_confidence,
+    observations,
+    share_of,
+    siegmund_arl,
+)
 from newsdrift.detection.drift import (
     DriftConfig,
     DriftScorer,
@@ -253,6 +261,26 @@ def test_rules_share_the_stated_false_alarm_rate() -> None:
     assert tails * per_tail == pytest.approx(cfg.false_alarm_rate, rel=0.01)
     (only,), inf = limits(8, cfg.model_copy(update={"jump_share": 0.0, "gradual_k": None}))
     assert inf == math.inf and only < fast
+
+
+def test_frame_shares_are_watched_on_the_arcsine_scale() -> None:
+    # arcsin(sqrt(share)) stabilises a proportion's variance at both ends (rare and dominant frames alike);
+    # the stored per-article variance is of sqrt(share) and is carried over by the delta method.
+    record = _record(0, 0.3, 0.25 - 0.5)  # frame 'a' at 25 %, frame_var 0.02 on the square-root scale
+    value, n, var = observations(record)["frame:a"]
+    assert value == pytest.approx(math.pi / 6) and n == 20
+    assert var == pytest.approx(0.02 / (1 - 0.25))
+    for share in (0.0, 0.01, 0.25, 0.5, 0.99, 1.0):
+        assert share_of(math.asin(math.sqrt(share))) == pytest.approx(share)
+    assert share_of(-0.1) == 0.0 and share_of(2.0) == 1.0
+    # A frame that nearly vanishes: the event's interval, mapped back to shares, stays inside 0..1.
+    cfg = DriftConfig()
+    days = [_record(i, 0.3, 0.1 + _wobble(i)) for i in range(20)]
+    days += [_record(20 + i, 0.3, -0.49) for i in range(3)]
+    (event,) = [e for e in detect_events(days, cfg) if e.frame == "a"]
+    assert event.direction == -1 and event.reference == pytest.approx(0.6, abs=0.02)
+    assert -event.reference <= event.ci_low < event.delta < event.ci_high <= 1 - event.reference
+    assert event.delta == pytest.approx(0.01 - event.reference, abs=0.01)
 
 
 def test_documents_round_trip(scorer: DriftScorer) -> None:

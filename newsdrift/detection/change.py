@@ -5,7 +5,7 @@ Drift *levels* are measured against the seed baseline, but a seed of a few essay
 real coverage, so a fixed threshold on the level fires at once and never releases. Events fire on
 *change* instead:
 
-* Each statistic (every frame's mean per-article share, on the square-root scale, and the mean article
+* Each statistic (every frame's mean per-article share, on the arcsine-square-root scale, and the mean article
   similarity to the baseline) has a reference: at first the ``reference_windows`` windows (and at least
   ``reference_articles`` articles) after the baseline is loaded, and again after every event (the new
   regime becomes the norm). While nothing fires the reference keeps growing (self-starting): a watched
@@ -46,6 +46,7 @@ VOCABULARY = "vocabulary_shift"
 FRAME = "frame_shift"
 CUSUM = "cusum"
 JUMP = "jump"
+_MAX_ROOT = 0.999  # a frame holding every article: keeps the delta-method factor finite
 _SIEGMUND = 1.166  # edge correction of the Brownian approximation for normal increments
 
 Observation = tuple[float, int, float]  # (value, articles, per-article variance)
@@ -170,7 +171,7 @@ class Alarm:
 
     def in_units(self) -> tuple[float, float, float, float, float]:
         """(reference, run value, change, 95% low, 95% high) in the statistic's own units: frame
-        shares are watched as square roots and squared back here."""
+        shares are watched as arcsin(sqrt(share)) and mapped back here."""
         lo, hi = self.run_mean - 1.96 * self.se, self.run_mean + 1.96 * self.se
         if not self.statistic.startswith("frame:"):
             return (
@@ -180,8 +181,8 @@ class Alarm:
                 self.delta - 1.96 * self.se,
                 self.delta + 1.96 * self.se,
             )
-        ref, run = self.reference.mean**2, self.run_mean**2
-        return ref, run, run - ref, max(lo, 0.0) ** 2 - ref, max(hi, 0.0) ** 2 - ref
+        ref, run = share_of(self.reference.mean), share_of(self.run_mean)
+        return ref, run, run - ref, share_of(lo) - ref, share_of(hi) - ref
 
 
 @dataclass(slots=True)
@@ -205,13 +206,23 @@ class Trace:
         return best
 
 
+def share_of(angle: float) -> float:
+    """Inverse of the arcsine-square-root scale: the frame share at ``angle`` (clamped to 0..pi/2)."""
+    return math.sin(min(max(angle, 0.0), math.pi / 2)) ** 2
+
+
 def observations(w: WindowRecord) -> dict[str, Observation]:
     """(value, articles, per-article variance) of every statistic in a window."""
     obs = {VOCABULARY: (w.mean_baseline_similarity, w.article_count, w.similarity_var)}
     for f in sorted(w.frame_profile):
-        # Mean per-article shares, watched on the square-root scale (variance-stabilising for proportions),
-        # over the articles that carry a frame.
-        obs[f"frame:{f}"] = (math.sqrt(max(w.frame_profile[f], 0.0)), w.framed_articles, w.frame_var.get(f, 0.0))
+        # Mean per-article shares over the articles that carry a frame, watched as arcsin(sqrt(share)): the
+        # angular transform stabilises a proportion's variance at both ends, so a rare frame's skewed
+        # day-to-day values and a common frame's are on one footing. The stored per-article variance is
+        # of sqrt(share) (see WindowAccumulator.frame_profile); the delta method carries it over:
+        # d/dx arcsin(x) = 1 / sqrt(1 - x^2).
+        root = min(math.sqrt(max(w.frame_profile[f], 0.0)), _MAX_ROOT)
+        var = w.frame_var.get(f, 0.0) / (1.0 - root * root)
+        obs[f"frame:{f}"] = (math.asin(root), w.framed_articles, var)
     return obs
 
 

@@ -108,7 +108,7 @@ class DriftConfig(BaseModel):
     """Windows learned as the no-change reference after a baseline is loaded and after every event ..."""
     reference_articles: int = Field(default=10, ge=1)
     """... and at least this many articles in them (sparse streams learn over more windows)."""
-    reference_lag: int = Field(default=1, ge=0, le=365)
+    reference_lag: int = Field(default=2, ge=0, le=365)
     """While nothing fires, a watched window joins the reference this many windows later (self-starting;
     the lag keeps the start of a slow change out of the reference it is measured against) ..."""
     reference_max_windows: int = Field(default=56, ge=3, le=3650)
@@ -116,13 +116,13 @@ class DriftConfig(BaseModel):
     gradual_k: float | None = Field(default=0.75, gt=0, le=5)
     """Allowance of a second CUSUM for slow changes (small steps that ``cusum_k`` lets go add up here);
     None: one CUSUM only. The CUSUMs share the CUSUM part of the false-alarm rate."""
-    jump_share: float = Field(default=0.25, ge=0, lt=1)
+    jump_share: float = Field(default=0.2, ge=0, lt=1)
     """Share of the false-alarm rate given to the one-window jump rule (a window whose |z| alone passes its
     limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off."""
     min_overdispersion: float = Field(default=1.25, ge=1, le=100)
     """Floor of a window's variance as a multiple of its article-sampling variance: news days differ more
     than article sampling explains, and a few reference windows can hide that by chance."""
-    max_step: float = Field(default=3.0, gt=0, le=100)
+    max_step: float = Field(default=3.5, gt=0, le=100)
     """A window's standardised value is clipped to +-max_step (a robust CUSUM: one odd day cannot fire alone)."""
     min_article_var: float = Field(default=0.002, ge=0, le=1)
     """Floor of a statistic's per-article variance (a frame unseen in the reference must not give z = inf)."""
@@ -378,7 +378,8 @@ class WindowRecord:
     frame_profile: dict[str, float] = field(default_factory=dict)
     """Mean per-article frame share over the articles that carry a frame (what frame events watch)."""
     frame_var: dict[str, float] = field(default_factory=dict)
-    """Per-article variance of sqrt(frame_profile) (bootstrap over the window's framed articles, times n)."""
+    """Per-article variance of sqrt(frame_profile) (bootstrap over the window's framed articles, times n);
+    change.observations carries it to the arcsine-square-root scale events watch."""
     framed_articles: int = 0
     """Articles in the window with any frame weight."""
     similarity_var: float = 0.0
