@@ -791,7 +791,8 @@ def _join_for(
 def _claimant_keys(claim: Mapping[str, Any], bands: int) -> list[str]:
     """The keys the claimant of ``claim`` asked for, rebuilt from its content hash and MinHash."""
     minhash = claim.get("minhash") or []
-    return claim_keys(Fingerprint(str(claim.get("content_sha1")), minhash, lsh_band_keys(minhash, bands)))
+    band_keys = lsh_band_keys(minhash, bands) if bands else []  # a text too short for shingles has no bands
+    return claim_keys(Fingerprint(str(claim.get("content_sha1")), minhash, band_keys))
 
 
 def _with_minhash(client: OpenSearch, index: str, held: dict[str, dict[str, Any]]) -> None:
