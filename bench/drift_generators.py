@@ -18,9 +18,10 @@ day 25 (abrupt) or ramps over days 20-30 with its midpoint on day 25 (gradual)):
 Seeds below ``--seeds`` are the tuning seeds of the tuning generators; every held-out row uses other
 seeds. ``--extra-tuning-seeds`` adds more seeds of the tuning generators (after the held-out ones) as
 ``tuned+`` rows: more stable windows to see a false event on while tuning, still no held-out data. The
-sweep runs on the tuning rows only; the defaults were picked from it (no false event on the ``tuned``
-rows, then the fewest on ``tuned+``, and ``bench/drift_quality.py`` at most as many false events as
-before; then the smallest worst and mean abrupt + gradual delay) and are then run on everything.
+sweep runs on the tuning rows only (the stated rate, the joint rules' share and spans, the jump share);
+the defaults were picked from it (no false event on the ``tuned`` rows, then the fewest on ``tuned+``,
+and ``bench/drift_quality.py`` at most as many false events as before; then the smallest worst and mean
+abrupt + gradual delay) and are then run on everything.
 A false event is any event fired before the change begins (or on a stable stream); "stable windows"
 counts the windows watched after the reference period and before any change.
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import random
 import statistics
@@ -383,26 +385,31 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_sweep:
         print("\nsweep on the tuning rows (frames, longform; tuning seeds; tuned+ false events in brackets):")
-        for lag in (1, 2, 3):
-            for k, gradual in ((1.5, 0.5), (1.5, 0.75)):
-                for step in (3.0, 3.5):
-                    for jump in (0.2, 0.25, 0.5):
-                        update = {"reference_lag": lag, "cusum_k": k, "gradual_k": gradual}
-                        update |= {"max_step": step, "jump_share": jump}
-                        cfg = defaults.model_copy(update=update)
-                        total, more = Row(), Row()
-                        for (_, sp), r in run(cfg, ("tuned", "tuned+")).items():
-                            (total if sp == "tuned" else more).add(r)
-                        print(
-                            f"  lag {lag} k {k:<4} gradual_k {gradual!s:<4} max_step {step:<4} jump_share "
-                            f"{jump:<4} false {total.false_events:3d}/{total.stable_windows} "
-                            f"({more.false_events}/{more.stable_windows})  abrupt "
-                            f"{_delays(total.abrupt):22s} gradual {_delays(total.gradual)}"
-                        )
+        grid = {
+            "false_alarm_rate": (0.002, 0.001, 0.0005),
+            "joint_share": (0.0, 0.3, 0.6, 0.75),
+            "joint_windows": ((1, 2, 4), (1, 2, 3, 5), (1, 3, 5)),
+            "jump_share": (0.1, 0.2),
+        }
+        for values in itertools.product(*grid.values()):
+            update = dict(zip(grid, values, strict=True))
+            if update["joint_share"] == 0.0 and update["joint_windows"] != (1, 2, 3, 5):
+                continue  # the spans do not matter without the joint rules
+            cfg = defaults.model_copy(update=update)
+            total, more = Row(), Row()
+            for (_, sp), r in run(cfg, ("tuned", "tuned+")).items():
+                (total if sp == "tuned" else more).add(r)
+            label = " ".join(f"{k} {v!s:<12}" for k, v in update.items())
+            print(
+                f"  {label} false {total.false_events:3d}/{total.stable_windows} "
+                f"({more.false_events}/{more.stable_windows})  abrupt {_delays(total.abrupt):22s} "
+                f"gradual {_delays(total.gradual)} (tuned+ abrupt {_delays(more.abrupt)}, "
+                f"gradual {_delays(more.gradual)})"
+            )
 
     shown = ("false_alarm_rate", "cusum_k", "gradual_k", "jump_share", "reference_windows", "reference_lag")
     shown += ("reference_articles", "reference_max_windows", "min_overdispersion", "max_step", "min_articles")
-    shown += ("min_article_var",)
+    shown += ("min_article_var", "joint_share", "joint_windows")
     print(f"\nchosen (the defaults, or --false-alarm-rate): {defaults.model_dump(include=set(shown))}")
     rows = run(defaults)
     print(table(rows))

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from newsdrift.detection.change import (
+    JOINT,
     cusum_limit,
     detect_changes,
+    joint_tail,
     limits,
     normal_confidence,
     observations,
@@ -258,7 +260,10 @@ def test_rules_share_the_stated_false_alarm_rate() -> None:
     # per tail: the jump rule's normal tail plus one 1/ARL per CUSUM; summed over the tails = the stated rate
     per_tail = math.erfc(jump / math.sqrt(2)) / 2 + 1 / siegmund_arl(fast, cfg.cusum_k)
     per_tail += 1 / siegmund_arl(slow, cfg.gradual_k or 0)
-    assert tails * per_tail == pytest.approx(cfg.false_alarm_rate, rel=0.01)
+    # ... plus one chi-square tail per joint span (one test per window, not per statistic)
+    joint = len(cfg.joint_windows) * joint_tail(cfg)
+    assert tails * per_tail + joint == pytest.approx(cfg.false_alarm_rate, rel=0.01)
+    assert joint == pytest.approx(cfg.false_alarm_rate * cfg.joint_share)
     (only,), inf = limits(8, cfg.model_copy(update={"jump_share": 0.0, "gradual_k": None}))
     assert inf == math.inf and only < fast
 
@@ -301,3 +306,92 @@ def test_documents_round_trip(scorer: DriftScorer) -> None:
     series = [_record(i, 0.3, _wobble(i)) for i in range(12)] + [_record(12, 0.3, 0.4), _record(13, 0.3, 0.4)]
     events = detect_events(series, cfg)
     assert events and all(event_from_doc(event_document(e, day)) == e for e in events)
+
+
+def _frames_window(day: int, shares: dict[str, float], n: int = 20) -> WindowRecord:
+    """A window with several frames (shares summing to one) and a constant vocabulary statistic."""
+    start = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=day)
+    return WindowRecord(
+        "base",
+        "1d",
+        start,
+        start + timedelta(days=1),
+        n,
+        0.3,
+        0.5,
+        0.2,
+        0.8,
+        dict(shares),
+        dict.fromkeys(shares, 1 / len(shares)),
+        [],
+        [f"x{day}"],
+        {},
+        frame_profile=dict(shares),
+        frame_var=dict.fromkeys(shares, 0.02),
+        framed_articles=n,
+        similarity_var=0.01,
+    )
+
+
+def _day_mix(rng: random.Random, mean: dict[str, float], concentration: float = 400.0) -> dict[str, float]:
+    draws = {k: rng.gammavariate(v * concentration, 1.0) for k, v in mean.items()}
+    whole = sum(draws.values())
+    return {k: v / whole for k, v in draws.items()}
+
+
+def test_frames_moving_together_fire_the_joint_rule_first() -> None:
+    # Four of six frames each move about 2.5 standard errors: no single statistic's rule can fire within
+    # two windows (the jump needs > 4, a CUSUM needs more steps), but their summed squares pass the joint
+    # limit. Without the joint rules the same series fires later, or not in the five shifted windows.
+    rng = random.Random(5)
+    even = {f"f{i}": 1 / 6 for i in range(6)}
+    moved = dict(even, f0=1 / 6 + 0.075, f1=1 / 6 + 0.075, f2=1 / 6 - 0.075, f3=1 / 6 - 0.075)
+    series = [_frames_window(d, _day_mix(rng, even)) for d in range(20)]
+    series += [_frames_window(20 + d, _day_mix(rng, moved)) for d in range(5)]
+    cfg = DriftConfig()
+    events = detect_events(series, cfg)
+    first = min(e.fired_window_start for e in events)
+    assert first <= series[21].window_start
+    joint = [a for a in detect_changes(series, cfg).alarms if a.rule == JOINT]
+    assert joint and {a.statistic for a in joint} >= {"frame:f0", "frame:f2"}
+    assert all(a.direction == (1 if a.statistic in ("frame:f0", "frame:f1") else -1) for a in joint)
+    alone = detect_events(series, cfg.model_copy(update={"joint_share": 0.0}))
+    assert not alone or min(e.fired_window_start for e in alone) > first
+    text = next(e for e in events if e.frame == "f0").explanation
+    assert "Several statistics moved together" in text
+
+
+def test_one_statistic_alone_cannot_fire_the_joint_rule() -> None:
+    # Scores are clipped before they are summed: one frame far out (and its mirror image, which the
+    # correlation correction discounts) is the jump rule's business, not the joint rules'.
+    rng = random.Random(9)
+    even = {"a": 0.5, "b": 0.5}
+    series = [_frames_window(d, _day_mix(rng, even)) for d in range(15)]
+    series.append(_frames_window(15, {"a": 0.9, "b": 0.1}))
+    alarms = detect_changes(series, DriftConfig()).alarms
+    assert alarms and all(a.rule != JOINT for a in alarms)
+
+
+def test_correlated_frames_keep_the_stated_rate() -> None:
+    # Frame shares sum to one, so six frames' scores are correlated: summing their squares as if they were
+    # independent would fire the joint rules far too often. With the Satterthwaite correction the whole
+    # detector stays near its stated rate on stable series.
+    rng = random.Random(21)
+    mean = {"a": 0.4, "b": 0.25, "c": 0.15, "d": 0.1, "e": 0.06, "f": 0.04}
+    cfg = DriftConfig(false_alarm_rate=0.01)
+    watched = fired = joint = 0
+    for _ in range(60):
+        days = [_frames_window(d, _day_mix(rng, mean, 150.0), n=rng.randint(10, 40)) for d in range(50)]
+        trace = detect_changes(days, cfg)
+        fired += len(detect_events(days, cfg, trace=trace))
+        joint += sum(a.rule == JOINT for a in trace.alarms)
+        watched += sum(p.z is not None for p in trace.points["frame:a"])
+    assert watched >= 2_300
+    # Stated 0.01 x ~2,400 windows = ~24 expected (Poisson: P(> 40) < 0.2 %).
+    assert fired <= 40
+    assert joint <= 0.6 * 40
+
+
+def test_joint_and_jump_shares_must_leave_the_cusum_a_part() -> None:
+    with pytest.raises(ValueError, match="jump_share .* joint_share"):
+        DriftConfig(jump_share=0.5, joint_share=0.5)

@@ -26,6 +26,11 @@ real coverage, so a fixed threshold on the level fires at once and never release
   two-sided CUSUM on z clipped to ``max_step`` (allowance ``cusum_k``, limit ``h`` from Siegmund's ARL
   approximation) catches smaller, sustained or gradual moves. A window with fewer than ``min_articles``
   articles cannot fire alone.
+* Coverage rarely moves one frame at a time: when one frame grows, others shrink. Two joint rules pool the
+  evidence of all watched statistics: the sum of their squared scores over the last window, and over the
+  last two windows, each against its chi-square limit (one test per window, so their ``joint_share`` of the
+  rate is not divided over statistics). Scores are clipped to ``max_step`` first, so one statistic alone
+  cannot fire a joint rule; the statistics that moved (|z| >= 1.96) get the event.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from scipy.special import chdtri as _chdtri
 from scipy.special import ndtri as _ndtri
 from scipy.special import stdtr as _stdtr
 
@@ -46,6 +52,8 @@ VOCABULARY = "vocabulary_shift"
 FRAME = "frame_shift"
 CUSUM = "cusum"
 JUMP = "jump"
+JOINT = "joint"
+_MOVED = 1.96  # a statistic counts as moved in a joint alarm at two-sided 5 %
 _MAX_ROOT = 0.999  # a frame holding every article: keeps the delta-method factor finite
 _SIEGMUND = 1.166  # edge correction of the Brownian approximation for normal increments
 
@@ -81,13 +89,25 @@ def allowances(config: DriftConfig) -> tuple[float, ...]:
     return (config.cusum_k,) + ((config.gradual_k,) if config.gradual_k else ())
 
 
+def joint_tail(config: DriftConfig) -> float:
+    """Tail probability per window of each joint rule (one per span in ``joint_windows``); 0 = off."""
+    spans = len(set(config.joint_windows))
+    return config.false_alarm_rate * config.joint_share / spans if spans else 0.0
+
+
+def joint_limit(tail: float, statistics: int) -> float:
+    """The chi-square value with ``statistics`` degrees of freedom exceeded with probability ``tail``."""
+    return float(_chdtri(statistics, tail)) if tail > 0 else math.inf
+
+
 def limits(statistics: int, config: DriftConfig) -> tuple[tuple[float, ...], float]:
-    """(CUSUM limit per allowance, jump limit) that together keep ``config.false_alarm_rate`` over all
-    statistics and both directions (Bonferroni: each rule gets its share, divided over the tails)."""
+    """(CUSUM limit per allowance, jump limit) that together keep their part of ``config.false_alarm_rate``
+    over all statistics and both directions (Bonferroni: each rule gets its share, divided over the tails);
+    the joint rules hold the rest (``joint_tail``)."""
     tails = 2 * max(statistics, 1)
     jump_rate = config.false_alarm_rate * config.jump_share
     ks = allowances(config)
-    cusum_rate = (config.false_alarm_rate - jump_rate) / len(ks)
+    cusum_rate = config.false_alarm_rate * (1 - config.jump_share - config.joint_share) / len(ks)
     jump = jump_limit(jump_rate / tails) if jump_rate > 0 else math.inf
     return tuple(cusum_limit(tails / cusum_rate, k) for k in ks), jump
 
@@ -155,7 +175,7 @@ class Alarm:
     run_mean: float
     run_articles: int
     run_windows: int = 1
-    rule: str = CUSUM  # CUSUM or JUMP
+    rule: str = CUSUM  # CUSUM, JUMP or JOINT
 
     @property
     def delta(self) -> float:
@@ -284,7 +304,8 @@ class _Detector:
         self.name, self.config, self.jump = name, config, jump
         self.cusums = [_Cusum(k, h) for k, h in zip(allowances(config), limits, strict=True)]
         self.history: list[Observation] = []  # the reference windows (learning, then growing)
-        self.pending: deque[Observation] = deque()  # watched windows not yet old enough to join it
+        self.history_at: list[int] = []  # their positions in the series
+        self.pending: deque[tuple[int, Observation]] = deque()  # watched windows not yet old enough to join it
         self.reference: Reference | None = None
         self.open: Alarm | None = None
         self.points: list[Point] = []
@@ -300,6 +321,7 @@ class _Detector:
         self.points.append(point)
         if self.reference is None:
             self.history.append((value, n, var))
+            self.history_at.append(index)
             total = sum(m for _, m, _ in self.history)
             if len(self.history) >= cfg.reference_windows and total >= cfg.reference_articles:
                 self.reference = self._learn()
@@ -320,13 +342,33 @@ class _Detector:
                 crossings.append((crossed, c.limit))
         point.upper, point.lower = self.cusums[0].upper, self.cusums[0].lower
         if not thin and abs(raw) >= self.jump:
-            up, start, rule, size, limit = raw > 0, index, JUMP, abs(raw), self.jump
+            self.fire(index, index, raw > 0, JUMP, abs(raw), self.jump)
         elif crossings:
             (direction, start, size), limit = min(crossings, key=lambda c: -c[0][1])  # the shortest run
-            up, rule = direction > 0, CUSUM
+            self.fire(index, start, direction > 0, CUSUM, size, limit)
         else:
-            self._grow((value, n, var))
-            return
+            self._grow(index, (value, n, var))
+
+    def residuals(self) -> dict[int, float]:
+        """Each reference window's standardised distance from the reference mean, by position."""
+        ref = self.reference
+        assert ref is not None
+        return {
+            at: (x - ref.mean) / math.sqrt(ref.window_var(n))
+            for at, (x, n, _) in zip(self.history_at, self.history, strict=True)
+        }
+
+    def watched(self, index: int) -> Point | None:
+        """This statistic's point at ``index`` if it was watched there and did not fire."""
+        if self.reference is None or not self.points or self.points[-1].index != index:
+            return None
+        point = self.points[-1]
+        return point if point.z is not None else None
+
+    def fire(self, index: int, start: int, up: bool, rule: str, size: float, limit: float) -> None:
+        """Record an alarm over windows ``start..index`` and start learning the new regime."""
+        ref = self.reference
+        assert ref is not None
         run = [(p.value, p.n) for p in self.points if start <= p.index <= index and p.z is not None]
         articles = sum(m for _, m in run)
         alarm = Alarm(
@@ -347,34 +389,138 @@ class _Detector:
         self.open = alarm
         # Rolling reference: the new regime is learned from the next windows, then watched.
         self.reference = None
-        self.history, self.pending = [], deque()
+        self.history, self.history_at, self.pending = [], [], deque()
         for c in self.cusums:
             c.reset()
 
-    def _grow(self, obs: Observation) -> None:
+    def _grow(self, index: int, obs: Observation) -> None:
         """Self-starting: a quiet window joins the reference once ``reference_lag`` more have passed."""
         cfg = self.config
-        self.pending.append(obs)
+        self.pending.append((index, obs))
         if len(self.pending) <= cfg.reference_lag:
             return
-        self.history.append(self.pending.popleft())
+        at, old = self.pending.popleft()
+        self.history.append(old)
+        self.history_at.append(at)
         if len(self.history) > cfg.reference_max_windows:
-            del self.history[0]
+            del self.history[0], self.history_at[0]
         self.reference = self._learn()
 
 
+def _correlation(a: Sequence[float], b: Sequence[float]) -> float:
+    n = len(a)
+    ma, mb = sum(a) / n, sum(b) / n
+    sab = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    saa = sum((x - ma) ** 2 for x in a)
+    sbb = sum((y - mb) ** 2 for y in b)
+    return sab / math.sqrt(saa * sbb) if saa > 0 and sbb > 0 else 0.0
+
+
+class _Joint:
+    """The joint rules: the summed squared scores of every watched statistic over the last window, and over
+    the last few windows (``joint_windows``: a slow change that no one window shows adds up)."""
+
+    def __init__(self, config: DriftConfig) -> None:
+        self.config, self.spans = config, sorted(set(config.joint_windows))
+        self.tail = joint_tail(config)
+        self.recent: dict[str, list[Point]] = {}  # each statistic's consecutive watched points, newest last
+        self.limits: dict[int, float] = {}
+        self.last = (0.0, 0.0)  # (corrected sum, limit) of the last test that passed
+
+    def limit(self, statistics: int) -> float:
+        if statistics not in self.limits:
+            self.limits[statistics] = joint_limit(self.tail, statistics)
+        return self.limits[statistics]
+
+    def corrected(self, q: float, names: list[str], detectors: dict[str, _Detector]) -> tuple[float, float]:
+        """(q, limit) on the scale of chi-square with ``len(names)`` degrees of freedom, allowing for the
+        correlation of the statistics (frame shares sum to one, so they move against each other).
+
+        Satterthwaite: a sum of m correlated squared unit scores has mean m and variance 2 tr(R^2), so it is
+        taken as c chi2(nu) with c = tr(R^2) / m and nu = m^2 / tr(R^2); R comes from the reference windows
+        (squared correlations debiased for their few windows)."""
+        m = len(names)
+        res = [detectors[n].residuals() for n in names]
+        trace_r2 = float(m)
+        for i in range(m):
+            for j in range(i + 1, m):
+                common = sorted(res[i].keys() & res[j].keys())
+                if len(common) < 4:
+                    continue
+                r = _correlation([res[i][t] for t in common], [res[j][t] for t in common])
+                trace_r2 += 2 * max(0.0, r * r - (1 - r * r) ** 2 / (len(common) - 1))
+        c, nu = trace_r2 / m, m * m / trace_r2
+        return q / c, float(_chdtri(nu, self.tail))
+
+    def step(self, index: int, detectors: dict[str, _Detector]) -> None:
+        longest = self.spans[-1] if self.spans else 0
+        recent: dict[str, list[Point]] = {}
+        for name, det in detectors.items():
+            point = det.watched(index)
+            if point is None:
+                continue
+            run = self.recent.get(name, [])
+            run = run[-(longest - 1) :] if run and run[-1].index == index - 1 and longest > 1 else []
+            recent[name] = [*run, point]
+        self.recent = recent
+        if self.tail <= 0 or len(recent) < 2:
+            return
+        for span in self.spans:
+            scores = {
+                name: z for name, run in recent.items() if (z := self._score(detectors[name], run, span)) is not None
+            }
+            if self._passes(scores, detectors):
+                self._fire(index, index - span + 1, scores, detectors)
+                return
+
+    def _score(self, det: _Detector, run: list[Point], span: int) -> float | None:
+        """The statistic's scores over the last ``span`` windows, summed and rescaled to unit variance."""
+        cfg, ref = self.config, det.reference
+        assert ref is not None
+        if len(run) < span or sum(p.n for p in run[-span:]) < cfg.min_articles:
+            return None
+        points = run[-span:]
+        cap = cfg.max_step
+        total = sum(max(-cap, min(cap, p.z or 0.0)) for p in points)
+        # The windows are measured against the same reference mean, whose error they share: each pair's
+        # covariance is that error's variance over their standard errors.
+        se = [ref.se(p.n) for p in points]
+        var = span + sum(ref.mean_var / (se[i] * se[j]) for i in range(span) for j in range(span) if i != j)
+        return total / math.sqrt(var)
+
+    def _passes(self, scores: dict[str, float], detectors: dict[str, _Detector]) -> bool:
+        if len(scores) < 2:
+            return False
+        q = sum(z * z for z in scores.values())
+        if q <= self.limit(len(scores)):  # correlation only raises the limit: no need to estimate it
+            return False
+        q, limit = self.corrected(q, sorted(scores), detectors)
+        self.last = (q, limit)
+        return q > limit
+
+    def _fire(self, index: int, start: int, scores: dict[str, float], detectors: dict[str, _Detector]) -> None:
+        total, limit = self.last
+        moved = [name for name, z in scores.items() if abs(z) >= _MOVED]
+        for name in moved or [max(scores, key=lambda n: abs(scores[n]))]:
+            detectors[name].fire(index, start, scores[name] > 0, JOINT, total, limit)
+            self.recent.pop(name, None)
+
+
 def detect_changes(series: Sequence[WindowRecord], config: DriftConfig) -> Trace:
-    """Run one detector per statistic over a window series (one baseline, one size, oldest first)."""
+    """Run one detector per statistic over a window series (one baseline, one size, oldest first), and the
+    joint rules over all of them."""
     names = sorted({name for w in series for name in observations(w)})
     if VOCABULARY in names:  # vocabulary first, then frames alphabetically
         names.remove(VOCABULARY)
         names.insert(0, VOCABULARY)
     cusum_limits, jump = limits(len(names), config)
     detectors = {name: _Detector(name, config, cusum_limits, jump) for name in names}
+    joint = _Joint(config)
     for i, w in enumerate(series):
         for name, (value, n, var) in observations(w).items():
             if n > 0:
                 detectors[name].step(i, value, n, var)
+        joint.step(i, detectors)
     trace = Trace(cusum_limits[0], config.cusum_k, names, jump_limit=jump)
     for name, det in detectors.items():
         trace.points[name] = det.points

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from newsdrift.clock import as_utc as utc
 from newsdrift.clock import iso
-from newsdrift.detection.change import FRAME, JUMP, VOCABULARY, Alarm, Trace, detect_changes, normal_confidence
+from newsdrift.detection.change import FRAME, JOINT, JUMP, VOCABULARY, Alarm, Trace, detect_changes, normal_confidence
 from newsdrift.detection.frames import FrameSet, normalise, tokenize
 from newsdrift.records import ScoredArticle, stable_id
 
@@ -98,9 +98,9 @@ class DriftConfig(BaseModel):
 
     windows: tuple[str, ...] = ("1d", "7d")
     """Tumbling window sizes: <n>h, <n>d or <n>w; weeks start on Monday 00:00 UTC."""
-    false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
+    false_alarm_rate: float = Field(default=0.001, gt=0, lt=0.5)
     """Expected false events per window, all statistics and both directions together (the CUSUM limit
-    is solved from it: 0.002 is one false event in 500 windows of stable coverage, if the reference holds)."""
+    is solved from it: 0.001 is one false event in 1,000 windows of stable coverage, if the reference holds)."""
     cusum_k: float = Field(default=1.5, gt=0, le=5)
     """CUSUM allowance in standard errors, sized for abrupt shifts: a shift of about 3 standard errors fires
     within two windows (changes smaller than about k per window are left to ``gradual_k``)."""
@@ -119,6 +119,12 @@ class DriftConfig(BaseModel):
     jump_share: float = Field(default=0.2, ge=0, lt=1)
     """Share of the false-alarm rate given to the one-window jump rule (a window whose |z| alone passes its
     limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off."""
+    joint_share: float = Field(default=0.3, ge=0, lt=1)
+    """Share of the false-alarm rate given to the two joint rules (the summed squared scores of all watched
+    statistics over each span of ``joint_windows``, against chi-square limits): several frames moving a
+    little together fire sooner than any one of them alone. 0 turns them off."""
+    joint_windows: tuple[int, ...] = (1, 2, 3, 5)
+    """Spans (in windows) of the joint rules; they split ``joint_share`` evenly."""
     min_overdispersion: float = Field(default=1.25, ge=1, le=100)
     """Floor of a window's variance as a multiple of its article-sampling variance: news days differ more
     than article sampling explains, and a few reference windows can hide that by chance."""
@@ -153,6 +159,15 @@ class DriftConfig(BaseModel):
         for name in value:
             WindowSpec.parse(name)
         return value
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> DriftConfig:
+        if self.jump_share + self.joint_share >= 1:
+            raise ValueError(
+                f"jump_share ({self.jump_share}) + joint_share ({self.joint_share}) must stay below 1: "
+                "the CUSUMs need a part of the false-alarm rate"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- articles
@@ -578,8 +593,8 @@ class DriftEvent:
     The event stays open until the detector has learned the new regime as its reference.
     ``value`` is the statistic's mean over the run, ``reference`` its no-change mean, ``delta`` the
     difference with a 95% interval (``ci_low``..``ci_high``) and ``confidence`` = 1 - p of that change;
-    ``threshold`` is the limit of the rule that fired (a CUSUM's, or the jump rule's on |z|) and ``peak``
-    what crossed it; the stated ``false_alarm_rate`` gives both limits.
+    ``threshold`` is the limit of the rule that fired (a CUSUM's, the jump rule's on |z|, or a joint rule's
+    chi-square limit) and ``peak`` what crossed it; the stated ``false_alarm_rate`` gives every limit.
     """
 
     event_id: str
@@ -590,7 +605,7 @@ class DriftEvent:
     window_end: datetime
     fired_window_start: datetime
     value: float
-    peak: float  # the CUSUM statistic when it fired
+    peak: float  # what crossed the limit: a CUSUM, |z|, or a joint rule's summed squares
     threshold: float
     release: float
     consecutive_windows: int
@@ -695,6 +710,9 @@ def explain(
         (
             f"One window moved {alarm.cusum:.2f} standard errors, past the one-window jump limit {alarm.limit:.2f}, "
             if alarm.rule == JUMP
+            else f"Several statistics moved together: their summed squared scores {alarm.cusum:.1f} passed the "
+            f"joint limit {alarm.limit:.1f} (chi-square over {alarm.fired - alarm.run_start + 1} window(s)), "
+            if alarm.rule == JOINT
             else f"CUSUM {alarm.cusum:.2f} crossed its limit {alarm.limit:.2f} (allowance {config.cusum_k} "
             f"standard errors{'' if not config.gradual_k else f', or {config.gradual_k} for slow changes'}), "
         )

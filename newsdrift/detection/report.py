@@ -359,7 +359,7 @@ def _events_html(events: Sequence[DriftEvent]) -> str:
             f"{e.window} windows from {_day(e.window_start, e.window)}</h3>"
             f'<div class="meta">{state} · fired on the window of {_day(e.fired_window_start, e.window)} · '
             f"change {e.delta:+.3f} (95% {e.ci_low:+.3f} to {e.ci_high:+.3f}) from reference {e.reference:.3f}, "
-            f"confidence {100 * e.confidence:.1f}% · CUSUM {e.peak:.2f} ≥ limit {e.threshold:.2f} "
+            f"confidence {100 * e.confidence:.1f}% · statistic {e.peak:.2f} past limit {e.threshold:.2f} "
             f"(false-alarm rate {e.false_alarm_rate:g}/window) · "
             f"{e.consecutive_windows} windows · id <code>{escape(e.event_id[:12])}</code></div>"
             f"<p>{escape(e.explanation)}</p></div>"
@@ -394,7 +394,7 @@ def render_report_html(
                 + [("event (shaded; line = window it fired)", "#f6c453", False)]
             )
             + '<div class="legend">Levels against the seed baseline; events fire on calibrated change '
-            f"against a reference period (two-sided CUSUM, at most {config.false_alarm_rate:g} false "
+            f"against a reference period (CUSUM, jump and joint rules, at most {config.false_alarm_rate:g} false "
             "events per window)</div></div>"
             f'<h2>Frame shares over time</h2><div class="panel">{frame_svg}'
             + _legend([(f, PALETTE[i % len(PALETTE)], False) for i, f in enumerate(frames)])
