@@ -1,9 +1,13 @@
 """Drift detection on streams from four generators of different character, tuned on some, reported on the others.
 
-    PYTHONPATH=. python bench/drift_generators.py [--seeds 3] [--extra-tuning-seeds 6] [--json out.json] [--no-sweep]
+    PYTHONPATH=. python bench/drift_generators.py [--seeds 3] [--extra-tuning-seeds 6] [--timeline both]
+        [--json out.json] [--no-sweep] [--false-alarm-rate R]
 
-Generators (each gives stable, abrupt and gradual streams of 40 one-day windows; the change starts on
-day 25 (abrupt) or ramps over days 20-30 with its midpoint on day 25 (gradual)):
+Generators (each gives stable, abrupt and gradual streams of one-day windows). Two timelines
+(``--timeline``): 40 days, the change on day 25 (abrupt) or ramping over days 20-30 with its midpoint on
+day 25 (gradual); and 20 days (rows ``<generator>/20d``), the change on day 10 or ramping over days 7-13,
+the shape issue 13 was filed with: the abrupt change comes in the first window after the 10-window
+reference, and the gradual one starts inside it.
 
 * ``frames``   - the hand-written sentence banks of tests/data/drift (5-22 articles a day, ~150 words,
                  the two seed essays as baseline). Tuning generator.
@@ -49,7 +53,21 @@ from newsdrift.detection.frames import FrameSet, load_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2025, 1, 6, tzinfo=UTC)
-DAYS, SHIFT_DAY, RAMP = 40, 25, (20, 30)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How long a stream runs and when its change comes."""
+
+    name: str
+    days: int
+    shift_day: int  # abrupt change; the gradual ramp's midpoint
+    ramp: tuple[int, int]  # gradual: the share of changed articles rises linearly over these days
+
+
+LONG = Timeline("40d", 40, 25, (20, 30))
+SHORT = Timeline("20d", 20, 10, (7, 13))  # the shape issue 13 was filed with: the change right after the reference
+TIMELINES = {"long": (LONG,), "short": (SHORT,), "both": (LONG, SHORT)}
 TEXTS_CACHE = ROOT / ".cache" / "realpages-texts.json"
 
 
@@ -67,12 +85,12 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
 
-def _shifted(kind: str, day: int, rng: random.Random) -> bool:
+def _shifted(kind: str, day: int, rng: random.Random, timeline: Timeline) -> bool:
     """Does this article come from the changed regime?"""
     if kind == "abrupt":
-        return day >= SHIFT_DAY
+        return day >= timeline.shift_day
     if kind == "gradual":
-        lo, hi = RAMP
+        lo, hi = timeline.ramp
         return rng.random() < min(1.0, max(0.0, (day - lo) / (hi - lo)))
     return False
 
@@ -84,6 +102,7 @@ class Stream:
     seed: int
     baseline: list[str]
     articles: list[dict[str, Any]] = field(default_factory=list)
+    timeline: Timeline = LONG
 
 
 class Vocabulary:
@@ -123,21 +142,21 @@ def _mix(**weights: float) -> dict[str, float]:
     return {k: v / whole for k, v in base.items()}
 
 
-def gen_frames(kind: str, seed: int) -> Stream:
+def gen_frames(kind: str, seed: int, timeline: Timeline = LONG) -> Stream:
     spec = importlib.util.spec_from_file_location("gs", ROOT / "tests" / "data" / "drift" / "generate_streams.py")
     assert spec and spec.loader
     gs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gs)
     rng = random.Random(seed)
     baseline = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "baseline").glob("*.txt"))]
-    stream = Stream("frames", kind, seed, baseline)
-    for day in range(DAYS):
+    stream = Stream("frames", kind, seed, baseline, timeline=timeline)
+    for day in range(timeline.days):
         weekend = (START + timedelta(days=day)).weekday() >= 5
         count = rng.randint(5, 9) if weekend else rng.randint(14, 22)
         normal = gs._dirichlet(rng, gs.NORMAL_MIX, 40.0)
         changed = gs._dirichlet(rng, gs.SHIFTED_MIX, 40.0)
         for i in range(count):
-            after = _shifted(kind, day, rng)
+            after = _shifted(kind, day, rng, timeline)
             a = gs._article(rng, "g", day, i, changed if after else normal, "shifted" if after else "normal")
             a["published_at"] = (START + timedelta(days=day, hours=6 + i % 16)).isoformat()
             stream.articles.append(a)
@@ -158,6 +177,7 @@ def _synthetic(
     normal: dict[str, float],
     changed: dict[str, float],
     baseline_mix: dict[str, float],
+    timeline: Timeline = LONG,
 ) -> Stream:
     vocab = Vocabulary(vocab_seed, 3000)
     rng = random.Random(seed)
@@ -171,18 +191,18 @@ def _synthetic(
         return "\n\n".join(" ".join(out[i : i + 4]) for i in range(0, len(out), 4))
 
     baseline = [article(baseline_mix) for _ in range(rng.randint(*baseline_docs))]
-    stream = Stream(name, kind, seed, baseline)
-    for day in range(DAYS):
+    stream = Stream(name, kind, seed, baseline, timeline=timeline)
+    for day in range(timeline.days):
         day_normal, day_changed = _dirichlet(rng, normal, 40.0), _dirichlet(rng, changed, 40.0)
         n = per_day(rng, day)
         for i in range(n):
-            text = article(day_changed if _shifted(kind, day, rng) else day_normal)
+            text = article(day_changed if _shifted(kind, day, rng, timeline) else day_normal)
             when = START + timedelta(days=day, seconds=int(86_399 * (i + 0.5) / n))
             stream.articles.append({"article_id": f"{name}-{day}-{i}", "title": "", "published_at": when, "text": text})
     return stream
 
 
-def gen_longform(kind: str, seed: int) -> Stream:
+def gen_longform(kind: str, seed: int, timeline: Timeline = LONG) -> Stream:
     return _synthetic(
         "longform",
         kind,
@@ -196,10 +216,11 @@ def gen_longform(kind: str, seed: int) -> Stream:
         normal=_mix(openness_transparency=0.35, innovation_ecosystem=0.25, cost_efficiency=0.15),
         changed=_mix(regulation=0.35, geopolitics_security=0.25, openness_transparency=0.15),
         baseline_mix=_mix(openness_transparency=0.5),
+        timeline=timeline,
     )
 
 
-def gen_wire(kind: str, seed: int) -> Stream:
+def gen_wire(kind: str, seed: int, timeline: Timeline = LONG) -> Stream:
     def per_day(rng: random.Random, day: int) -> int:
         weekend = (START + timedelta(days=day)).weekday() >= 5
         return rng.randint(50, 90) if weekend else rng.randint(150, 300)
@@ -217,6 +238,7 @@ def gen_wire(kind: str, seed: int) -> Stream:
         normal=_mix(competition_closed_models=0.3, safety_misuse=0.2, openness_transparency=0.2),
         changed=_mix(cost_efficiency=0.3, competition_closed_models=0.3, openness_transparency=0.08),
         baseline_mix=_mix(innovation_ecosystem=0.5),
+        timeline=timeline,
     )
 
 
@@ -256,7 +278,7 @@ def _extract_real_texts() -> None:
     TEXTS_CACHE.write_text(json.dumps(out), encoding="utf-8")
 
 
-def gen_realpages(kind: str, seed: int, frames: FrameSet | None = None) -> Stream:
+def gen_realpages(kind: str, seed: int, timeline: Timeline = LONG, frames: FrameSet | None = None) -> Stream:
     pool = _real_pool(frames or load_frames())
     rng = random.Random(seed)
     texts = list(pool["all"])
@@ -264,17 +286,17 @@ def gen_realpages(kind: str, seed: int, frames: FrameSet | None = None) -> Strea
     n_base = rng.randint(5, 20)
     baseline, normal = texts[:n_base], texts[n_base:]
     rich = pool["rich"]
-    stream = Stream("realpages", kind, seed, baseline)
-    for day in range(DAYS):
+    stream = Stream("realpages", kind, seed, baseline, timeline=timeline)
+    for day in range(timeline.days):
         n = rng.randint(8, 20)
         for i in range(n):
-            text = rng.choice(rich if _shifted(kind, day, rng) else normal)
+            text = rng.choice(rich if _shifted(kind, day, rng, timeline) else normal)
             when = START + timedelta(days=day, seconds=int(86_399 * (i + 0.5) / n))
             stream.articles.append({"article_id": f"r-{day}-{i}", "title": "", "published_at": when, "text": text})
     return stream
 
 
-GENERATORS: dict[str, Callable[[str, int], Stream]] = {
+GENERATORS: dict[str, Callable[[str, int, Timeline], Stream]] = {
     "frames": gen_frames,
     "longform": gen_longform,
     "wire": gen_wire,
@@ -303,16 +325,17 @@ class Row:
 def evaluate(stream: Stream, windows: list[WindowRecord], config: DriftConfig) -> Row:
     events = detect_events(windows, config)
     day = {w.window_start: (w.window_start - START).days for w in windows}
-    onset = {"stable": DAYS + 1, "abrupt": SHIFT_DAY, "gradual": RAMP[0]}[stream.kind]
+    tl = stream.timeline
+    onset = {"stable": tl.days + 1, "abrupt": tl.shift_day, "gradual": tl.ramp[0]}[stream.kind]
     fired = sorted(day[e.fired_window_start] for e in events)
     row = Row()
     row.stable_windows = sum(1 for w in windows[config.reference_windows :] if day[w.window_start] < onset)
     row.false_events = sum(1 for d in fired if d < onset)
     after = [d for d in fired if d >= onset]
     if stream.kind == "abrupt":
-        row.abrupt.append(after[0] - SHIFT_DAY if after else None)
+        row.abrupt.append(after[0] - tl.shift_day if after else None)
     elif stream.kind == "gradual":
-        row.gradual.append(after[0] - SHIFT_DAY if after else None)
+        row.gradual.append(after[0] - tl.shift_day if after else None)
     return row
 
 
@@ -345,6 +368,12 @@ def main(argv: list[str] | None = None) -> int:
         "--extra-tuning-seeds", type=int, default=0, help="more tuning-generator seeds, reported as tuned+ rows"
     )
     ap.add_argument("--no-sweep", action="store_true")
+    ap.add_argument(
+        "--timeline",
+        choices=sorted(TIMELINES),
+        default="both",
+        help="40-day streams (change on day 25), 20-day streams (change on day 10, right after the reference), or both",
+    )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--false-alarm-rate", type=float, help="another stated rate (default: DriftConfig's)")
     args = ap.parse_args(argv)
@@ -355,17 +384,22 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     cells: list[tuple[str, str, Stream, list[WindowRecord]]] = []
-    for gen, make in GENERATORS.items():
-        extra = range(2 * args.seeds, 2 * args.seeds + args.extra_tuning_seeds) if gen in TUNING else range(0)
-        for s in [*range(2 * args.seeds), *extra]:
-            split = "tuned" if gen in TUNING and s < args.seeds else "held-out"
-            split = "tuned+" if s >= 2 * args.seeds else split
-            for kind in ("stable", "abrupt", "gradual"):
-                stream = make(kind, 7919 * s + {"stable": 1, "abrupt": 2, "gradual": 3}[kind])
-                scorer = DriftScorer(stream.baseline, frames, baseline_id=f"{gen}-{s}")
-                cells.append((gen, split, stream, compute_windows(stream.articles, scorer, "1d", defaults)))
-    sizes = {gen: [len(c[2].articles) / DAYS for c in cells if c[0] == gen] for gen in GENERATORS}
-    print(f"{len(cells)} streams of {DAYS} daily windows built and windowed in {time.perf_counter() - t0:.0f} s")
+    for timeline in TIMELINES[args.timeline]:
+        offset = 0 if timeline == LONG else 100_003  # other seeds for the short streams
+        for gen, make in GENERATORS.items():
+            label = gen if timeline == LONG else f"{gen}/{timeline.name}"
+            extra = range(2 * args.seeds, 2 * args.seeds + args.extra_tuning_seeds) if gen in TUNING else range(0)
+            for s in [*range(2 * args.seeds), *extra]:
+                split = "tuned" if gen in TUNING and s < args.seeds else "held-out"
+                split = "tuned+" if s >= 2 * args.seeds else split
+                for kind in ("stable", "abrupt", "gradual"):
+                    stream = make(kind, offset + 7919 * s + {"stable": 1, "abrupt": 2, "gradual": 3}[kind], timeline)
+                    scorer = DriftScorer(stream.baseline, frames, baseline_id=f"{label}-{s}")
+                    windows = compute_windows(stream.articles, scorer, "1d", defaults)
+                    cells.append((label, split, stream, windows))
+    labels = list(dict.fromkeys(c[0] for c in cells))
+    sizes = {gen: [len(c[2].articles) / c[2].timeline.days for c in cells if c[0] == gen] for gen in labels}
+    print(f"{len(cells)} streams of daily windows built and windowed in {time.perf_counter() - t0:.0f} s")
     for gen, per in sizes.items():
         base = [len(c[2].baseline) for c in cells if c[0] == gen]
         words = [len(a["text"].split()) for c in cells if c[0] == gen for a in c[2].articles[:50]]
@@ -413,20 +447,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nchosen (the defaults, or --false-alarm-rate): {defaults.model_dump(include=set(shown))}")
     rows = run(defaults)
     print(table(rows))
-    for split in ("tuned", "tuned+", "held-out"):
-        if not any(sp == split for _, sp in rows):
+    for tl, split in itertools.product(TIMELINES[args.timeline], ("tuned", "tuned+", "held-out")):
+        mine = {k: r for k, r in rows.items() if k[1] == split and k[0].endswith("/20d") == (tl == SHORT)}
+        if not mine:
             continue
         total = Row()
-        for (_, sp), r in rows.items():
-            if sp == split:
-                total.add(r)
+        for r in mine.values():
+            total.add(r)
         rate = total.false_events / max(total.stable_windows, 1)
         print(
-            f"  {split:9s} all: {total.false_events} false events in {total.stable_windows} stable windows "
+            f"  {tl.name} {split:9s} all: {total.false_events} false events in {total.stable_windows} stable windows "
             f"({rate:.4f}/window, stated {defaults.false_alarm_rate}); abrupt {_delays(total.abrupt)}; "
             f"gradual {_delays(total.gradual)}"
         )
-    series = next(c[3] for c in cells if c[0] == "wire" and c[2].kind == "stable")
+    series = next(c[3] for c in cells if c[0].startswith("wire") and c[2].kind == "stable")
     year = (series * 10)[:365]  # a year of busy daily windows (8 statistics): what a drift pass replays
     t0 = time.process_time()
     for _ in range(3):

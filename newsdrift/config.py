@@ -176,7 +176,7 @@ class Settings(BaseSettings):
     """Worker processes (threads for small passes) running trafilatura while pages download."""
 
     # --- drift events (calibrated change, #13) -------------------------------
-    drift_false_alarm_rate: float = Field(default=0.001, gt=0, lt=0.5)
+    drift_false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
     """Expected false drift events per window over all statistics (the CUSUM, jump and joint limits come from it)."""
     drift_reference_windows: int = Field(default=10, ge=3, le=365)
     """Windows learned as the no-change reference after a baseline is loaded and after every event."""

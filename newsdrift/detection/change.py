@@ -448,7 +448,10 @@ class _Joint:
                 if len(common) < 4:
                     continue
                 r = _correlation([res[i][t] for t in common], [res[j][t] for t in common])
-                trace_r2 += 2 * max(0.0, r * r - (1 - r * r) ** 2 / (len(common) - 1))
+                # r^2 overstates rho^2 by about (1 - r^2)^2 / (n - 1); debiased pair by pair and floored only
+                # in total (tr(R^2) >= m), so the noise of many small correlations does not add up
+                trace_r2 += 2 * (r * r - (1 - r * r) ** 2 / (len(common) - 1))
+        trace_r2 = max(trace_r2, float(m))
         c, nu = trace_r2 / m, m * m / trace_r2
         return q / c, float(_chdtri(nu, self.tail))
 

@@ -98,9 +98,9 @@ class DriftConfig(BaseModel):
 
     windows: tuple[str, ...] = ("1d", "7d")
     """Tumbling window sizes: <n>h, <n>d or <n>w; weeks start on Monday 00:00 UTC."""
-    false_alarm_rate: float = Field(default=0.001, gt=0, lt=0.5)
+    false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
     """Expected false events per window, all statistics and both directions together (the CUSUM limit
-    is solved from it: 0.001 is one false event in 1,000 windows of stable coverage, if the reference holds)."""
+    is solved from it: 0.002 is one false event in 500 windows of stable coverage, if the reference holds)."""
     cusum_k: float = Field(default=1.5, gt=0, le=5)
     """CUSUM allowance in standard errors, sized for abrupt shifts: a shift of about 3 standard errors fires
     within two windows (changes smaller than about k per window are left to ``gradual_k``)."""
