@@ -374,7 +374,7 @@ def test_one_statistic_alone_cannot_fire_the_joint_rule() -> None:
 
 def test_correlated_frames_keep_the_stated_rate() -> None:
     # Frame shares sum to one, so six frames' scores are correlated: summing their squares as if they were
-    # independent would fire the joint rules far too often. With the Satterthwaite correction the whole
+    # independent would fire the joint rules far too often. With the correlation allowed for, the whole
     # detector stays near its stated rate on stable series.
     rng = random.Random(21)
     mean = {"a": 0.4, "b": 0.25, "c": 0.15, "d": 0.1, "e": 0.06, "f": 0.04}

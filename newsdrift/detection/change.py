@@ -30,7 +30,8 @@ real coverage, so a fixed threshold on the level fires at once and never release
   evidence of all watched statistics: the sum of their squared scores over the last window, and over the
   last two windows, each against its chi-square limit (one test per window, so their ``joint_share`` of the
   rate is not divided over statistics). Scores are clipped to ``max_step`` first, so one statistic alone
-  cannot fire a joint rule; the statistics that moved (|z| >= 1.96) get the event.
+  cannot fire a joint rule; the statistics that moved (two-sided 5 %, Bonferroni over the statistics; at
+  least the one that moved most) get an event each.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from scipy.special import chdtri as _chdtri
+from scipy.special import ndtr as _ndtr
 from scipy.special import ndtri as _ndtri
 from scipy.special import stdtr as _stdtr
 
@@ -53,7 +56,7 @@ FRAME = "frame_shift"
 CUSUM = "cusum"
 JUMP = "jump"
 JOINT = "joint"
-_MOVED = 1.96  # a statistic counts as moved in a joint alarm at two-sided 5 %
+_MOVED = 0.05  # a statistic counts as moved in a joint alarm at two-sided 5 %, Bonferroni over the statistics
 _MAX_ROOT = 0.999  # a frame holding every article: keeps the delta-method factor finite
 _SIEGMUND = 1.166  # edge correction of the Brownian approximation for normal increments
 
@@ -93,6 +96,36 @@ def joint_tail(config: DriftConfig) -> float:
     """Tail probability per window of each joint rule (one per span in ``joint_windows``); 0 = off."""
     spans = len(set(config.joint_windows))
     return config.false_alarm_rate * config.joint_share / spans if spans else 0.0
+
+
+def _form_tail(lam: Sequence[float], q: float) -> float:
+    """P(sum(lambda_i chi2_1) > q) for q above the mean: the saddlepoint approximation (Barndorff-Nielsen's
+    r*, as Kuonen 1999 applies it to quadratic forms), accurate far into the tail."""
+    hi, lo = 1.0 / (2.0 * max(lam)), 0.0
+    for _ in range(100):  # the saddlepoint: K'(t) = q, K the cumulant generating function
+        t = (lo + hi) / 2
+        if sum(x / (1.0 - 2.0 * x * t) for x in lam) < q:
+            lo = t
+        else:
+            hi = t
+    t = (lo + hi) / 2
+    k = -0.5 * sum(math.log(1.0 - 2.0 * x * t) for x in lam)
+    k2 = sum(2.0 * x * x / (1.0 - 2.0 * x * t) ** 2 for x in lam)
+    w, u = math.sqrt(max(2.0 * (t * q - k), 1e-300)), t * math.sqrt(k2)
+    return float(_ndtr(-(w + math.log(u / w) / w)))
+
+
+def quadratic_form_limit(eigenvalues: Sequence[float], tail: float) -> float:
+    """The value that sum(lambda_i chi2_1) exceeds with probability ``tail``."""
+    lam = [float(x) for x in eigenvalues if x > 1e-9]
+    lo, hi = sum(lam), sum(lam) + 400.0 * max(lam)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if _form_tail(lam, mid) > tail:
+            lo = mid
+        else:
+            hi = mid
+    return round(hi, 4)
 
 
 def joint_limit(tail: float, statistics: int) -> float:
@@ -433,27 +466,34 @@ class _Joint:
         return self.limits[statistics]
 
     def corrected(self, q: float, names: list[str], detectors: dict[str, _Detector]) -> tuple[float, float]:
-        """(q, limit) on the scale of chi-square with ``len(names)`` degrees of freedom, allowing for the
-        correlation of the statistics (frame shares sum to one, so they move against each other).
+        """(q, limit), the limit allowing for the correlation of the statistics (frame shares sum to one, so
+        they move against each other, and whole days move several at once).
 
-        Satterthwaite: a sum of m correlated squared unit scores has mean m and variance 2 tr(R^2), so it is
-        taken as c chi2(nu) with c = tr(R^2) / m and nu = m^2 / tr(R^2); R comes from the reference windows
-        (squared correlations debiased for their few windows)."""
+        A sum of m correlated squared unit scores is distributed as sum(lambda_i chi2_1), lambda the
+        eigenvalues of their correlation matrix R, estimated from the reference windows; its upper tail comes
+        from a saddlepoint approximation (``quadratic_form_limit``). Matching only the mean and variance
+        (Satterthwaite) understates the far tail when one eigenvalue dominates, as on busy days that move
+        several frames at once."""
         m = len(names)
         res = [detectors[n].residuals() for n in names]
-        trace_r2 = float(m)
+        corr = np.eye(m)
+        noise = signal = 0.0
         for i in range(m):
             for j in range(i + 1, m):
                 common = sorted(res[i].keys() & res[j].keys())
-                if len(common) < 4:
-                    continue
-                r = _correlation([res[i][t] for t in common], [res[j][t] for t in common])
-                # r^2 overstates rho^2 by about (1 - r^2)^2 / (n - 1); debiased pair by pair and floored only
-                # in total (tr(R^2) >= m), so the noise of many small correlations does not add up
-                trace_r2 += 2 * (r * r - (1 - r * r) ** 2 / (len(common) - 1))
-        trace_r2 = max(trace_r2, float(m))
-        c, nu = trace_r2 / m, m * m / trace_r2
-        return q / c, float(_chdtri(nu, self.tail))
+                if len(common) >= 4:
+                    r = _correlation([res[i][t] for t in common], [res[j][t] for t in common])
+                    corr[i, j] = corr[j, i] = r
+                    noise += (1 - r * r) ** 2 / (len(common) - 1)
+                    signal += r * r
+        # A few dozen windows spread a sample correlation matrix's eigenvalues far wider than the truth's
+        # (too high a limit, no power): shrink toward the identity by the share of the correlations that
+        # their sampling noise explains (Schafer & Strimmer 2005).
+        shrink = min(1.0, noise / signal) if signal > 0 else 1.0
+        corr = (1 - shrink) * corr + shrink * np.eye(m)
+        eigen = np.clip(np.linalg.eigvalsh(corr), 0.0, None)
+        eigen *= m / eigen.sum()
+        return q, quadratic_form_limit(eigen.tolist(), self.tail)
 
     def step(self, index: int, detectors: dict[str, _Detector]) -> None:
         longest = self.spans[-1] if self.spans else 0
@@ -503,7 +543,8 @@ class _Joint:
 
     def _fire(self, index: int, start: int, scores: dict[str, float], detectors: dict[str, _Detector]) -> None:
         total, limit = self.last
-        moved = [name for name, z in scores.items() if abs(z) >= _MOVED]
+        bar = float(-_ndtri(_MOVED / (2 * len(scores))))
+        moved = [name for name, z in scores.items() if abs(z) >= bar]
         for name in moved or [max(scores, key=lambda n: abs(scores[n]))]:
             detectors[name].fire(index, start, scores[name] > 0, JOINT, total, limit)
             self.recent.pop(name, None)
