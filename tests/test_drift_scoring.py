@@ -14,10 +14,12 @@ from newsdrift.detection.change import (
     JOINT,
     cusum_limit,
     detect_changes,
+    joint_limit,
     joint_tail,
     limits,
     normal_confidence,
     observations,
+    quadratic_form_limit,
     share_of,
     siegmund_arl,
 )
@@ -395,3 +397,19 @@ def test_correlated_frames_keep_the_stated_rate() -> None:
 def test_joint_and_jump_shares_must_leave_the_cusum_a_part() -> None:
     with pytest.raises(ValueError, match="jump_share .* joint_share"):
         DriftConfig(jump_share=0.5, joint_share=0.5)
+
+
+@pytest.mark.parametrize("eigenvalues", [[1.0] * 8, [3, 1, 1, 1, 1, 1, 0, 0], [5, 1, 1, 0.5, 0.5, 0, 0, 0]])
+def test_joint_limit_is_the_quadratic_forms_tail(eigenvalues: list[float]) -> None:
+    # The joint limit for correlated scores is the (1 - tail) quantile of sum(lambda_i chi2_1): checked
+    # against a Monte Carlo of that sum. Equal eigenvalues give back the plain chi-square limit.
+    import numpy as np
+
+    tail = 1e-3
+    limit = quadratic_form_limit(eigenvalues, tail)
+    draws = (np.random.default_rng(7).standard_normal((400_000, len(eigenvalues))) ** 2) @ np.array(eigenvalues)
+    assert limit == pytest.approx(float(np.quantile(draws, 1 - tail)), rel=0.03)
+    if len(set(eigenvalues)) == 1:
+        assert limit == pytest.approx(joint_limit(tail, len(eigenvalues)), rel=0.005)
+    else:  # one dominant direction: a far heavier tail than chi-square with as many degrees of freedom
+        assert limit > 1.15 * joint_limit(tail, len(eigenvalues))

@@ -102,7 +102,7 @@ def _form_tail(lam: Sequence[float], q: float) -> float:
     """P(sum(lambda_i chi2_1) > q) for q above the mean: the saddlepoint approximation (Barndorff-Nielsen's
     r*, as Kuonen 1999 applies it to quadratic forms), accurate far into the tail."""
     hi, lo = 1.0 / (2.0 * max(lam)), 0.0
-    for _ in range(100):  # the saddlepoint: K'(t) = q, K the cumulant generating function
+    for _ in range(56):  # the saddlepoint: K'(t) = q, K the cumulant generating function
         t = (lo + hi) / 2
         if sum(x / (1.0 - 2.0 * x * t) for x in lam) < q:
             lo = t
@@ -119,7 +119,7 @@ def quadratic_form_limit(eigenvalues: Sequence[float], tail: float) -> float:
     """The value that sum(lambda_i chi2_1) exceeds with probability ``tail``."""
     lam = [float(x) for x in eigenvalues if x > 1e-9]
     lo, hi = sum(lam), sum(lam) + 400.0 * max(lam)
-    for _ in range(60):
+    for _ in range(36):
         mid = (lo + hi) / 2
         if _form_tail(lam, mid) > tail:
             lo = mid
@@ -527,8 +527,8 @@ class _Joint:
         total = sum(max(-cap, min(cap, p.z or 0.0)) for p in points)
         # The windows are measured against the same reference mean, whose error they share: each pair's
         # covariance is that error's variance over their standard errors.
-        se = [ref.se(p.n) for p in points]
-        var = span + sum(ref.mean_var / (se[i] * se[j]) for i in range(span) for j in range(span) if i != j)
+        inverse = [1.0 / ref.se(p.n) for p in points]
+        var = span + ref.mean_var * (sum(inverse) ** 2 - sum(x * x for x in inverse))
         return total / math.sqrt(var)
 
     def _passes(self, scores: dict[str, float], detectors: dict[str, _Detector]) -> bool:
