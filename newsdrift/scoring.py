@@ -82,7 +82,11 @@ class DriftScoring:
     def finish(self, summary: RunSummary) -> None:
         if not self.dates:
             return
-        update = self.store.update(sorted(self.dates))
+        try:
+            # the pass's articles are read back and found in the scorer's memo, not analysed again
+            update = self.store.update(sorted(self.dates))
+        finally:
+            self.scorer.forget()
         summary.drift_events += len(update.events)
         summary.drift_windows += len(update.windows)
         for failure in update.failures:
