@@ -459,7 +459,14 @@ class Deduplicator:
     def _search(
         self, articles: list[ScoredArticle], fps: list[Fingerprint]
     ) -> tuple[list[list[_Candidate]], list[list[dict[str, Any]]]]:
-        """One ``_msearch``: per article, candidates in the articles alias and in the baseline."""
+        """One ``_msearch``: per article, candidates in the articles alias and in the baseline.
+
+        Candidates are asked for unranked first (``_all_candidates_query``: a third of the node's work of the
+        ranked query, which scores every band). When at most ``candidate_limit`` come back they are all there
+        are, the same set the ranked query gives, and their order decides nothing (``_BatchState`` picks
+        matches by score, then date and id). Only articles with more go through the ranked query
+        (``_candidate_query``), in a second ``_msearch``.
+        """
         body: list[dict[str, Any]] = []
         slots: list[tuple[int, str]] = []
         for i, fp in enumerate(fps):
@@ -467,7 +474,7 @@ class Deduplicator:
                 continue  # empty text: nothing to compare
             body += [
                 {"index": self.articles_index, "ignore_unavailable": True},
-                self._candidate_query(fp, articles[i].article.id),
+                self._all_candidates_query(fp, articles[i].article.id),
             ]
             slots.append((i, "articles"))
             if self.baseline_index:
@@ -486,15 +493,45 @@ class Deduplicator:
         if not body:
             return indexed, baseline
         resp = self.client.msearch(body=body)
+        ranked: list[int] = []  # more candidates than the limit: the best ones are wanted
         for (i, kind), r in zip(slots, resp["responses"], strict=True):
-            if "error" in r:
-                raise RuntimeError(f"dedup msearch failed ({kind}): {r['error']}")
-            hits = r["hits"]["hits"]
-            if kind == "articles":
-                indexed[i] = [_Candidate.from_hit(h) for h in hits]
-            else:
+            hits = _hits(r, kind)
+            if kind == "baseline":
                 baseline[i] = hits
+            elif len(hits) > self.settings.candidate_limit:
+                ranked.append(i)
+            else:
+                indexed[i] = [_Candidate.from_hit(h) for h in hits]
+        if ranked:
+            body = []
+            for i in ranked:
+                body += [
+                    {"index": self.articles_index, "ignore_unavailable": True},
+                    self._candidate_query(fps[i], articles[i].article.id),
+                ]
+            for i, r in zip(ranked, self.client.msearch(body=body)["responses"], strict=True):
+                indexed[i] = [_Candidate.from_hit(h) for h in _hits(r, "articles")]
         return indexed, baseline
+
+    def _all_candidates_query(self, fp: Fingerprint, own_id: str) -> dict[str, Any]:
+        """The articles ``_candidate_query`` matches (its own id, the exact hash, any band), unranked: one
+        more than the limit, to tell a complete set from a truncated one."""
+        match = [{"ids": {"values": [own_id]}}, {"term": {"content_sha1": fp.content_sha1}}]
+        return {
+            "size": self.settings.candidate_limit + 1,
+            "_source": _CANDIDATE_SOURCE,
+            "track_total_hits": False,
+            "query": {
+                "constant_score": {
+                    "filter": {
+                        "bool": {
+                            "should": [*match, {"terms": {"lsh_bands": fp.lsh_bands}}],
+                            "minimum_should_match": 1,
+                        }
+                    }
+                }
+            },
+        }
 
     def _candidate_query(self, fp: Fingerprint, own_id: str) -> dict[str, Any]:
         """Indexed articles sharing a band key or the exact hash, most shared bands first, bounded.
@@ -536,6 +573,12 @@ class Deduplicator:
             if score is not None and (best is None or score > best["score"]):
                 best = {"baseline_id": src.get("baseline_id"), "doc_id": src.get("doc_id") or h["_id"], "score": score}
         return best
+
+
+def _hits(response: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
+    if "error" in response:
+        raise RuntimeError(f"dedup msearch failed ({kind}): {response['error']}")
+    return list(response["hits"]["hits"])
 
 
 class _BatchState:
