@@ -88,6 +88,7 @@ class DriftScoring:
 
     def finish(self, summary: RunSummary) -> None:
         if not self.dates:
+            self.scorer.forget()
             return
         try:
             # the pass's articles are read back and found in the scorer's memo, not analysed again
