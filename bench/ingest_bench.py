@@ -5,6 +5,7 @@ trafilatura extraction of the same pages (measured in the same process), and
 peak RSS. Each size runs in its own subprocess so peak RSS is per size.
 
     python bench/ingest_bench.py --sizes 500 2000 [--url http://127.0.0.1:9251] [--stages all|scoring|none]
+    python bench/ingest_bench.py --sizes 500 --overhead-rounds 4   # scoring overhead, none/scoring alternated
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -158,8 +160,16 @@ def run_one(n: int, url: str, stages: str) -> dict:
     apply_templates(client, names)
     feed = Feed(url=f"http://127.0.0.1:{server.port}/feed.xml", name="bench")
     try:
+        # What extraction loads in every configuration (trafilatura; the MinHash fingerprint, so datasketch and
+        # scipy): imported before the clock in all of them. Built scorers import it too, so it used to fall
+        # inside the timed pass of --stages none only, 0.4-0.6 s of its ~4 s (#13).
+        import extractors.article  # noqa: F401
+        import newsdrift.detection.dedup  # noqa: F401
+
         # topic relevance and fingerprints are computed next to extraction in every configuration
+        started = time.perf_counter()
         scorers = [] if stages == "none" else default_scorers(settings, client, names, alerts=stages == "all")
+        setup_s = time.perf_counter() - started
         if stages == "scoring-noverify":
             from newsdrift.detection.dedup import DedupSettings
             from newsdrift.scoring import DedupScorer
@@ -182,6 +192,7 @@ def run_one(n: int, url: str, stages: str) -> dict:
             "indexed": summary.indexed,
             "errors": len(summary.errors),
             "pipeline_s": round(pipeline_s, 2),
+            "setup_s": round(setup_s, 2),  # building the stages (imports, baseline), once per process
             "plain_extraction_s": round(plain_s, 2),
             "ratio": round(pipeline_s / plain_s, 2),
             "articles_per_s": round(summary.indexed / pipeline_s, 1),
@@ -190,6 +201,33 @@ def run_one(n: int, url: str, stages: str) -> dict:
     finally:
         delete_all(client, names)
         server.stop()
+
+
+def overhead_rounds(n: int, rounds: int, child: Callable[[int, str], dict]) -> None:
+    """Issue 4's scoring overhead (dedup + drift over the same pass without them), alternated round by round:
+    on a shared machine only figures taken side by side compare."""
+    import os
+    import statistics
+
+    warm = child(n, "scoring")  # the node's JIT and caches: the first pass after a start is far slower
+    print(f"warm-up pass (not counted): {warm['pipeline_s']} s")
+    print(f"{'round':>5} {'none s':>7} {'load':>5} {'scoring s':>9} {'load':>5} {'overhead':>8}")
+    overheads = []
+    for r in range(1, rounds + 1):
+        load_none = os.getloadavg()[0]
+        none = child(n, "none")
+        load_scoring = os.getloadavg()[0]
+        scoring = child(n, "scoring")
+        overheads.append(scoring["pipeline_s"] / none["pipeline_s"] - 1)
+        print(
+            f"{r:>5} {none['pipeline_s']:>7} {load_none:>5.2f} {scoring['pipeline_s']:>9} {load_scoring:>5.2f} "
+            f"{overheads[-1]:>+8.0%}",
+            flush=True,
+        )
+    print(
+        f"scoring overhead at {n} articles over {rounds} rounds: median {statistics.median(overheads):+.0%}, "
+        f"range {min(overheads):+.0%} to {max(overheads):+.0%} (target +25%)"
+    )
 
 
 def main() -> None:
@@ -203,6 +241,14 @@ def main() -> None:
         help="all: dedup+drift+alerting; scoring: dedup+drift; scoring-noverify: the same without the "
         "exact-shingle verification of near-duplicate candidates (#13); none: extraction, topic, indexing",
     )
+    parser.add_argument(
+        "--overhead-rounds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: N rounds of --stages none then --stages scoring at the first size, side by side on one "
+        "node, each with the 1-minute load average; prints each round's scoring overhead and the median",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -214,6 +260,9 @@ def main() -> None:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
+    if args.overhead_rounds:
+        overhead_rounds(args.sizes[0], args.overhead_rounds, child)
+        return
     rows = [child(n, args.stages) for n in args.sizes]
     print(f"{'articles':>8} {'indexed':>7} {'pipeline s':>10} {'plain s':>8} {'ratio':>6} {'art/s':>7} {'peak MB':>8}")
     for r in rows:

@@ -27,7 +27,7 @@ from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.polling import PollBounds
 from newsdrift.records import Article, Failure, FeedEntry, RunSummary, ScoredArticle, stable_id
-from newsdrift.scoring import Stage, default_scorers, finish_pass, stage_name
+from newsdrift.scoring import Stage, default_scorers, finish_pass, score_stages, stage_name
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
 from newsdrift.workers import process_pool
@@ -293,9 +293,7 @@ def index_batch(
                 lsh_bands=item.fingerprint.lsh_bands,
             )
         )
-    for scorer in scorers:
-        with summary.timed(f"score:{stage_name(scorer)}"):
-            scorer.score(batch, summary)
+    score_stages(scorers, batch, summary)
     keep: list[ScoredArticle] = []
     for scored in batch:
         if scored.off_topic:

@@ -8,6 +8,9 @@ batch before it is indexed; ``after_index`` runs once the batch is searchable
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -62,6 +65,10 @@ class DedupScorer:
 class DriftScoring:
     """Per-article drift fields against the baseline; windows and events once per pass."""
 
+    # Its fields follow from each article's text alone and it reads no other stage's: it scores a batch in a
+    # thread while the stages before it wait on the node (see ``score_stages``).
+    text_only = True
+
     def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
         from newsdrift.detection.drift_store import open_drift_store
         from newsdrift.errors import NewsdriftError
@@ -81,8 +88,13 @@ class DriftScoring:
 
     def finish(self, summary: RunSummary) -> None:
         if not self.dates:
+            self.scorer.forget()
             return
-        update = self.store.update(sorted(self.dates))
+        try:
+            # the pass's articles are read back and found in the scorer's memo, not analysed again
+            update = self.store.update(sorted(self.dates))
+        finally:
+            self.scorer.forget()
         summary.drift_events += len(update.events)
         summary.drift_windows += len(update.windows)
         for failure in update.failures:
@@ -117,6 +129,34 @@ def stage_name(stage: Stage) -> str:
     for suffix in ("Scorer", "Scoring", "Stage"):
         name = name.removesuffix(suffix)
     return name.lower() or "stage"
+
+
+def score_stages(scorers: list[Stage], batch: list[ScoredArticle], summary: RunSummary) -> None:
+    """Every stage's ``score`` on a batch, each stage after the ones before it; except that a stage with
+    ``text_only = True`` starts at once, in a thread, next to the stages before it (dedup's time is mostly
+    waiting on the node), and is waited for before any later stage starts."""
+    running: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="score") as side:
+        try:
+            for scorer in scorers:
+                if getattr(scorer, "text_only", False):
+                    timed = _timed_score(scorer, batch, summary)
+                    running.append(side.submit(contextvars.copy_context().run, timed))
+            for scorer in scorers:
+                if getattr(scorer, "text_only", False):
+                    running.pop(0).result()
+                else:
+                    _timed_score(scorer, batch, summary)()
+        finally:
+            wait(running)
+
+
+def _timed_score(scorer: Stage, batch: list[ScoredArticle], summary: RunSummary) -> Callable[[], None]:
+    def run() -> None:
+        with summary.timed(f"score:{stage_name(scorer)}"):
+            scorer.score(batch, summary)
+
+    return run
 
 
 def finish_pass(scorers: list[Stage], summary: RunSummary) -> None:

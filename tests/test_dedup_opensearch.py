@@ -235,3 +235,37 @@ def test_apply_cluster_updates_reports_missing_documents(
 ) -> None:
     outcomes = apply_cluster_updates(opensearch_client, initialized_names.articles, {"no-such-id": 3})
     assert [(o.doc_id, o.status) for o in outcomes] == [("no-such-id", "failed")]
+
+
+def test_candidates_past_the_limit_are_ranked_as_before(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str]
+) -> None:
+    """Candidates come from an unranked query; only an article with more than ``candidate_limit`` of them is
+    asked again with the ranked one (most shared bands first), so both get the candidates the ranked query
+    alone gave (#13)."""
+    names, settings = initialized_names, DedupSettings(candidate_limit=3, verify_threshold=0)
+    story = [texts[f"01_llama_405b_release:{v}"] for v in ("orig", "v1", "v2")]
+    indexed = [scored(f"copy-{i}", f"{text}\n\nCopy {i} of the wire story.", day=i) for i, text in enumerate(story * 2)]
+    index_batch(opensearch_client, names, Deduplicator(opensearch_client, names.articles, None).score_batch(indexed))
+    lone = scored("lone", texts["05_mistral_apache:orig"], day=1)
+    index_batch(opensearch_client, names, Deduplicator(opensearch_client, names.articles, None).score_batch([lone]))
+
+    def ranked_alone(sa: ScoredArticle) -> list[str]:
+        fp = fingerprint(sa.article.text, settings)
+        query = Deduplicator(opensearch_client, names.articles, None, settings)._candidate_query(fp, sa.article.id)
+        return [h["_id"] for h in opensearch_client.search(index=names.articles, body=query)["hits"]["hits"]]
+
+    copy = scored("copy-new", story[0] + "\n\nAnother copy.", day=9)
+    copy_of_lone = scored("lone-copy", texts["05_mistral_apache:v1"], day=9)
+    counting = CountingClient(opensearch_client)
+    dedup = Deduplicator(counting, names.articles, None, settings)  # type: ignore[arg-type]
+    fps = [fingerprint(sa.article.text, settings) for sa in (copy, copy_of_lone)]
+    candidates, _ = dedup._search([copy, copy_of_lone], fps)
+    assert counting.calls["msearch"] == 2  # the unranked query, then the ranked one for `copy` only
+    assert [c.id for c in candidates[0]] == ranked_alone(copy)  # 6 copies match: the 3 best, in order
+    assert len(candidates[0]) == settings.candidate_limit
+    assert sorted(c.id for c in candidates[1]) == sorted(ranked_alone(copy_of_lone)) == [lone.article.id]
+    result = dedup.score([copy, copy_of_lone])
+    assert result.saturated == 1 and counting.calls["msearch"] == 4
+    assert copy.story_cluster_id in {sa.article.id for sa in indexed} and copy.duplicate_kind == "near"
+    assert copy_of_lone.story_cluster_id == lone.article.id

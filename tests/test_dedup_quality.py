@@ -120,3 +120,24 @@ def test_exact_shingle_verification_keeps_the_labelled_copies_and_drops_template
     unweighted = [is_copy(site_hashes[i], site_hashes[j], None, settings.verify_threshold)[0] for i, j in distinct]
     weighted = [is_copy(site_hashes[i], site_hashes[j], site_freq, settings.verify_threshold)[0] for i, j in distinct]
     assert sum(unweighted) > len(distinct) // 2 and not any(weighted), (sum(unweighted), sum(weighted))
+
+
+def test_batch_pairs_found_through_bands_are_the_pairs_of_the_labelled_set(
+    labelled: tuple[dict[str, Fingerprint], list[tuple[str, str, int]]],
+) -> None:
+    """Whether a batch holds a pair that needs verifying, found through shared bands (#13), agrees with
+    the pairwise decision on every labelled pair, alone and in batches of other documents."""
+    from newsdrift.detection.dedup import _pair_past_estimate
+
+    fps, pairs = labelled
+    settings = DedupSettings()
+    for a, b, _ in pairs:
+        assert _pair_past_estimate([fps[a], fps[b]], settings.threshold) == (
+            near_duplicate_score(fps[a], fps[b], settings) is not None
+        ), (a, b)
+    docs = sorted(fps)
+    for start in range(0, len(docs), 7):
+        batch = [fps[d] for d in docs[start : start + 7]]
+        expected = any(near_duplicate_score(x, y, settings) is not None for i, x in enumerate(batch) for y in batch[:i])
+        assert _pair_past_estimate(batch, settings.threshold) == expected
+    assert not _pair_past_estimate([], settings.threshold)

@@ -85,6 +85,29 @@ def test_recent_memory_lowers_novelty_of_repeats() -> None:
     assert again.similarity == first.similarity
 
 
+def test_window_reads_reuse_the_scored_analysis_with_the_same_results() -> None:
+    """A pass scores its articles, then the window update reads them back: the second analysis comes from
+    the scorer's memo and equals one computed from scratch (#13)."""
+    texts = [OPENNESS, SAFETY, BASELINE[1], f"{OPENNESS}\n{SAFETY}"]
+    memo = DriftScorer(BASELINE, load_frames())
+    fresh = DriftScorer(BASELINE, load_frames())
+    assert [memo.score(t) for t in texts] == [fresh.score(t) for t in texts]
+    fresh.forget()
+    for text in texts:
+        again, scratch = memo.analyse(text, remember=False), fresh.analyse(text, remember=False)
+        assert (again.terms, again.vector, again.drift) == (scratch.terms, scratch.vector, scratch.drift)
+    assert set(memo._memo) == set(texts)
+    assert not fresh._memo  # reads (remember=False) are not remembered: they would crowd out the pass's articles
+    memo.MEMO_SIZE = 2
+    memo.score(SAFETY.upper())
+    assert list(memo._memo) == [f"{OPENNESS}\n{SAFETY}", SAFETY.upper()]  # bounded, oldest dropped
+    memo.forget()
+    assert not memo._memo
+    recent = DriftScorer(BASELINE, load_frames(), recent_size=3)
+    recent.score(SAFETY)
+    assert not recent._memo  # novelty then depends on what came before, not on the text alone
+
+
 def test_apply_fills_scored_article(scorer: DriftScorer) -> None:
     now = datetime(2025, 3, 10, tzinfo=UTC)
     article = Article("id1", "u", "u", "src", "f", "t", SAFETY, [], now, now, "en", None, 30, "sha")
@@ -102,6 +125,7 @@ def test_scoring_is_fast(scorer: DriftScorer) -> None:
     runs = 50
     start = time.perf_counter()
     for _ in range(runs):
+        scorer.forget()  # analysed each time, not found in the memo
         scorer.score(text)
     per_article_ms = (time.perf_counter() - start) / runs * 1000
     assert per_article_ms < 5.0, per_article_ms

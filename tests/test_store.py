@@ -59,6 +59,67 @@ def test_template_upgrade_is_reported_with_versions(opensearch_client, index_nam
     assert opensearch_client.get(index=index_names.feeds, id="x")["_source"]["owner"] == "desk"
 
 
+def _claim_twice(client, claims_index: str) -> None:
+    """Two copies of one story claim in turn on ``claims_index``: the second joins the first's cluster."""
+    from datetime import UTC, datetime
+
+    from newsdrift.detection.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint, prune_claims
+    from newsdrift.records import Article, ScoredArticle
+
+    body = "\n".join(f"Paragraph {i} of the story says the open model weights were released today." for i in range(8))
+    now = datetime.now(UTC)
+    threshold = DedupSettings().threshold
+
+    def founder(aid: str, text: str):
+        fp = fingerprint(text, DedupSettings())
+        url = f"https://example.org/{aid}"
+        article = Article(aid, url, url, "s", "f", "t", text, [], now, now, "en", None, 80, fp.content_sha1)
+        return [(ScoredArticle(article=article), fp)]
+
+    assert claim_clusters(client, claims_index, founder("a", body), threshold) == {}
+    joined = claim_clusters(client, claims_index, founder("b", body), threshold)
+    assert joined["b"].cluster_id == "a" and joined["b"].exact
+    key = claim_keys(founder("a", body)[0][1])[0]
+    assert client.get(index=claims_index, id=key)["_source"]["article_id"] == "a"  # kept in _source
+    client.indices.refresh(index=claims_index)
+    assert prune_claims(client, claims_index, older_than_hours=0) == 65  # created_at stays searchable
+
+
+def test_claim_fields_are_stored_not_indexed_and_claims_work(opensearch_client, initialized_names):
+    """Claims are read by id; only created_at is searched (pruning), so the rest is not indexed: less node work
+    per claim (#13). Both engines accept the mapping."""
+    claims = initialized_names.claims
+    props = opensearch_client.indices.get_mapping(index=claims)[claims]["mappings"]["properties"]
+    for name in ("article_id", "cluster_id", "content_sha1", "minhash"):
+        assert (props[name].get("index"), props[name].get("doc_values")) == (False, False), name
+    assert props["created_at"] == {"type": "date"}
+    _claim_twice(opensearch_client, claims)
+
+
+def test_claims_index_made_by_template_v1_keeps_working_after_the_upgrade(
+    opensearch_client, index_names, tmp_path: Path
+):
+    """v2 only stops indexing fields (not an additive change: an existing index keeps its mapping until it is
+    recreated); the upgrade reports the version, changes no existing mapping, and claiming goes on."""
+    old = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS_DIR, old)
+    claims = json.loads((old / "claims.json").read_text())
+    assert claims["version"] == 2
+    claims["version"] = 1
+    for name in ("article_id", "cluster_id", "content_sha1"):
+        claims["template"]["mappings"]["properties"][name] = {"type": "keyword"}  # as v1 had them
+    (old / "claims.json").write_text(json.dumps(claims))
+    apply_templates(opensearch_client, index_names, mappings_dir=old)
+
+    changes = apply_templates(opensearch_client, index_names)
+    updated = [(c.name, c.previous_version, c.version) for c in changes if c.action == "updated"]
+    assert updated == [(f"{index_names.prefix}-claims", 1, 2)]
+    assert not [c for c in changes if c.kind == "mapping"]
+    mapping = opensearch_client.indices.get_mapping(index=index_names.claims)[index_names.claims]["mappings"]
+    assert mapping["properties"]["article_id"] == {"type": "keyword"}  # the old index as it was
+    _claim_twice(opensearch_client, index_names.claims)
+
+
 def test_bulk_reports_rejected_document_and_lands_the_rest(opensearch_client, initialized_names):
     good = [(stable_id(f"https://example.org/{i}"), {"title": f"t{i}", "word_count": i}) for i in range(3)]
     bad_type = (stable_id("https://example.org/bad"), {"title": "bad", "word_count": "many"})

@@ -206,7 +206,12 @@ class DriftScorer:
       ``recent_size`` > 0, to any of the last ``recent_size`` articles this
       scorer has seen. With the default ``recent_size=0`` it depends on the text
       alone, so recomputing it gives the same value.
+
+    With ``recent_size=0`` the terms and scores of the last ``MEMO_SIZE`` texts scored are remembered:
+    a pass scores its articles, then the window update reads them back and would analyse them again (#13).
     """
+
+    MEMO_SIZE = 1024  # about 25 KB each (terms, scores and the text as key)
 
     def __init__(
         self,
@@ -245,6 +250,7 @@ class DriftScorer:
         self.baseline_shares: dict[str, float] = frames.shares(frame_scores)
         self._recent: deque[dict[str, float]] = deque(maxlen=max(recent_size, 1))
         self._remember = recent_size > 0
+        self._memo: dict[str, tuple[Counter[str], ArticleDrift]] = {}  # text -> (terms, scores), oldest first
 
     @classmethod
     def from_directory(
@@ -260,6 +266,22 @@ class DriftScorer:
         return _l2({t: (1.0 + math.log(c)) * idf.get(t, unseen) for t, c in terms.items()})
 
     def _analyse(self, text: str, *, with_similarity: bool = True, remember: bool = True) -> Analysis:
+        memo = with_similarity and not self._remember  # the result depends on the text alone
+        if memo and (known := self._memo.get(text)) is not None:
+            terms, drift = known
+            return Analysis(terms, self.vector(terms), drift)  # the vector is cheap to redo, and large
+        analysis = self._analyse_text(text, with_similarity=with_similarity, remember=remember)
+        if memo and remember:  # scored articles only: the window update's reads would crowd them out
+            while len(self._memo) >= self.MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]
+            self._memo[text] = (analysis.terms, analysis.drift)
+        return analysis
+
+    def forget(self) -> None:
+        """Drop the remembered analyses (the pipeline's drift stage does at the end of each pass)."""
+        self._memo.clear()
+
+    def _analyse_text(self, text: str, *, with_similarity: bool, remember: bool) -> Analysis:
         tokens = tokenize(text)
         terms = Counter(content_terms(tokens))
         vec = self.vector(terms)
