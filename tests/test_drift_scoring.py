@@ -421,6 +421,8 @@ def test_correlated_frames_keep_the_stated_rate() -> None:
 def test_joint_and_jump_shares_must_leave_the_cusum_a_part() -> None:
     with pytest.raises(ValueError, match="jump_share .* joint_share"):
         DriftConfig(jump_share=0.5, joint_share=0.5)
+    with pytest.raises(ValueError, match="joint_windows"):
+        DriftConfig(joint_windows=(1, 0))
 
 
 @pytest.mark.parametrize("eigenvalues", [[1.0] * 8, [3, 1, 1, 1, 1, 1, 0, 0], [5, 1, 1, 0.5, 0.5, 0, 0, 0]])

@@ -26,12 +26,13 @@ real coverage, so a fixed threshold on the level fires at once and never release
   two-sided CUSUM on z clipped to ``max_step`` (allowance ``cusum_k``, limit ``h`` from Siegmund's ARL
   approximation) catches smaller, sustained or gradual moves. A window with fewer than ``min_articles``
   articles cannot fire alone.
-* Coverage rarely moves one frame at a time: when one frame grows, others shrink. Two joint rules pool the
-  evidence of all watched statistics: the sum of their squared scores over the last window, and over the
-  last two windows, each against its chi-square limit (one test per window, so their ``joint_share`` of the
-  rate is not divided over statistics). Scores are clipped to ``max_step`` first, so one statistic alone
-  cannot fire a joint rule; the statistics that moved (two-sided 5 %, Bonferroni over the statistics; at
-  least the one that moved most) get an event each.
+* Coverage rarely moves one frame at a time: when one frame grows, others shrink. The joint rules pool the
+  evidence of all watched statistics: the sum of their squared scores over the last window, and over each
+  longer span of ``joint_windows``, against the tail of that sum under no change given the statistics'
+  correlation (one test per window and span, so their ``joint_share`` of the rate is not divided over
+  statistics). Scores are clipped to ``max_step`` first, so one statistic alone cannot fire a joint rule;
+  the statistics that moved (two-sided 5 %, Bonferroni over the statistics; at least the one that moved
+  most) get an event each.
 """
 
 from __future__ import annotations
@@ -458,16 +459,16 @@ class _Joint:
         self.tail = joint_tail(config)
         self.recent: dict[str, list[Point]] = {}  # each statistic's consecutive watched points, newest last
         self.limits: dict[int, float] = {}
-        self.last = (0.0, 0.0)  # (corrected sum, limit) of the last test that passed
+        self.last = (0.0, 0.0)  # (sum, limit) of the last test that passed
 
     def limit(self, statistics: int) -> float:
         if statistics not in self.limits:
             self.limits[statistics] = joint_limit(self.tail, statistics)
         return self.limits[statistics]
 
-    def corrected(self, q: float, names: list[str], detectors: dict[str, _Detector]) -> tuple[float, float]:
-        """(q, limit), the limit allowing for the correlation of the statistics (frame shares sum to one, so
-        they move against each other, and whole days move several at once).
+    def correlated_limit(self, names: list[str], detectors: dict[str, _Detector]) -> float:
+        """The limit of the summed squared scores of ``names``, allowing for the statistics' correlation (frame
+        shares sum to one, so they move against each other, and whole days move several at once).
 
         A sum of m correlated squared unit scores is distributed as sum(lambda_i chi2_1), lambda the
         eigenvalues of their correlation matrix R, estimated from the reference windows; its upper tail comes
@@ -493,7 +494,7 @@ class _Joint:
         corr = (1 - shrink) * corr + shrink * np.eye(m)
         eigen = np.clip(np.linalg.eigvalsh(corr), 0.0, None)
         eigen *= m / eigen.sum()
-        return q, quadratic_form_limit(eigen.tolist(), self.tail)
+        return quadratic_form_limit(eigen.tolist(), self.tail)
 
     def step(self, index: int, detectors: dict[str, _Detector]) -> None:
         longest = self.spans[-1] if self.spans else 0
@@ -537,7 +538,7 @@ class _Joint:
         q = sum(z * z for z in scores.values())
         if q <= self.limit(len(scores)):  # correlation only raises the limit: no need to estimate it
             return False
-        q, limit = self.corrected(q, sorted(scores), detectors)
+        limit = self.correlated_limit(sorted(scores), detectors)
         self.last = (q, limit)
         return q > limit
 

@@ -160,6 +160,13 @@ class DriftConfig(BaseModel):
             WindowSpec.parse(name)
         return value
 
+    @field_validator("joint_windows")
+    @classmethod
+    def _spans_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(span < 1 or span > 60 for span in value):
+            raise ValueError(f"joint_windows are spans of 1 to 60 windows, got {list(value)}")
+        return value
+
     @model_validator(mode="after")
     def _shares_fit(self) -> DriftConfig:
         if self.jump_share + self.joint_share >= 1:
