@@ -459,7 +459,6 @@ class _Joint:
         self.tail = joint_tail(config)
         self.recent: dict[str, list[Point]] = {}  # each statistic's consecutive watched points, newest last
         self.limits: dict[int, float] = {}
-        self.last = (0.0, 0.0)  # (sum, limit) of the last test that passed
 
     def limit(self, statistics: int) -> float:
         if statistics not in self.limits:
@@ -513,8 +512,9 @@ class _Joint:
             scores = {
                 name: z for name, run in recent.items() if (z := self._score(detectors[name], run, span)) is not None
             }
-            if self._passes(scores, detectors):
-                self._fire(index, index - span + 1, scores, detectors)
+            crossed = self._crossed(scores, detectors)
+            if crossed is not None:
+                self._fire(index, index - span + 1, scores, detectors, *crossed)
                 return
 
     def _score(self, det: _Detector, run: list[Point], span: int) -> float | None:
@@ -532,18 +532,25 @@ class _Joint:
         var = span + ref.mean_var * (sum(inverse) ** 2 - sum(x * x for x in inverse))
         return total / math.sqrt(var)
 
-    def _passes(self, scores: dict[str, float], detectors: dict[str, _Detector]) -> bool:
+    def _crossed(self, scores: dict[str, float], detectors: dict[str, _Detector]) -> tuple[float, float] | None:
+        """(summed squares, limit) if the scores' summed squares pass their limit, else None."""
         if len(scores) < 2:
-            return False
+            return None
         q = sum(z * z for z in scores.values())
         if q <= self.limit(len(scores)):  # correlation only raises the limit: no need to estimate it
-            return False
+            return None
         limit = self.correlated_limit(sorted(scores), detectors)
-        self.last = (q, limit)
-        return q > limit
+        return (q, limit) if q > limit else None
 
-    def _fire(self, index: int, start: int, scores: dict[str, float], detectors: dict[str, _Detector]) -> None:
-        total, limit = self.last
+    def _fire(
+        self,
+        index: int,
+        start: int,
+        scores: dict[str, float],
+        detectors: dict[str, _Detector],
+        total: float,
+        limit: float,
+    ) -> None:
         bar = float(-_ndtri(_MOVED / (2 * len(scores))))
         moved = [name for name, z in scores.items() if abs(z) >= bar]
         for name in moved or [max(scores, key=lambda n: abs(scores[n]))]:

@@ -120,9 +120,9 @@ class DriftConfig(BaseModel):
     """Share of the false-alarm rate given to the one-window jump rule (a window whose |z| alone passes its
     limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off."""
     joint_share: float = Field(default=0.3, ge=0, lt=1)
-    """Share of the false-alarm rate given to the joint rules, one per span (the summed squared scores of all watched
-    statistics over each span of ``joint_windows``, against chi-square limits): several frames moving a
-    little together fire sooner than any one of them alone. 0 turns them off."""
+    """Share of the false-alarm rate given to the joint rules, one per span (the summed squared scores of all
+    watched statistics over each span of ``joint_windows``, against limits that allow for their correlation):
+    several frames moving a little together fire sooner than any one of them alone. 0 turns them off."""
     joint_windows: tuple[int, ...] = (1, 2, 3, 5)
     """Spans (in windows) of the joint rules; they split ``joint_share`` evenly."""
     min_overdispersion: float = Field(default=1.25, ge=1, le=100)
