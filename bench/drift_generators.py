@@ -1,7 +1,7 @@
 """Drift detection on streams from four generators of different character, tuned on some, reported on the others.
 
     PYTHONPATH=. python bench/drift_generators.py [--seeds 3] [--extra-tuning-seeds 6] [--timeline both]
-        [--json out.json] [--no-sweep] [--false-alarm-rate R]
+        [--json out.json] [--no-sweep] [--false-alarm-rate R] [--null N]
 
 Generators (each gives stable, abrupt and gradual streams of one-day windows). Two timelines
 (``--timeline``): 40 days, the change on day 25 (abrupt) or ramping over days 20-30 with its midpoint on
@@ -27,7 +27,9 @@ the defaults were picked from it (no false event on the ``tuned`` rows, then the
 and ``bench/drift_quality.py`` at most as many false events as before; then the smallest worst and mean
 abrupt + gradual delay) and are then run on everything.
 A false event is any event fired before the change begins (or on a stable stream); "stable windows"
-counts the windows watched after the reference period and before any change.
+counts the windows watched after the reference period and before any change. ``--null N`` adds N stable
+40-day streams of every generator on fresh seeds, enough windows to set the false events per window next to
+the stated rate (``bench/drift_calibration.py`` does the same on simulated day mixes at several rates).
 """
 
 from __future__ import annotations
@@ -361,6 +363,25 @@ def table(rows: dict[tuple[str, str], Row]) -> str:
     return "\n".join(lines)
 
 
+def null_rates(count: int, frames: FrameSet, config: DriftConfig) -> None:
+    """False events per window on ``count`` fresh stable streams of every generator (seeds no other row uses):
+    enough windows to check the stated rate, which the rows above (about 1,000 stable windows) cannot."""
+    print(f"\nstable streams only ({count} per generator, 40 days, fresh seeds): false events per window")
+    for gen, make in GENERATORS.items():
+        t0 = time.perf_counter()
+        total = Row()
+        for s in range(count):
+            stream = make("stable", 500_009 + 7919 * s)
+            scorer = DriftScorer(stream.baseline, frames, baseline_id=f"null-{gen}-{s}")
+            total.add(evaluate(stream, compute_windows(stream.articles, scorer, "1d", config), config))
+        rate = total.false_events / max(total.stable_windows, 1)
+        print(
+            f"  {gen:10s} {total.false_events:3d} false events in {total.stable_windows:5d} stable windows: "
+            f"{rate:.4f}/window, {rate / config.false_alarm_rate:.2f} x the stated {config.false_alarm_rate} "
+            f"({time.perf_counter() - t0:.0f} s)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3, help="tuning seeds per tuning generator (held out: as many again)")
@@ -376,6 +397,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--false-alarm-rate", type=float, help="another stated rate (default: DriftConfig's)")
+    ap.add_argument(
+        "--null",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N fresh stable 40-day streams per generator: false events per window next to the stated rate",
+    )
     args = ap.parse_args(argv)
     frames = load_frames()
     defaults = DriftConfig()
@@ -460,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
             f"({rate:.4f}/window, stated {defaults.false_alarm_rate}); abrupt {_delays(total.abrupt)}; "
             f"gradual {_delays(total.gradual)}"
         )
+    if args.null:
+        null_rates(args.null, frames, defaults)
     series = next(c[3] for c in cells if c[0].startswith("wire") and c[2].kind == "stable")
     year = (series * 10)[:365]  # a year of busy daily windows (8 statistics): what a drift pass replays
     t0 = time.process_time()

@@ -24,8 +24,9 @@ real coverage, so a fixed threshold on the level fires at once and never release
   over every statistic and both directions, so the whole detector keeps the stated rate:
   a one-window jump (``|z|`` past the limit solved from ``jump_share`` of the rate) fires at once; a
   two-sided CUSUM on z clipped to ``max_step`` (allowance ``cusum_k``, limit ``h`` from Siegmund's ARL
-  approximation) catches smaller, sustained or gradual moves. A window with fewer than ``min_articles``
-  articles cannot fire alone.
+  approximation) catches smaller, sustained or gradual moves. Windows scored against a reference that lags
+  them by ``reference_lag`` windows share its mean's error, so the CUSUM adds z over its long-run standard
+  deviation, not z. A window with fewer than ``min_articles`` articles cannot fire alone.
 * Coverage rarely moves one frame at a time: when one frame grows, others shrink. The joint rules pool the
   evidence of all watched statistics: the sum of their squared scores over the last window, and over each
   longer span of ``joint_windows``, against the tail of that sum under no change given the statistics'
