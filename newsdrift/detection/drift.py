@@ -118,7 +118,8 @@ class DriftConfig(BaseModel):
     None: one CUSUM only. The CUSUMs share the CUSUM part of the false-alarm rate."""
     jump_share: float = Field(default=0.2, ge=0, lt=1)
     """Share of the false-alarm rate given to the one-window jump rule (a window whose |z| alone passes its
-    limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off."""
+    limit fires at once); the rest goes to the CUSUM. 0 turns the jump rule off: on bursty coverage (rare
+    frames near 0 on most days, far above on a few) it fires beyond its share (bench/drift_calibration.py)."""
     joint_share: float = Field(default=0.3, ge=0, lt=1)
     """Share of the false-alarm rate given to the joint rules, one per span (the summed squared scores of all
     watched statistics over each span of ``joint_windows``, against limits that allow for their correlation):
