@@ -14,9 +14,10 @@ different articles ending with the same four wire-service stock phrases; two dif
 same site (same template). Every generated document is in the "index" the document frequencies come from.
 
 Decisions compared (all after the LSH candidate step): the MinHash estimate alone (the previous rule,
-threshold 0.25); exact containment without weights; weighted containment alone; and the pipeline's rule
-(estimate >= 0.25, then weighted containment, newsdrift/detection/verify.py) with its threshold chosen
-on the tuned half. Document frequencies: every generated document of the half (the "index").
+threshold 0.25); exact containment without weights; weighted containment alone; the session-5 pipeline
+rule (estimate >= 0.25, then weighted containment, newsdrift/detection/verify.py); and the pipeline's rule
+now (estimate >= ``verify_gate``, then weighted containment) with its threshold chosen on the tuned half.
+Document frequencies: every generated document of the half (the "index").
 """
 
 from __future__ import annotations
@@ -158,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         drift_generators._extract_real_texts()
     texts = json.loads(TEXTS_CACHE.read_text(encoding="utf-8"))
     settings = DedupSettings()
+    gate = min(settings.verify_gate, settings.threshold)  # what the pipeline asks before verifying
     results: dict[str, dict[str, object]] = {}
     chosen: float | None = None
     for split in ("tuned", "held-out"):
@@ -190,12 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             for t in [round(0.05 + 0.01 * i, 2) for i in range(90)]:
                 tally = Tally()
                 for label, _, cand, est, _, w in rows:
-                    tally.add(cand and est >= settings.threshold and w >= t, label)
+                    tally.add(cand and est >= gate and w >= t, label)
                 if tally.precision >= 0.98 and tally.recall >= 0.95:
                     best = (best[0], t) if best else (t, t)
             chosen = round((best[0] + best[1]) / 2, 2) if best else 0.5
             print(
-                f"  pipeline rule (estimate >= {settings.threshold}, then weighted containment >= t): thresholds t "
+                f"  pipeline rule (estimate >= {gate}, then weighted containment >= t): thresholds t "
                 f"meeting P>=0.98 and R>=0.95 here: {best}; chosen {chosen} (DedupSettings.verify_threshold "
                 f"default {settings.verify_threshold})"
             )
@@ -205,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             "MinHash estimate >= 0.25 (before)": lambda r: r[2] and r[3] >= 0.25,
             f"exact containment >= {t} (no weights)": lambda r, t=t: r[2] and r[4] >= t,
             f"weighted containment >= {t} alone": lambda r, t=t: r[2] and r[5] >= t,
-            f"estimate >= {pre}, weighted >= {t} (after)": lambda r, t=t, pre=pre: r[2] and r[3] >= pre and r[5] >= t,
+            f"estimate >= {pre}, weighted >= {t}": lambda r, t=t, pre=pre: r[2] and r[3] >= pre and r[5] >= t,
+            f"estimate >= {gate}, weighted >= {t} (now)": lambda r, t=t: r[2] and r[3] >= gate and r[5] >= t,
         }
         for label_m, decide in methods.items():
             tally = Tally()

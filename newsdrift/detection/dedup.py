@@ -2,8 +2,10 @@
 
 Pure part: normalise -> word shingles -> MinHash signature -> LSH band keys.
 Two texts are near-duplicates when they share at least one band key (the
-candidate test OpenSearch runs on ``lsh_bands``) and the Jaccard estimate of
-their signatures reaches ``DedupSettings.threshold``.
+candidate test OpenSearch runs on ``lsh_bands``), the Jaccard estimate of
+their signatures reaches ``DedupSettings.verify_gate`` and their exact shingles
+confirm it (``detection/verify.py``); with verification off, when the estimate
+reaches ``DedupSettings.threshold``.
 
 Clusters (what ``Deduplicator`` maintains):
 
@@ -87,9 +89,13 @@ class DedupSettings(BaseModel):
     """Lines with fewer words are left out of the signature (headlines, bylines, teasers)."""
     candidate_limit: int = Field(default=50, ge=1, le=1000)
     """Max candidates fetched per article and per index in the ``_msearch``."""
-    verify_threshold: float = Field(default=0.38, ge=0.0, le=1.0)
+    verify_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     """Candidates past the MinHash estimate are verified on exact shingles: a copy when the weighted
     containment of the smaller text in the larger reaches this (``detection/verify.py``; 0 turns it off)."""
+    verify_gate: float = Field(default=0.15, gt=0.0, le=1.0)
+    """With verification on, the Jaccard estimate a candidate needs to be verified (at most ``threshold``):
+    a copy trimmed to half and wrapped in another site's chrome often estimates 0.15-0.25, and the exact
+    shingles, not the estimate, decide. The race-safe claims path, which does not verify, keeps ``threshold``."""
     df_sample: int = Field(default=300, ge=0, le=10_000)
     """Recent indexed articles whose shingles give the document frequencies that down-weight stock
     phrases and site templates (read once per pass, when a candidate first needs verifying)."""
@@ -360,7 +366,7 @@ class Deduplicator:
             sa.minhash, sa.lsh_bands = fp.minhash, fp.lsh_bands
         indexed, baseline = self._search(articles, fps)
         verify = self._verifier(articles, fps, indexed) if self.settings.verify_threshold > 0 else None
-        state = _BatchState(self.settings.threshold, verify)
+        state = _BatchState(self._gate() if verify is not None else self.settings.threshold, verify)
         founders: list[tuple[ScoredArticle, Fingerprint]] = []
         for i, sa in enumerate(articles):
             sa.baseline_match = self._best_baseline(fps[i], baseline[i])
@@ -391,9 +397,9 @@ class Deduplicator:
             for c in cands
             if c.content_sha1 != fp.content_sha1
             and c.id not in texts
-            and verified_score(fp.minhash, c.minhash, self.settings.threshold) is not None
+            and verified_score(fp.minhash, c.minhash, self._gate()) is not None
         }
-        batch_pairs = _pair_past_estimate(fps, self.settings.threshold)
+        batch_pairs = _pair_past_estimate(fps, self._gate())
         if wanted:
             texts.update(self._texts(sorted(wanted)))
         if (wanted or batch_pairs) and self._freq is None:
@@ -420,6 +426,10 @@ class Deduplicator:
             return is_copy(shingled(own), shingled(other), self._freq, self.settings.verify_threshold)[0]
 
         return verify
+
+    def _gate(self) -> float:
+        """The estimate a candidate needs before its exact shingles are compared."""
+        return min(self.settings.verify_gate, self.settings.threshold)
 
     def _texts(self, ids: list[str]) -> dict[str, str]:
         resp = self.client.search(
