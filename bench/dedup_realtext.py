@@ -202,13 +202,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"default {settings.verify_threshold})"
             )
         assert chosen is not None
-        t, pre = chosen, settings.threshold
+        t, pre, shipped = chosen, settings.threshold, settings.verify_threshold
         methods = {
             "MinHash estimate >= 0.25 (before)": lambda r: r[2] and r[3] >= 0.25,
             f"exact containment >= {t} (no weights)": lambda r, t=t: r[2] and r[4] >= t,
             f"weighted containment >= {t} alone": lambda r, t=t: r[2] and r[5] >= t,
             f"estimate >= {pre}, weighted >= {t}": lambda r, t=t, pre=pre: r[2] and r[3] >= pre and r[5] >= t,
-            f"estimate >= {gate}, weighted >= {t} (now)": lambda r, t=t: r[2] and r[3] >= gate and r[5] >= t,
+            f"estimate >= {gate}, weighted >= {shipped} (now)": lambda r, s=shipped: r[2] and r[3] >= gate and r[5] >= s,
         }
         for label_m, decide in methods.items():
             tally = Tally()

@@ -89,7 +89,7 @@ class DedupSettings(BaseModel):
     """Lines with fewer words are left out of the signature (headlines, bylines, teasers)."""
     candidate_limit: int = Field(default=50, ge=1, le=1000)
     """Max candidates fetched per article and per index in the ``_msearch``."""
-    verify_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    verify_threshold: float = Field(default=0.38, ge=0.0, le=1.0)
     """Candidates past the MinHash estimate are verified on exact shingles: a copy when the weighted
     containment of the smaller text in the larger reaches this (``detection/verify.py``; 0 turns it off)."""
     verify_gate: float = Field(default=0.15, gt=0.0, le=1.0)
