@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
             f"exact containment >= {t} (no weights)": lambda r, t=t: r[2] and r[4] >= t,
             f"weighted containment >= {t} alone": lambda r, t=t: r[2] and r[5] >= t,
             f"estimate >= {pre}, weighted >= {t}": lambda r, t=t, pre=pre: r[2] and r[3] >= pre and r[5] >= t,
-            f"estimate >= {gate}, weighted >= {shipped} (now)": lambda r, s=shipped: r[2] and r[3] >= gate and r[5] >= s,
+            f"estimate >= {gate}, weighted >= {shipped} (now)": lambda r, s=shipped: (
+                r[2] and r[3] >= gate and r[5] >= s
+            ),
         }
         for label_m, decide in methods.items():
             tally = Tally()
