@@ -269,3 +269,85 @@ def test_candidates_past_the_limit_are_ranked_as_before(
     assert result.saturated == 1 and counting.calls["msearch"] == 4
     assert copy.story_cluster_id in {sa.article.id for sa in indexed} and copy.duplicate_kind == "near"
     assert copy_of_lone.story_cluster_id == lone.article.id
+
+
+def test_batch_search_gives_each_article_what_its_own_queries_give(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's candidates come from one search of the articles and one of the baseline, sorted out per
+    article: the same candidates and the same baseline hits, in the same order (the baseline's are cut at
+    ``candidate_limit``: which ones come back is the index order), as each article's own queries (#13)."""
+    import newsdrift.detection.dedup as dedup_module
+
+    names, settings = initialized_names, DedupSettings(candidate_limit=2, verify_threshold=0)
+    story = [texts[f"01_llama_405b_release:{v}"] for v in ("orig", "v1", "v2")]
+    for i, text in enumerate([*story, story[0] + "\n\nA reprint in the baseline."]):  # more than the limit
+        fp = fingerprint(text, settings)
+        body = {"doc_id": f"doc-{i}", "baseline_id": "bl-1", "text": text, "content_sha1": fp.content_sha1}
+        body |= {"minhash": fp.minhash, "lsh_bands": fp.lsh_bands}
+        opensearch_client.index(index=names.baseline, id=f"bl-1:doc-{i}", body=body, refresh=True)
+    indexed = [scored(f"copy-{i}", f"{text}\n\nCopy {i} of the wire story.", day=i) for i, text in enumerate(story * 2)]
+    indexed.append(scored("lone", texts["05_mistral_apache:orig"], day=1))
+    index_batch(opensearch_client, names, Deduplicator(opensearch_client, names.articles, None).score_batch(indexed))
+    batch = [
+        scored("copy-new", story[0] + "\n\nAnother copy.", day=9),  # 6 indexed candidates: ranked
+        scored("lone-copy", texts["05_mistral_apache:v1"], day=9),  # one
+        scored("other", texts["03_llama_licence_critics:orig"], day=9),  # none, or band collisions
+        indexed[-1],  # already indexed: its own id is a candidate
+        scored("empty", "", day=9),  # no bands: not asked
+    ]
+    fps = [fingerprint(sa.article.text, settings) for sa in batch]
+    dedup = Deduplicator(opensearch_client, names.articles, names.baseline, settings)
+
+    def ids(found: tuple[list[list[Any]], list[list[dict[str, Any]]]]) -> tuple[list[list[str]], list[list[str]]]:
+        return [[c.id for c in cands] for cands in found[0]], [[h["_id"] for h in hits] for hits in found[1]]
+
+    together = ids(dedup._search(batch, fps))
+    monkeypatch.setattr(dedup_module, "_BATCH_HITS", 1)  # past it: each article asked on its own
+    one_by_one = ids(dedup._search(batch, fps))
+    monkeypatch.setattr(dedup_module, "_BATCH_TERMS", 0)
+    assert together == one_by_one == ids(dedup._search(batch, fps))
+    candidates, baseline = together
+    assert len(candidates[0]) == settings.candidate_limit and len(baseline[0]) == settings.candidate_limit
+    assert candidates[1] == [indexed[-1].article.id] and indexed[-1].article.id in candidates[3]
+    assert candidates[4] == [] and baseline[4] == []
+
+
+class ClaimCallsClient:
+    """Passes every call through to the real client, counting the realtime reads of claims."""
+
+    def __init__(self, client: OpenSearch) -> None:
+        self._client = client
+        self.reads = 0
+
+    def mget(self, **kwargs: Any) -> Any:
+        self.reads += 1
+        return self._client.mget(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_claims_this_writer_made_are_not_read_back(
+    opensearch_client: OpenSearch, initialized_names: IndexNames
+) -> None:
+    """A copy claiming after its original through the same ``ClaimMemory`` joins it as it would through the
+    node, with no realtime read of the claims (each one made the node refresh the claims index, #13)."""
+    from newsdrift.detection.dedup import ClaimJoin, ClaimMemory, claim_clusters
+
+    body = "\n".join(f"Paragraph {i} of the story says the open model weights were released today." for i in range(8))
+    threshold, memory = DedupSettings().threshold, ClaimMemory()
+
+    def founder(name: str) -> list[tuple[ScoredArticle, Any]]:
+        sa = scored(name, body, day=0)
+        return [(sa, fingerprint(body, DedupSettings()))]
+
+    counting = ClaimCallsClient(opensearch_client)
+    claims = initialized_names.claims
+    assert claim_clusters(counting, claims, founder("a"), threshold, memory) == {}  # type: ignore[arg-type]
+    original = founder("a")[0][0].article.id
+    joined = claim_clusters(counting, claims, founder("b"), threshold, memory)  # type: ignore[arg-type]
+    assert counting.reads == 0
+    read_back = claim_clusters(counting, claims, founder("c"), threshold)  # type: ignore[arg-type]
+    assert counting.reads >= 1
+    assert [*joined.values()] == [*read_back.values()] == [ClaimJoin(original, original, 1.0, True)]

@@ -47,6 +47,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -232,6 +233,10 @@ _CANDIDATE_SOURCE = [
     "duplicate_score",
 ]
 _BASELINE_SOURCE = ["minhash", "baseline_id", "doc_id"]
+# A batch's candidate searches (``Deduplicator._search``): hits past this, or band keys past this (the node's
+# ``index.max_terms_count`` is 65,536), and each article is asked on its own, as before.
+_BATCH_HITS = 2_000
+_BATCH_TERMS = 60_000
 _LATEST = datetime.max.replace(tzinfo=UTC)  # unknown dates sort last: never representative by default
 
 
@@ -352,6 +357,7 @@ class Deduplicator:
         self.claims_index = claims_index
         self.last_updates: dict[str, dict[str, Any]] = {}
         self._freq: ShingleFrequency | None = None  # document frequencies, sampled once per Deduplicator
+        self._claim_memory = ClaimMemory()  # the claims this Deduplicator created, not read back from the node
 
     def score_batch(self, articles: list[ScoredArticle]) -> list[ScoredArticle]:
         """Fill dedup fields in place and return the articles; updates go to ``last_updates``."""
@@ -373,7 +379,9 @@ class Deduplicator:
             if state.place(sa, fps[i], indexed[i]) and fps[i].lsh_bands:
                 founders.append((sa, fps[i]))
         if self.claims_index and founders:
-            joined = claim_clusters(self.client, self.claims_index, founders, self.settings.threshold)
+            joined = claim_clusters(
+                self.client, self.claims_index, founders, self.settings.threshold, self._claim_memory
+            )
             _rejoin(articles, joined)
         limit = self.settings.candidate_limit
         return DedupResult(
@@ -464,46 +472,47 @@ class Deduplicator:
     def _search(
         self, articles: list[ScoredArticle], fps: list[Fingerprint]
     ) -> tuple[list[list[_Candidate]], list[list[dict[str, Any]]]]:
-        """One ``_msearch``: per article, candidates in the articles alias and in the baseline.
+        """Per article, candidates in the articles alias and in the baseline, from one ``_msearch`` of two
+        searches for the whole batch (``_batch_query``): every document that shares a band key (or, in the
+        articles, the exact hash or the id) with any article of the batch, sorted out per article here.
 
-        Candidates are asked for unranked first (``_all_candidates_query``: a third of the node's work of the
-        ranked query, which scores every band). When at most ``candidate_limit`` come back they are all there
-        are, the same set the ranked query gives, and their order decides nothing (``_BatchState`` picks
-        matches by score, then date and id). Only articles with more go through the ranked query
-        (``_candidate_query``), in a second ``_msearch``.
+        Each article gets what its own query would return (``_all_candidates_query``, and the baseline's
+        ``terms`` query, both unranked: the hits of a constant score come in index order, so the batch's hits
+        filtered to one article are that article's hits in the same order) for a fraction of the node's work:
+        100 queries a batch cost far more than one (#13). A batch whose hits pass ``_BATCH_HITS`` is asked
+        again article by article (``_article_queries``), as before.
+
+        When at most ``candidate_limit`` indexed candidates match an article they are all there are, the same
+        set the ranked query gives, and their order decides nothing (``_BatchState`` picks matches by score,
+        then date and id). Only articles with more go through the ranked query (``_candidate_query``), in a
+        second ``_msearch``.
         """
-        body: list[dict[str, Any]] = []
-        slots: list[tuple[int, str]] = []
-        for i, fp in enumerate(fps):
-            if not fp.lsh_bands:
-                continue  # empty text: nothing to compare
-            body += [
-                {"index": self.articles_index, "ignore_unavailable": True},
-                self._all_candidates_query(fp, articles[i].article.id),
-            ]
-            slots.append((i, "articles"))
-            if self.baseline_index:
-                body += [
-                    {"index": self.baseline_index, "ignore_unavailable": True},
-                    {
-                        "size": self.settings.candidate_limit,
-                        "_source": _BASELINE_SOURCE,
-                        "track_total_hits": False,
-                        "query": {"terms": {"lsh_bands": fp.lsh_bands}},
-                    },
-                ]
-                slots.append((i, "baseline"))
         indexed: list[list[_Candidate]] = [[] for _ in articles]
         baseline: list[list[dict[str, Any]]] = [[] for _ in articles]
-        if not body:
+        live = [i for i, fp in enumerate(fps) if fp.lsh_bands]  # empty text: nothing to compare
+        if not live:
             return indexed, baseline
-        resp = self.client.msearch(body=body)
+        live_fps, live_ids = [fps[i] for i in live], [articles[i].article.id for i in live]
+        found: dict[str, list[list[dict[str, Any]]]] = {}  # kind -> hits per live article
+        if len({b for fp in live_fps for b in fp.lsh_bands}) <= _BATCH_TERMS:
+            kinds = ["articles", *(["baseline"] if self.baseline_index else [])]
+            body: list[dict[str, Any]] = []
+            for kind in kinds:
+                body += self._batch_query(kind, live_fps, live_ids)
+            for kind, r in zip(kinds, self.client.msearch(body=body)["responses"], strict=True):
+                hits = _hits(r, kind)
+                if len(hits) <= _BATCH_HITS:
+                    found[kind] = _per_article(hits, live_fps, live_ids, hash_and_id=kind == "articles")
+        missing = [k for k in ("articles", "baseline") if k not in found and (k == "articles" or self.baseline_index)]
+        if missing:
+            found.update(self._article_queries(missing, live_ids, live_fps))
+        limit = self.settings.candidate_limit
         ranked: list[int] = []  # more candidates than the limit: the best ones are wanted
-        for (i, kind), r in zip(slots, resp["responses"], strict=True):
-            hits = _hits(r, kind)
-            if kind == "baseline":
-                baseline[i] = hits
-            elif len(hits) > self.settings.candidate_limit:
+        for n, i in enumerate(live):
+            if self.baseline_index:
+                baseline[i] = found["baseline"][n][:limit]
+            hits = found["articles"][n]
+            if len(hits) > limit:
                 ranked.append(i)
             else:
                 indexed[i] = [_Candidate.from_hit(h) for h in hits]
@@ -517,6 +526,53 @@ class Deduplicator:
             for i, r in zip(ranked, self.client.msearch(body=body)["responses"], strict=True):
                 indexed[i] = [_Candidate.from_hit(h) for h in _hits(r, "articles")]
         return indexed, baseline
+
+    def _batch_query(self, kind: str, fps: list[Fingerprint], ids: list[str]) -> list[dict[str, Any]]:
+        """The ``_msearch`` lines of one search for the whole batch: ``_all_candidates_query`` or the baseline's
+        query for all its articles at once, with each hit's band keys to tell whose it is. One hit more than
+        ``_BATCH_HITS`` tells a complete answer from a truncated one."""
+        bands = sorted({b for fp in fps for b in fp.lsh_bands})
+        should: list[dict[str, Any]] = [{"terms": {"lsh_bands": bands}}]
+        source = [*_BASELINE_SOURCE, "lsh_bands"]
+        if kind == "articles":
+            should += [{"ids": {"values": ids}}, {"terms": {"content_sha1": sorted({fp.content_sha1 for fp in fps})}}]
+            source = [*_CANDIDATE_SOURCE, "lsh_bands"]
+        query = {
+            "size": _BATCH_HITS + 1,
+            "_source": source,
+            "track_total_hits": False,
+            "query": {"constant_score": {"filter": {"bool": {"should": should, "minimum_should_match": 1}}}},
+        }
+        index = self.articles_index if kind == "articles" else self.baseline_index
+        return [{"index": index, "ignore_unavailable": True}, query]
+
+    def _article_queries(
+        self, kinds: list[str], ids: list[str], fps: list[Fingerprint]
+    ) -> dict[str, list[list[dict[str, Any]]]]:
+        """The hits of each article's own queries of these kinds (articles, baseline), in one ``_msearch``."""
+        body: list[dict[str, Any]] = []
+        for own_id, fp in zip(ids, fps, strict=True):
+            if "articles" in kinds:
+                body += [
+                    {"index": self.articles_index, "ignore_unavailable": True},
+                    self._all_candidates_query(fp, own_id),
+                ]
+            if "baseline" in kinds:
+                body += [
+                    {"index": self.baseline_index, "ignore_unavailable": True},
+                    {
+                        "size": self.settings.candidate_limit,
+                        "_source": _BASELINE_SOURCE,
+                        "track_total_hits": False,
+                        "query": {"terms": {"lsh_bands": fp.lsh_bands}},
+                    },
+                ]
+        found: dict[str, list[list[dict[str, Any]]]] = {k: [] for k in kinds}
+        responses = iter(self.client.msearch(body=body)["responses"])
+        for _ in ids:
+            for kind in kinds:
+                found[kind].append(_hits(next(responses), kind))
+        return found
 
     def _all_candidates_query(self, fp: Fingerprint, own_id: str) -> dict[str, Any]:
         """The articles ``_candidate_query`` matches (its own id, the exact hash, any band), unranked: one
@@ -594,6 +650,33 @@ def _pair_past_estimate(fps: Sequence[Fingerprint], threshold: float) -> bool:
                         return True
             holders.setdefault(band, []).append(i)
     return False
+
+
+def _per_article(
+    hits: list[dict[str, Any]], fps: Sequence[Fingerprint], ids: Sequence[str], *, hash_and_id: bool
+) -> list[list[dict[str, Any]]]:
+    """A batch query's hits sorted out per article, in the order they came: those sharing a band key with the
+    article or, with ``hash_and_id`` (the articles), its exact hash or its id: what the article's own query
+    matches."""
+    by_band: dict[str, list[int]] = {}
+    by_sha: dict[str, list[int]] = {}
+    by_id: dict[str, list[int]] = {}
+    for n, h in enumerate(hits):
+        src = h.get("_source", {})
+        bands = src.get("lsh_bands") or ()
+        for band in {bands} if isinstance(bands, str) else set(bands):
+            by_band.setdefault(band, []).append(n)
+        if hash_and_id:
+            if isinstance(src.get("content_sha1"), str):
+                by_sha.setdefault(src["content_sha1"], []).append(n)
+            by_id.setdefault(h["_id"], []).append(n)
+    out = []
+    for fp, own_id in zip(fps, ids, strict=True):
+        mine = {n for band in fp.lsh_bands for n in by_band.get(band, ())}
+        mine.update(by_sha.get(fp.content_sha1, ()))
+        mine.update(by_id.get(own_id, ()))
+        out.append([hits[n] for n in sorted(mine)])
+    return out
 
 
 def _hits(response: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -756,7 +839,11 @@ def claim_keys(fp: Fingerprint) -> list[str]:
 
 
 def claim_clusters(
-    client: OpenSearch, index: str, founders: Sequence[tuple[ScoredArticle, Fingerprint]], threshold: float
+    client: OpenSearch,
+    index: str,
+    founders: Sequence[tuple[ScoredArticle, Fingerprint]],
+    threshold: float,
+    memory: ClaimMemory | None = None,
 ) -> dict[str, ClaimJoin]:
     """Claim the keys of would-be cluster founders; those that meet a verified copy's claim join it.
 
@@ -766,6 +853,7 @@ def claim_clusters(
     keys follow from its MinHash), so two racing writers agree even when each won some of the
     keys. A key held by an unrelated text (a band collision) is passed over. A founder that joins
     moves its keys to the cluster it joined. Returns article id -> ``ClaimJoin`` for those that join.
+    With ``memory`` the claims this writer created are remembered there and not read back (``ClaimMemory``).
     """
     from opensearchpy.helpers import bulk
 
@@ -797,8 +885,18 @@ def claim_clusters(
                 taken.add(info["_id"])
             elif not 200 <= int(info.get("status", 500)) < 300:
                 raise RuntimeError(f"dedup claim {info.get('_id')} failed: {info.get('error')}")
+    if memory is not None:
+        memory.remember(plan, owner, taken)
     wanted_elsewhere = {k for aid, (_fp, keys) in plan.items() for k in keys if owner[k] != aid}
-    holders = _claims(client, index, sorted(taken | wanted_elsewhere))
+    holders: dict[str, dict[str, Any]] = {}
+    unknown: list[str] = []
+    for key in sorted(taken | wanted_elsewhere):
+        claim = memory.get(key) if memory is not None else None
+        if claim is None:
+            unknown.append(key)
+        else:
+            holders[key] = claim
+    holders.update(_claims(client, index, unknown))
     joined: dict[str, ClaimJoin] = {}
     for aid, (fp, keys) in plan.items():
         holder_of = {
@@ -814,8 +912,58 @@ def claim_clusters(
         if owner[key] == aid and key not in taken or holders.get(key, {}).get("article_id") == aid
     ]
     if moves:
+        if memory is not None:
+            memory.forget(str(m["_id"]) for m in moves)  # their cluster_id changes (or, if the update fails, not)
         bulk(client, moves, chunk_size=len(moves), raise_on_error=False, raise_on_exception=False)
     return joined
+
+
+class ClaimMemory:
+    """The claims one writer created (``op_type=create`` answered 201), as a realtime GET reads them back
+    (with the claimant's MinHash filled in, without ``created_at``, which nothing reads).
+
+    Nobody else changes such a claim: other writers only create keys and move their own, and a move of
+    ours forgets the keys it moves. So ``claim_clusters`` reads them from here. Read back from the node,
+    each batch's look-up of keys it had just claimed (band collisions inside the batch, or with an
+    earlier batch) made the node refresh the claims index to answer it, a third of a batch's claiming
+    time on the bench (#13). Bounded: at most ``limit`` keys, the oldest forgotten first, and all of them
+    after ``max_age`` seconds, far inside the day after which maintenance prunes claims (``prune_claims``);
+    a key not here is read back as before.
+    """
+
+    def __init__(self, limit: int = 100_000, max_age: float = 3600.0) -> None:
+        self.limit, self.max_age = limit, max_age
+        self._claims: dict[str, dict[str, Any]] = {}  # key -> its claimant's claim, shared by its keys
+        self._since = time.monotonic()
+
+    def remember(
+        self, plan: Mapping[str, tuple[Fingerprint, list[str]]], owner: Mapping[str, str], taken: set[str]
+    ) -> None:
+        """The keys of this request that its founders created, for founders that created their content-hash
+        claim too (the claim that carries the MinHash the others are read back with)."""
+        if time.monotonic() - self._since > self.max_age:
+            self._claims.clear()
+            self._since = time.monotonic()
+        for aid, (fp, keys) in plan.items():
+            if not keys or owner.get(keys[0]) != aid or keys[0] in taken:
+                continue
+            claim = {"article_id": aid, "cluster_id": aid, "content_sha1": fp.content_sha1, "minhash": fp.minhash}
+            for key in keys:
+                if owner[key] == aid and key not in taken:
+                    self._claims[key] = claim
+        while len(self._claims) > self.limit:
+            del self._claims[next(iter(self._claims))]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """A copy of the claim on ``key``, if this writer created it and it is remembered."""
+        if time.monotonic() - self._since > self.max_age:
+            return None
+        claim = self._claims.get(key)
+        return None if claim is None else {**claim, "minhash": list(claim["minhash"])}
+
+    def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._claims.pop(key, None)
 
 
 def _claims(client: OpenSearch, index: str, keys: list[str]) -> dict[str, dict[str, Any]]:
