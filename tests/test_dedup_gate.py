@@ -60,3 +60,31 @@ def test_a_third_of_a_story_in_another_sites_chrome_is_verified_past_the_low_gat
     unrelated = on_site_y("y-unrelated", _paragraphs(texts["09_openai_open_weights:orig"])[:2], day=3)
     Deduplicator(opensearch_client, names.articles, None, settings).score_batch([unrelated])
     assert unrelated.duplicate_kind is None
+
+
+def test_a_pair_the_verification_rejects_is_not_joined_through_the_claims(
+    opensearch_client: OpenSearch, initialized_names: IndexNames
+) -> None:
+    """Two short stories of one site share its chrome: their estimate passes 0.25, their exact shingles do not.
+    The second founds its own story in the search path, and must not join the first through the claims."""
+    rows = [json.loads(line) for line in (DATA / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = {r["id"]: r["text"] for r in rows}
+    chrome = [" ".join(p.split()[:40]) for p in _paragraphs(texts["14_false_binary_opinion:orig"])[:4]]
+    names, settings = initialized_names, DedupSettings()
+
+    def on_site(name: str, story: str, day: int) -> ScoredArticle:
+        return scored(name, "\n".join([chrome[0], chrome[1], *_paragraphs(texts[story])[:2], *chrome[2:]]), day)
+
+    # the site's other articles: its chrome is frequent in the index, so it weighs little in the verification
+    stories = ("01_llama_405b_release", "02_osi_definition", "03_llama_licence_critics", "04_eu_ai_act")
+    stories += ("07_ntia_report", "08_sb1047", "11_derivatives_hub", "12_startups_cost")
+    filler = [on_site(f"site-{s}", f"{s}:orig", 0) for s in stories]
+    dedup = Deduplicator(opensearch_client, names.articles, None, settings, claims_index=names.claims)
+    index_batch(opensearch_client, names, dedup.score_batch(filler))
+    first = on_site("first", "16_brief_gemma:orig", 1)
+    index_batch(opensearch_client, names, dedup.score_batch([first]))
+    second = on_site("second", "18_brief_olmo:orig", 2)
+    a, b = fingerprint(first.article.text, settings), fingerprint(second.article.text, settings)
+    assert set(a.lsh_bands) & set(b.lsh_bands) and jaccard_estimate(a.minhash, b.minhash) >= settings.threshold
+    dedup.score_batch([second])
+    assert second.duplicate_kind is None and second.story_cluster_id == second.article.id

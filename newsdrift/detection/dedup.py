@@ -379,8 +379,12 @@ class Deduplicator:
             if state.place(sa, fps[i], indexed[i]) and fps[i].lsh_bands:
                 founders.append((sa, fps[i]))
         if self.claims_index and founders:
+            # A claim holder whose text this batch read (a candidate of the search) is verified like the
+            # search path's matches; one it has not read (a racing writer's article, not indexed yet) is
+            # judged by the estimate alone, as both writers can.
+            confirm = None if verify is None else (lambda own, other: verify(own, other, unknown=True))
             joined = claim_clusters(
-                self.client, self.claims_index, founders, self.settings.threshold, self._claim_memory
+                self.client, self.claims_index, founders, self.settings.threshold, self._claim_memory, confirm
             )
             _rejoin(articles, joined)
         limit = self.settings.candidate_limit
@@ -393,9 +397,10 @@ class Deduplicator:
 
     def _verifier(
         self, articles: list[ScoredArticle], fps: list[Fingerprint], indexed: list[list[_Candidate]]
-    ) -> Callable[[str, str], bool]:
+    ) -> Callable[..., bool]:
         """The exact-shingle check for this batch: texts of the batch, plus those of the indexed candidates
-        that pass the MinHash estimate (one search), weighted by document frequencies over a sample."""
+        that pass the MinHash estimate (one search), weighted by document frequencies over a sample.
+        ``verify(own, other, unknown=False)``: ``unknown`` is the answer when ``other``'s text was not read."""
         from newsdrift.detection.verify import ShingleFrequency, is_copy, shingle_hashes
 
         texts = {sa.article.id: sa.article.text for sa in articles}
@@ -428,9 +433,9 @@ class Deduplicator:
             for doc_id in texts:
                 shingled(doc_id)
 
-        def verify(own: str, other: str) -> bool:
+        def verify(own: str, other: str, unknown: bool = False) -> bool:
             if other not in texts:
-                return False  # withdrawn since the candidate search: nothing to verify against
+                return unknown  # not read (withdrawn since the candidate search, or not indexed yet)
             return is_copy(shingled(own), shingled(other), self._freq, self.settings.verify_threshold)[0]
 
         return verify
@@ -844,6 +849,7 @@ def claim_clusters(
     founders: Sequence[tuple[ScoredArticle, Fingerprint]],
     threshold: float,
     memory: ClaimMemory | None = None,
+    confirm: Callable[[str, str], bool] | None = None,
 ) -> dict[str, ClaimJoin]:
     """Claim the keys of would-be cluster founders; those that meet a verified copy's claim join it.
 
@@ -854,6 +860,8 @@ def claim_clusters(
     keys. A key held by an unrelated text (a band collision) is passed over. A founder that joins
     moves its keys to the cluster it joined. Returns article id -> ``ClaimJoin`` for those that join.
     With ``memory`` the claims this writer created are remembered there and not read back (``ClaimMemory``).
+    ``confirm(article id, holder id)`` is asked about a holder past the estimate before joining it (the
+    exact-shingle verification; False: not a copy, passed over like a band collision).
     """
     from opensearchpy.helpers import bulk
 
@@ -902,7 +910,7 @@ def claim_clusters(
         holder_of = {
             k: (aid if owner[k] == aid and k not in taken else holders.get(k, {}).get("article_id")) for k in keys
         }
-        join = _join_for(aid, fp, keys, holder_of, holders, threshold)
+        join = _join_for(aid, fp, keys, holder_of, holders, threshold, confirm)
         if join is not None:
             joined[aid] = join
     moves = [
@@ -983,6 +991,7 @@ def _join_for(
     holder_of: Mapping[str, str | None],
     claims: Mapping[str, dict[str, Any]],
     threshold: float,
+    confirm: Callable[[str, str], bool] | None = None,
 ) -> ClaimJoin | None:
     """The verified copy whose claim ``aid`` must join, or None when ``aid`` founds its own cluster."""
     decided: set[str] = set()
@@ -994,8 +1003,8 @@ def _join_for(
         claim = claims[key]
         exact = claim.get("content_sha1") == fp.content_sha1
         score = 1.0 if exact else verified_score(fp.minhash, claim.get("minhash") or [], threshold)
-        if score is None:
-            continue  # a band collision with an unrelated text
+        if score is None or not exact and confirm is not None and not confirm(aid, other):
+            continue  # a band collision with an unrelated text, or a text the exact shingles say is no copy
         theirs = set(_claimant_keys(claim, len(fp.lsh_bands)))
         # the first shared key that one of the two holds decides; ``key`` is held by ``other``,
         # so an earlier decisive key can only be ours
