@@ -14,10 +14,12 @@ different articles ending with the same four wire-service stock phrases; two dif
 same site (same template). Every generated document is in the "index" the document frequencies come from.
 
 Decisions compared (all after the LSH candidate step): the MinHash estimate alone (the previous rule,
-threshold 0.25); exact containment without weights; weighted containment alone; the session-5 pipeline
-rule (estimate >= 0.25, then weighted containment, newsdrift/detection/verify.py); and the pipeline's rule
-now (estimate >= ``verify_gate``, then weighted containment) with its threshold chosen on the tuned half.
-Document frequencies: every generated document of the half (the "index").
+threshold 0.25); exact containment without weights; weighted containment alone; the pipeline's rule
+(estimate >= ``verify_gate``, then weighted containment, newsdrift/detection/verify.py) with its threshold
+chosen on the tuned half; and the same with a lower gate of 0.15. Document frequencies: every generated
+document of the half (the "index"). ``--url`` also runs the held-out corpus through the pipeline's
+``Deduplicator`` (claims on) into that node: clusters are transitive there, so a trim the pair rule misses is
+often in its story through another copy.
 """
 
 from __future__ import annotations
@@ -261,14 +263,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"default {settings.verify_threshold})"
             )
         assert chosen is not None
-        t, pre, shipped = chosen, settings.threshold, settings.verify_threshold
+        t, shipped = chosen, settings.verify_threshold
         methods = {
             "MinHash estimate >= 0.25 (before)": lambda r: r[2] and r[3] >= 0.25,
             f"exact containment >= {t} (no weights)": lambda r, t=t: r[2] and r[4] >= t,
             f"weighted containment >= {t} alone": lambda r, t=t: r[2] and r[5] >= t,
-            f"estimate >= {pre}, weighted >= {t}": lambda r, t=t, pre=pre: r[2] and r[3] >= pre and r[5] >= t,
-            f"estimate >= {gate}, weighted >= {shipped} (now)": lambda r, s=shipped: (
+            f"estimate >= {gate}, weighted >= {shipped} (pipeline)": lambda r, s=shipped: (
                 r[2] and r[3] >= gate and r[5] >= s
+            ),
+            f"estimate >= 0.15, weighted >= {shipped} (verify_gate 0.15)": lambda r, s=shipped: (
+                r[2] and r[3] >= 0.15 and r[5] >= s
             ),
         }
         for label_m, decide in methods.items():
