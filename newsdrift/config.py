@@ -182,6 +182,9 @@ class Settings(BaseSettings):
     """Windows learned as the no-change reference after a baseline is loaded and after every event."""
     drift_cusum_k: float = Field(default=1.5, gt=0, le=5)
     """CUSUM allowance in standard errors per window."""
+    drift_jump_share: float = Field(default=0.2, ge=0, le=0.7)
+    """Share of the stated rate for the one-window jump rule; 0 turns it off (bursty coverage, where rare
+    frames spike on single days, fires it beyond its share: bench/drift_calibration.py)."""
 
     # --- Airflow ----------------------------------------------------------
     ingest_schedule: str = "*/15 * * * *"

@@ -19,6 +19,15 @@ def test_env_overrides_defaults(monkeypatch):
     assert settings.opensearch_verify_certs is True
 
 
+def test_drift_settings_reach_the_drift_store(monkeypatch, opensearch_client, initialized_names):
+    from newsdrift.detection.drift_store import open_drift_store
+
+    monkeypatch.setenv("NEWSDRIFT_DRIFT_JUMP_SHARE", "0")
+    monkeypatch.setenv("NEWSDRIFT_DRIFT_CUSUM_K", "1.25")
+    store = open_drift_store(load_settings(), opensearch_client, initialized_names)
+    assert store is not None and store.config.jump_share == 0 and store.config.cusum_k == 1.25
+
+
 @pytest.mark.parametrize(
     ("var", "value", "expected"),
     [
@@ -28,6 +37,7 @@ def test_env_overrides_defaults(monkeypatch):
         ("NEWSDRIFT_OFF_TOPIC", "maybe", "NEWSDRIFT_OFF_TOPIC"),
         ("NEWSDRIFT_DRIFT_FALSE_ALARM_RATE", "0", "NEWSDRIFT_DRIFT_FALSE_ALARM_RATE"),
         ("NEWSDRIFT_DRIFT_REFERENCE_WINDOWS", "2", "NEWSDRIFT_DRIFT_REFERENCE_WINDOWS"),
+        ("NEWSDRIFT_DRIFT_JUMP_SHARE", "0.9", "NEWSDRIFT_DRIFT_JUMP_SHARE"),
     ],
 )
 def test_invalid_env_names_the_field(monkeypatch, var, value, expected):

@@ -348,5 +348,6 @@ def open_drift_store(settings: Any, client: Any, names: Any, baseline_id: str | 
         false_alarm_rate=settings.drift_false_alarm_rate,
         reference_windows=settings.drift_reference_windows,
         cusum_k=settings.drift_cusum_k,
+        jump_share=settings.drift_jump_share,
     )
     return DriftStore(client, names.drift, names.articles, DriftScorer(texts, frames, baseline_id=baseline_id), config)
