@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import typer
@@ -435,6 +440,35 @@ def parse_interval(value: str) -> float:
         raise typer.BadParameter(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _ctrl_c() -> Iterator[threading.Event]:
+    """Ctrl-C stops a pass's event loop as asyncio.run would, and is remembered.
+
+    asyncio.run turns SIGINT into a cancellation and raises KeyboardInterrupt only if its main task ends
+    cancelled, so a pass whose tasks absorb the cancellation (a library catching it on the way) ran on,
+    and the watch loop with it (seen once in CI: no stop within 60 s). Here the interrupt cancels every
+    task of a running loop (outside one it raises KeyboardInterrupt), and the flag stops the watch loop
+    after the pass even if a task caught it."""
+    interrupted = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        interrupted.set()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not inside a pass's event loop
+            signal.default_int_handler(signum, frame)
+            return
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.call_soon_threadsafe(lambda: None)  # wake the loop if it waits in select()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @app.command()
 @cli_errors
 def watch(
@@ -452,11 +486,13 @@ def watch(
     """Run passes in a loop until Ctrl-C (stops cleanly between or during passes)."""
     seconds = parse_interval(interval)
     passes = 0
-    with _RunContext(feeds_file, quiet=as_json) as (s, feeds):
+    with _RunContext(feeds_file, quiet=as_json) as (s, feeds), _ctrl_c() as interrupted:
         try:
             while True:
                 summary = _run_pass(s, feeds, force=all_feeds, as_json=True)
                 passes += 1
+                if interrupted.is_set():  # a Ctrl-C that a pass's event loop took for one of its own tasks
+                    raise KeyboardInterrupt
                 if as_json:
                     sys.stdout.write(json.dumps(summary.to_json(), default=str) + "\n")
                     sys.stdout.flush()
@@ -468,7 +504,9 @@ def watch(
                 if max_passes and passes >= max_passes:
                     break
                 time.sleep(seconds)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            if not interrupted.is_set():
+                raise
             err_console.print(f"stopped after {passes} pass(es)")
 
 
