@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         drift_generators._extract_real_texts()
     texts = json.loads(TEXTS_CACHE.read_text(encoding="utf-8"))
     settings = DedupSettings()
-    gate = min(settings.verify_gate, settings.threshold)  # what the pipeline asks before verifying
+    gate = settings.gate  # what the pipeline asks before verifying
     results: dict[str, dict[str, object]] = {}
     chosen: float | None = None
     for split in ("tuned", "held-out"):

@@ -93,7 +93,7 @@ def test_exact_shingle_verification_keeps_the_labelled_copies_and_drops_template
     freq = ShingleFrequency()
     for key, found in hashes.items():
         freq.add(key, found)
-    gate = settings.model_copy(update={"threshold": min(settings.verify_gate, settings.threshold)})
+    gate = settings.model_copy(update={"threshold": settings.gate})
     outcomes = [
         (
             near_duplicate_score(fps[a], fps[b], gate) is not None  # a shared band, then the estimate past the gate

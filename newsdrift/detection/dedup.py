@@ -114,6 +114,12 @@ class DedupSettings(BaseModel):
         return self.num_perm // self.bands
 
     @property
+    def gate(self) -> float:
+        """The estimate a candidate needs before its exact shingles are compared (``verify_gate``, at most
+        ``threshold``)."""
+        return min(self.verify_gate, self.threshold)
+
+    @property
     def lsh_threshold(self) -> float:
         """Jaccard at which two texts become candidates with probability ~0.5."""
         return s_curve_threshold(self.bands, self.rows)
@@ -374,7 +380,7 @@ class Deduplicator:
             sa.minhash, sa.lsh_bands = fp.minhash, fp.lsh_bands
         indexed, baseline = self._search(articles, fps)
         verify = self._verifier(articles, fps, indexed) if self.settings.verify_threshold > 0 else None
-        state = _BatchState(self._gate() if verify is not None else self.settings.threshold, verify)
+        state = _BatchState(self.settings.gate if verify is not None else self.settings.threshold, verify)
         founders: list[tuple[ScoredArticle, Fingerprint]] = []
         for i, sa in enumerate(articles):
             sa.baseline_match = self._best_baseline(fps[i], baseline[i])
@@ -412,9 +418,9 @@ class Deduplicator:
             for c in cands
             if c.content_sha1 != fp.content_sha1
             and c.id not in texts
-            and verified_score(fp.minhash, c.minhash, self._gate()) is not None
+            and verified_score(fp.minhash, c.minhash, self.settings.gate) is not None
         }
-        batch_pairs = _pair_past_estimate(fps, self._gate())
+        batch_pairs = _pair_past_estimate(fps, self.settings.gate)
         if wanted:
             texts.update(self._texts(sorted(wanted)))
         if (wanted or batch_pairs) and self._freq is None:
@@ -441,10 +447,6 @@ class Deduplicator:
             return is_copy(shingled(own), shingled(other), self._freq, self.settings.verify_threshold)[0]
 
         return verify
-
-    def _gate(self) -> float:
-        """The estimate a candidate needs before its exact shingles are compared."""
-        return min(self.settings.verify_gate, self.settings.threshold)
 
     def _texts(self, ids: list[str]) -> dict[str, str]:
         resp = self.client.search(
