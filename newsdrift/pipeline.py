@@ -27,7 +27,15 @@ from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.polling import PollBounds
 from newsdrift.records import Article, Failure, FeedEntry, RunSummary, ScoredArticle, stable_id
-from newsdrift.scoring import Stage, default_scorers, finish_pass, score_stages, stage_name
+from newsdrift.scoring import (
+    Stage,
+    analyse_text,
+    default_scorers,
+    finish_pass,
+    score_stages,
+    stage_name,
+    worker_analyses,
+)
 from newsdrift.sources import Feed
 from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
 from newsdrift.workers import process_pool
@@ -215,6 +223,7 @@ class Extracted:
     topic_terms: list[str]
     fingerprint: Any  # detection.dedup.Fingerprint
     seconds: float = 0.0  # time in the worker
+    analyses: dict[str, Any] = field(default_factory=dict)  # the stages' text-only analyses (scoring.analyse_text)
 
 
 @lru_cache(maxsize=4)
@@ -239,13 +248,13 @@ def extract_and_score_text(page: Any, settings: Settings) -> Extracted | Failure
 
 
 def score_text(article: Article, settings: Settings) -> Extracted:
-    """The scores that need only the text: topic relevance and the MinHash fingerprint."""
+    """The scores that need only the text: topic relevance, the MinHash fingerprint and the stages' own."""
     from newsdrift.detection.dedup import DedupSettings, fingerprint
     from newsdrift.detection.topic import score_topic
 
     relevance, terms = score_topic(article.title, article.text, _topic_profile(str(settings.topic_path)))
     fp = fingerprint(article.text, DedupSettings())
-    return Extracted(article, round(relevance, 4), terms, fp)
+    return Extracted(article, round(relevance, 4), terms, fp, analyses=analyse_text(article))
 
 
 def extraction_executor(settings: Settings, entries: int) -> Executor:
@@ -291,6 +300,7 @@ def index_batch(
                 off_topic=item.topic_relevance < settings.topic_threshold,
                 minhash=item.fingerprint.minhash,
                 lsh_bands=item.fingerprint.lsh_bands,
+                text_analyses=item.analyses,
             )
         )
     score_stages(scorers, batch, summary)
@@ -431,7 +441,7 @@ async def process_entries(
                 room.release()
 
     robots = RobotsStore(client, names, settings.robots_ttl)
-    with extraction_executor(settings, len(entries)) as pool:
+    with worker_analyses(scorers), extraction_executor(settings, len(entries)) as pool:
         async with PoliteFetcher(settings, robots_store=robots) as fetcher:
 
             async def job(entry: FeedEntry) -> None:
@@ -463,6 +473,7 @@ async def process_entries(
 def _light(item: ScoredArticle) -> ScoredArticle:
     item.article.text = ""
     item.minhash = []
+    item.text_analyses = {}
     return item
 
 

@@ -120,6 +120,8 @@ class ScoredArticle:
     novelty: float | None = None
     frames: list[str] = field(default_factory=list)
     frame_scores: dict[str, float] = field(default_factory=dict)
+    # stage key -> what that stage computed from the text in an extraction worker (not indexed)
+    text_analyses: dict[str, Any] = field(default_factory=dict, repr=False)
     # alerting: "matched" once the alerting stage wrote the article's alerts before indexing
     # (None: indexed as "pending", for the next matching step; see newsdrift.alerting.pending)
     alert_state: str | None = None
@@ -141,7 +143,7 @@ class ScoredArticle:
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
-_SCORE_FIELDS = tuple(f.name for f in fields(ScoredArticle) if f.name != "article")
+_SCORE_FIELDS = tuple(f.name for f in fields(ScoredArticle) if f.name not in ("article", "text_analyses"))
 
 
 @dataclass(slots=True)

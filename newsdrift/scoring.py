@@ -9,16 +9,21 @@ batch before it is indexed; ``after_index`` runs once the batch is searchable
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from opensearchpy import OpenSearch
 
 from newsdrift.config import Settings
-from newsdrift.records import Failure, RunSummary, ScoredArticle
+from newsdrift.records import Article, Failure, RunSummary, ScoredArticle
 from newsdrift.store import IndexNames
+
+if TYPE_CHECKING:
+    from newsdrift.detection.drift import Analysis
+    from newsdrift.detection.drift_store import PassWindows
 
 
 @runtime_checkable
@@ -33,6 +38,42 @@ class Stage(Protocol):
 
     def finish(self, summary: RunSummary) -> None:
         """Once per pass, after the last batch."""
+
+
+_TEXT_ANALYSES: dict[str, Callable[[Article], Any]] = {}  # the running passes' stages' (``worker_analyses``)
+
+
+@contextmanager
+def worker_analyses(scorers: list[Stage]) -> Iterator[None]:
+    """Run the stages' text-only analyses next to extraction while inside this block.
+
+    A stage that defines ``analysis_key`` and ``analyse_text(article)`` has that analysis made by the
+    extraction workers (``analyse_text`` below); it finds the result in ``ScoredArticle.text_analyses``.
+    Worker processes forked inside the block inherit the stages (nothing is pickled but the result), so
+    that work leaves the indexing process, whose interpreter lock also serves the fetching.
+    """
+    added = {
+        stage.analysis_key: stage.analyse_text  # type: ignore[attr-defined]
+        for stage in scorers
+        if getattr(stage, "analysis_key", None) and callable(getattr(stage, "analyse_text", None))
+    }
+    _TEXT_ANALYSES.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            _TEXT_ANALYSES.pop(key, None)
+
+
+def analyse_text(article: Article) -> dict[str, Any]:
+    """Every registered text-only analysis of one article, by stage key (in an extraction worker)."""
+    done: dict[str, Any] = {}
+    for key, analyse in list(_TEXT_ANALYSES.items()):
+        try:
+            done[key] = analyse(article)
+        except Exception:  # noqa: BLE001 - the stage analyses the text again itself, where a failure is reported
+            continue
+    return done
 
 
 class DedupScorer:
@@ -65,8 +106,9 @@ class DedupScorer:
 class DriftScoring:
     """Per-article drift fields against the baseline; windows and events once per pass."""
 
-    # Its fields follow from each article's text alone and it reads no other stage's: it scores a batch in a
-    # thread while the stages before it wait on the node (see ``score_stages``).
+    # Its fields follow from each article's text alone and it reads no other stage's: the extraction workers
+    # analyse each text (``worker_analyses``), and what they could not, it scores in a thread while the stages
+    # before it wait on the node (see ``score_stages``).
     text_only = True
 
     def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
@@ -78,21 +120,60 @@ class DriftScoring:
             raise NewsdriftError(f"baseline {settings.baseline_id!r} has no text to measure drift against")
         self.store, self.scorer = store, store.scorer
         self.dates: set[datetime] = set()
+        self.windows = self._pass_windows()
+        self.analyses: dict[str, Analysis] = {}  # the batch being indexed: article id -> its analysis
+        self.analysed_here = 0  # texts no extraction worker had analysed (a thread-pool pass does it too)
+
+    def _pass_windows(self) -> PassWindows:
+        from newsdrift.detection.drift_store import PassWindows
+
+        return PassWindows(self.store.scorer, self.store.config)
+
+    @property
+    def analysis_key(self) -> str | None:
+        """Its key in ``ScoredArticle.text_analyses``; None (no analysis in the workers) when a score depends
+        on more than the text (a scorer with recent-article memory)."""
+        return f"drift:{id(self)}" if self.scorer.text_only else None
+
+    def analyse_text(self, article: Article) -> Analysis:
+        return self.scorer.analyse(article.text, remember=False)  # remember=False: no memo writes from threads
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
+        key = self.analysis_key
+        self.analyses = {}
         for item in batch:
-            self.scorer.apply(item)
+            done = item.text_analyses.get(key) if key else None
+            self.analysed_here += done is None
+            self.analyses[item.article.id] = self.scorer.analyse_into(item, done)
 
     def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
+        from newsdrift.detection.drift import WindowArticle
+
         self.dates.update(i.article.published_at for i in indexed if i.article.published_at)
+        for item in indexed:
+            # copies and off-topic articles are left out of windows (DriftStore); the end of the pass
+            # checks these windows against the node either way
+            if item.article.published_at and not (item.duplicate_of or item.near_duplicate_of or item.off_topic):
+                self.windows.add(
+                    WindowArticle(
+                        item.article.published_at,
+                        item.article.text,
+                        item.frame_scores,
+                        item.article.id,
+                        item.article.title or "",
+                    ),
+                    self.analyses.get(item.article.id),
+                )
+        self.analyses = {}
 
     def finish(self, summary: RunSummary) -> None:
+        windows, self.windows = self.windows, self._pass_windows()
         if not self.dates:
             self.scorer.forget()
             return
         try:
-            # the pass's articles are read back and found in the scorer's memo, not analysed again
-            update = self.store.update(sorted(self.dates))
+            # the pass's own articles are in ``windows`` already: only earlier passes' are read
+            update = self.store.update(sorted(self.dates), seeded=windows)
         finally:
             self.scorer.forget()
         summary.drift_events += len(update.events)

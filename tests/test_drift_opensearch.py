@@ -13,13 +13,14 @@ from opensearchpy import OpenSearch
 from newsdrift.detection.drift import (
     DriftConfig,
     DriftScorer,
+    WindowArticle,
     compute_windows,
     detect_events,
     event_id,
     utc,
     window_doc_id,
 )
-from newsdrift.detection.drift_store import DriftStore
+from newsdrift.detection.drift_store import DriftStore, PassWindows
 from newsdrift.detection.frames import load_frames
 from newsdrift.records import Article, ScoredArticle
 from newsdrift.store import IndexNames
@@ -219,3 +220,42 @@ def test_backfill_and_load_windows(
     assert [w.window_start for w in loaded] == SECOND
     assert loaded[0].article_count == len([a for a in articles if utc(a["published_at"]).date() == SHIFT.date()])
     assert ("frame_shift", "safety_misuse") in {(e.metric, e.frame) for e in store.load_events("1d")}
+
+
+def test_a_pass_seeded_update_writes_what_a_full_read_writes(
+    opensearch_client: OpenSearch, initialized_names: IndexNames, scorer: DriftScorer
+) -> None:
+    """The pipeline's windows, filled as batches are indexed, end where reading the node gives: earlier passes'
+    articles are added, and a window holding an article the node now leaves out (demoted to a near copy after
+    the pass counted it) is read whole."""
+    client, names = opensearch_client, initialized_names
+    config = DriftConfig()
+    articles = _stream_days(FIRST)
+    earlier = [a for a in articles if utc(a["published_at"]) < FIRST[5]]
+    this_pass = [a for a in articles if utc(a["published_at"]) >= FIRST[5]]
+    late = this_pass.pop(next(i for i, a in enumerate(this_pass) if utc(a["published_at"]).date() == FIRST[8].date()))
+    demoted = next(a for a in this_pass if utc(a["published_at"]).date() == FIRST[10].date())
+    docs = [_document(scorer, a) for a in earlier + this_pass + [late]]
+    for doc in docs:
+        if doc["article_id"] == demoted["article_id"]:
+            doc.update(near_duplicate_of=this_pass[0]["article_id"], duplicate_kind="near")
+    _index(client, names.articles, docs)
+    store = DriftStore(client, names.drift, names.articles, scorer, config, page_size=7)
+
+    seeded = PassWindows(scorer, config)
+    for a in this_pass:  # `late` came from an earlier pass into a window this pass touched
+        published = utc(a["published_at"])
+        seeded.add(
+            WindowArticle(published, a["text"], scorer.score(a["text"]).frame_scores, a["article_id"], a["title"])
+        )
+    dates = [utc(a["published_at"]) for a in this_pass]
+    result = store.update(dates, seeded=seeded)
+    assert not result.failures and result.windows
+    from_pass = _drift_docs(client, names.drift, "seed-v1")
+
+    store.update(dates)  # the same windows from a full read of the node
+    assert _drift_docs(client, names.drift, "seed-v1") == from_pass
+    day = from_pass[window_doc_id("seed-v1", "1d", FIRST[10])]
+    assert day["article_count"] == len([a for a in this_pass if utc(a["published_at"]).date() == FIRST[10].date()]) - 1
+    week = from_pass[window_doc_id("seed-v1", "7d", FIRST[7])]
+    assert week["article_count"] == len([a for a in articles if FIRST[7] <= utc(a["published_at"])]) - 1

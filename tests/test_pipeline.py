@@ -228,3 +228,39 @@ def test_redirect_to_a_private_address_is_refused_and_the_rest_lands(
     docs = indexed_docs(opensearch_client, index_names)
     assert len(docs) == len(expected_pages()) - 1 + FROM_FEED
     assert stable_id(sample_server.url + TARGET["canonical_path"]) not in docs
+
+
+def test_drift_is_analysed_in_the_extraction_workers_and_windows_match_a_full_read(
+    settings, sample_server, opensearch_client, index_names
+):
+    """A process-pool pass: every article's drift analysis is made next to extraction (none in the indexing
+    process), the indexed drift fields are what the scorer gives the stored text, and the windows the pass
+    filled batch by batch are what reading the node back gives."""
+    from newsdrift.detection.drift_store import open_drift_store
+    from newsdrift.pipeline import PROCESS_POOL_MIN_ENTRIES
+    from newsdrift.scoring import DriftScoring, default_scorers
+
+    names = IndexNames(settings.index_prefix)
+    apply_templates(opensearch_client, names)
+    stages = default_scorers(settings, opensearch_client, names, alerts=False)
+    drift = next(s for s in stages if isinstance(s, DriftScoring))
+    summary = run(settings, sample_server, scorers=stages)
+    assert summary.indexed >= PROCESS_POOL_MIN_ENTRIES and summary.drift_windows > 0
+    assert drift.analysed_here == 0
+
+    store = open_drift_store(settings, opensearch_client, names)
+    assert store is not None and store.scorer is not drift.scorer
+    fresh = store.scorer  # nothing remembered: analyses every text here
+    for doc in indexed_docs(opensearch_client, index_names).values():
+        expected = fresh.score(doc["text"])
+        assert (doc["baseline_similarity"], doc["novelty"]) == (expected.similarity, expected.novelty)
+        assert doc["frame_scores"] == expected.frame_scores and doc["frames"] == expected.frames
+
+    def drift_docs() -> dict[str, dict]:
+        opensearch_client.indices.refresh(index=names.drift)
+        hits = opensearch_client.search(index=names.drift, body={"size": 10_000})["hits"]["hits"]
+        return {h["_id"]: {k: v for k, v in h["_source"].items() if k != "updated_at"} for h in hits}
+
+    from_pass = drift_docs()
+    drift.store.backfill()  # every window again, read from the node
+    assert drift_docs() == from_pass

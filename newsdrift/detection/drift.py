@@ -285,6 +285,11 @@ class DriftScorer:
             self._memo[text] = (analysis.terms, analysis.drift)
         return analysis
 
+    @property
+    def text_only(self) -> bool:
+        """Whether a text's analysis depends on the text alone (no recent-article memory)."""
+        return not self._remember
+
     def forget(self) -> None:
         """Drop the remembered analyses (the pipeline's drift stage does at the end of each pass)."""
         self._memo.clear()
@@ -318,13 +323,20 @@ class DriftScorer:
 
     def apply(self, scored: ScoredArticle) -> ScoredArticle:
         """Fill the drift fields of a ScoredArticle in place and return it."""
-        drift = self.score(scored.article.text)
+        self.analyse_into(scored)
+        return scored
+
+    def analyse_into(self, scored: ScoredArticle, analysis: Analysis | None = None) -> Analysis:
+        """Fill the drift fields of a ScoredArticle in place (from ``analysis`` when one was made already, as
+        an extraction worker does); return the whole analysis (windows reuse it)."""
+        analysis = analysis or self._analyse(scored.article.text)
+        drift = analysis.drift
         scored.baseline_id = self.baseline_id
         scored.baseline_similarity = drift.similarity
         scored.novelty = drift.novelty
         scored.frames = drift.frames
         scored.frame_scores = drift.frame_scores
-        return scored
+        return analysis
 
 
 # --------------------------------------------------------------------------- windows
@@ -486,6 +498,7 @@ class WindowAccumulator:
         self._examples: list[tuple[float, str, str]] = []  # min-heap of (novelty, id, title)
         self._frame_rows: list[list[float]] = []  # per-article frame scores, for the bootstrap
         self._similarities: list[float] = []
+        self._row_keys: list[tuple[datetime, str]] = []  # (published_at, id) of each row
 
     def add(self, item: WindowArticle | Sequence[Any] | Mapping[str, Any]) -> None:
         article = WindowArticle.coerce(item)
@@ -504,6 +517,7 @@ class WindowAccumulator:
             self.frame_totals[name] += value
         self._frame_rows.append(row)
         self._similarities.append(analysis.drift.similarity)
+        self._row_keys.append((article.published_at, article.article_id))
         self.similarity_sum += analysis.drift.similarity
         self.novelty_sum += analysis.drift.novelty
         self.count += 1
@@ -513,6 +527,14 @@ class WindowAccumulator:
                 heapq.heappush(self._examples, entry)
             else:
                 heapq.heappushpop(self._examples, entry)
+
+    def order_rows(self) -> None:
+        """Put the per-article rows in the order a read of the window gives (published, then id): the
+        bootstrap resamples rows by position, so a window filled in another order gets the same record."""
+        order = sorted(range(len(self._row_keys)), key=self._row_keys.__getitem__)
+        self._frame_rows = [self._frame_rows[i] for i in order]
+        self._similarities = [self._similarities[i] for i in order]
+        self._row_keys = [self._row_keys[i] for i in order]
 
     def emerging_terms(self) -> list[EmergingTerm]:
         cfg = self.config

@@ -14,6 +14,7 @@ from typing import Any
 from newsdrift.clock import as_utc as utc
 from newsdrift.clock import iso
 from newsdrift.detection.drift import (
+    Analysis,
     DriftConfig,
     DriftEvent,
     DriftScorer,
@@ -44,6 +45,38 @@ class DriftUpdate:
 
 
 ARTICLE_FIELDS = ["article_id", "title", "text", "published_at", "frame_scores"]
+WindowKey = tuple[str, datetime]  # (window size, window start)
+
+
+class PassWindows:
+    """The windows one pass touched, filled with the pass's own articles as each batch is indexed.
+
+    The pipeline's drift stage adds every batch here, while later pages are still being fetched, so the
+    end of the pass (``DriftStore.update`` with ``seeded=``) only adds the articles of earlier passes
+    and checks the pass's against what the node now holds; it does not read them back or analyse them
+    again.
+    """
+
+    def __init__(self, scorer: DriftScorer, config: DriftConfig) -> None:
+        self.scorer, self.config = scorer, config
+        self.specs = [WindowSpec.parse(w) for w in config.windows]
+        self.accumulators: dict[WindowKey, WindowAccumulator] = {}
+        self.ids: dict[WindowKey, set[str]] = {}
+
+    def add(self, article: WindowArticle, analysis: Analysis | None = None) -> None:
+        """One indexed article, with its analysis if at hand (an article already in a window is not added twice)."""
+        if not article.text or not article.article_id:
+            return
+        for spec in self.specs:
+            key = (spec.name, spec.start_of(article.published_at))
+            ids = self.ids.setdefault(key, set())
+            if article.article_id in ids:
+                continue
+            if (acc := self.accumulators.get(key)) is None:
+                acc = self.accumulators[key] = WindowAccumulator(self.scorer, spec, key[1], self.config)
+            analysis = analysis or self.scorer.analyse(article.text, remember=False)
+            acc.add_analysed(article, analysis)
+            ids.add(article.article_id)
 
 
 def _merged_ranges(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -127,6 +160,39 @@ class DriftStore:
                 return
             body["search_after"] = hits[-1]["sort"]
 
+    def iter_ids(self, start: datetime, end: datetime) -> Iterator[tuple[str, datetime]]:
+        """(id, published_at) of the articles ``iter_articles`` would give, from doc values (no text)."""
+        body: dict[str, Any] = {
+            "size": self.page_size,
+            "_source": False,
+            "docvalue_fields": ["article_id", {"field": "published_at", "format": "epoch_millis"}],
+            "query": self._article_filter(start, end),
+            "sort": [{"published_at": "asc"}, {"article_id": "asc"}],
+        }
+        while True:
+            hits = self.client.search(index=self.articles_alias, body=body)["hits"]["hits"]
+            for hit in hits:
+                fields = hit.get("fields", {})
+                if fields.get("article_id") and fields.get("published_at"):
+                    millis = float(fields["published_at"][0])
+                    yield fields["article_id"][0], datetime.fromtimestamp(millis / 1000, UTC)
+            if len(hits) < self.page_size:
+                return
+            body["search_after"] = hits[-1]["sort"]
+
+    def articles_by_id(self, article_ids: Sequence[str]) -> Iterator[WindowArticle]:
+        """These articles, as ``iter_articles`` gives them (those without a text are left out)."""
+        for first in range(0, len(article_ids), self.page_size):
+            chunk = list(article_ids[first : first + self.page_size])
+            resp = self.client.search(
+                index=self.articles_alias,
+                body={"size": len(chunk), "_source": ARTICLE_FIELDS, "query": {"terms": {"article_id": chunk}}},
+            )
+            for hit in resp["hits"]["hits"]:
+                src = hit["_source"]
+                if src.get("published_at") and src.get("text"):
+                    yield WindowArticle.coerce(src)
+
     def titles(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Titles of the given articles (for event explanations)."""
         if not article_ids:
@@ -153,11 +219,14 @@ class DriftStore:
                     starts[spec.name].add(spec.start_of(when))
         return {name: sorted(s) for name, s in starts.items()}
 
-    def update(self, published: Iterable[datetime | str]) -> DriftUpdate:
+    def update(self, published: Iterable[datetime | str], seeded: PassWindows | None = None) -> DriftUpdate:
         """Recompute the windows containing these publication times, then the events.
 
         Each contiguous stretch of affected windows is read once (every article analysed once for all
         window sizes), and all window, frame and term docs, stale ones deleted, go in one bulk request.
+        With ``seeded`` (a pass's own articles, already added) only the ids in each window are read, and
+        the text of the articles the seeded windows lack; a seeded window holding an article the node
+        no longer counts in it (say, demoted to a near copy since) is read whole instead.
         """
         result = DriftUpdate()
         affected = self.affected_windows(published)
@@ -169,7 +238,12 @@ class DriftStore:
             for name, starts in affected.items()
             for start in starts
         }
+        use_seeded = seeded is not None and seeded.accumulators and self.scorer.text_only
         for lo, hi in _merged_ranges((start, specs[name].end_of(start)) for name, start in accumulators):
+            if use_seeded:
+                assert seeded is not None
+                self._fill_seeded(lo, hi, specs, accumulators, seeded)
+                continue
             for article in self.iter_articles(lo, hi):
                 analysis = self.scorer.analyse(article.text, remember=False)
                 for name, spec in specs.items():
@@ -195,6 +269,36 @@ class DriftStore:
                 self._refresh_events(name, result)
         self.client.indices.refresh(index=self.drift_index)
         return result
+
+    def _fill_seeded(
+        self,
+        lo: datetime,
+        hi: datetime,
+        specs: dict[str, WindowSpec],
+        accumulators: dict[WindowKey, WindowAccumulator],
+        seeded: PassWindows,
+    ) -> None:
+        """Fill the windows inside [lo, hi): the seeded ones with what they lack, the others whole."""
+        counted: dict[WindowKey, set[str]] = {key: set() for key in accumulators if lo <= key[1] < hi}
+        for article_id, published in self.iter_ids(lo, hi):
+            for name, spec in specs.items():
+                ids = counted.get((name, spec.start_of(published)))
+                if ids is not None:
+                    ids.add(article_id)
+        wanted: dict[str, list[WindowKey]] = {}
+        for key, ids in counted.items():
+            have = seeded.ids.get(key)
+            if have is not None and have <= ids:
+                accumulators[key] = seeded.accumulators[key]
+                ids = ids - have
+            for article_id in ids:
+                wanted.setdefault(article_id, []).append(key)
+        for article in self.articles_by_id(sorted(wanted)):
+            analysis = self.scorer.analyse(article.text, remember=False)
+            for key in wanted[article.article_id]:
+                accumulators[key].add_analysed(article, analysis)
+        for key in counted:
+            accumulators[key].order_rows()
 
     def _window_doc_ids(self, windows: list[tuple[str, datetime]]) -> list[str]:
         """Ids of the stored window/frame/term docs of these windows (this baseline only)."""
