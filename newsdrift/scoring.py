@@ -147,6 +147,7 @@ class DriftScoring:
             self.analyses[item.article.id] = self.scorer.analyse_into(item, done)
 
     def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
+        from newsdrift.clock import as_utc
         from newsdrift.detection.drift import WindowArticle
 
         self.dates.update(i.article.published_at for i in indexed if i.article.published_at)
@@ -156,7 +157,7 @@ class DriftScoring:
             if item.article.published_at and not (item.duplicate_of or item.near_duplicate_of or item.off_topic):
                 self.windows.add(
                     WindowArticle(
-                        item.article.published_at,
+                        as_utc(item.article.published_at),  # rows are ordered next to the node's (aware) dates
                         item.article.text,
                         item.frame_scores,
                         item.article.id,
