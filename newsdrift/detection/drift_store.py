@@ -65,8 +65,8 @@ class PassWindows:
 
     def add(self, article: WindowArticle, analysis: Analysis | None = None) -> None:
         """One indexed article, with its analysis if at hand (an article already in a window is not added twice)."""
-        if not article.text or not article.article_id:
-            return
+        if not article.text or not article.article_id or not self.scorer.text_only:
+            return  # a scorer with recent-article memory: ``DriftStore.update`` reads every window whole
         for spec in self.specs:
             key = (spec.name, spec.start_of(article.published_at))
             ids = self.ids.setdefault(key, set())
@@ -238,10 +238,10 @@ class DriftStore:
             for name, starts in affected.items()
             for start in starts
         }
-        use_seeded = seeded is not None and seeded.accumulators and self.scorer.text_only
+        if seeded is not None and not (seeded.accumulators and self.scorer.text_only):
+            seeded = None
         for lo, hi in _merged_ranges((start, specs[name].end_of(start)) for name, start in accumulators):
-            if use_seeded:
-                assert seeded is not None
+            if seeded is not None:
                 self._fill_seeded(lo, hi, specs, accumulators, seeded)
                 continue
             for article in self.iter_articles(lo, hi):
