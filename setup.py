@@ -1,5 +1,5 @@
 """Package data outside the package: the checkout's mappings/, config/, dashboards/ and baseline/ are copied
-into the wheel as ``newsdrift/_data/<name>`` (``newsdrift.config.data_dir`` finds them there when newsdrift
+into the wheel as ``newsdrift/_data/<name>`` (``newsdrift.settings.data_dir`` finds them there when newsdrift
 does not run from a checkout). Everything else is declared in pyproject.toml."""
 
 from __future__ import annotations

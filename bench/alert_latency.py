@@ -35,9 +35,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsdrift.alerting import parse_rules, sync_rules  # noqa: E402
-from newsdrift.alerting.receivers import WebhookReceiver  # noqa: E402
-from newsdrift.config import load_settings  # noqa: E402
+from newsdrift.alert import parse_rules, sync_rules  # noqa: E402
+from newsdrift.alert.receivers import WebhookReceiver  # noqa: E402
+from newsdrift.settings import load_settings  # noqa: E402
 from newsdrift.store import IndexNames, apply_templates, make_client  # noqa: E402
 from newsdrift.store.templates import delete_all  # noqa: E402
 
@@ -147,7 +147,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench indices")
     args = parser.parse_args()
 
-    from newsdrift.sample.server import SampleServer
+    from newsdrift.ops.sample.server import SampleServer
 
     names = IndexNames(f"bench-alert-{uuid.uuid4().hex[:8]}")
     client = make_client(load_settings(opensearch_url=args.url, opensearch_timeout=60))
@@ -193,7 +193,7 @@ def main() -> int:
     }
     env.pop("NEWSDRIFT_CONFIG", None)
     watch = subprocess.Popen(
-        [sys.executable, "-m", "newsdrift.cli", "watch", "--interval", args.interval, "--all", "--json"],
+        [sys.executable, "-m", "newsdrift", "watch", "--interval", args.interval, "--all", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

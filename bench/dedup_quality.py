@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsdrift.detection.dedup import (
+from newsdrift.score.dedup import (
     DedupSettings,
     Fingerprint,
     fingerprint,

@@ -15,7 +15,7 @@ same site (same template). Every generated document is in the "index" the docume
 
 Decisions compared (all after the LSH candidate step): the MinHash estimate alone (the previous rule,
 threshold 0.25); exact containment without weights; weighted containment alone; the pipeline's rule
-(estimate >= ``verify_gate``, then weighted containment, newsdrift/detection/verify.py) with its threshold
+(estimate >= ``verify_gate``, then weighted containment, newsdrift/score/verify.py) with its threshold
 chosen on the tuned half; and the same with a lower gate of 0.15. Document frequencies: every generated
 document of the half (the "index"). ``--url`` also runs the held-out corpus through the pipeline's
 ``Deduplicator`` (claims on) into that node: clusters are transitive there, so a trim the pair rule misses is
@@ -34,8 +34,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsdrift.detection.dedup import DedupSettings, fingerprint, jaccard_estimate
-from newsdrift.detection.verify import ShingleFrequency, shingle_hashes, weighted_overlap
+from newsdrift.score.dedup import DedupSettings, fingerprint, jaccard_estimate
+from newsdrift.score.verify import ShingleFrequency, shingle_hashes, weighted_overlap
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -156,9 +156,9 @@ def through_the_pipeline(corpus: Corpus, url: str, batch: int = 50) -> tuple[Tal
     order, in batches; a pair is called a copy when both land in one story cluster."""
     from datetime import UTC, datetime, timedelta
 
-    from newsdrift.config import Settings
-    from newsdrift.detection.dedup import Deduplicator
     from newsdrift.records import Article, ScoredArticle, stable_id
+    from newsdrift.score.dedup import Deduplicator
+    from newsdrift.settings import Settings
     from newsdrift.store import IndexNames, apply_templates, make_client
     from newsdrift.store.bulk import bulk_write, write_actions
     from newsdrift.store.templates import delete_all

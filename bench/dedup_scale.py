@@ -37,8 +37,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import bulk
 
-from newsdrift.detection.dedup import Deduplicator, DedupSettings, Fingerprint, fingerprint
 from newsdrift.records import Article, ScoredArticle, stable_id
+from newsdrift.score.dedup import Deduplicator, DedupSettings, Fingerprint, fingerprint
 from newsdrift.store import IndexNames, apply_templates
 from newsdrift.store.templates import delete_all
 

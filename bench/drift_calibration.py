@@ -38,8 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsdrift.detection.change import detect_changes  # noqa: E402
-from newsdrift.detection.drift import DriftConfig, WindowRecord  # noqa: E402
+from newsdrift.score.change import detect_changes  # noqa: E402
+from newsdrift.score.drift import DriftConfig, WindowRecord  # noqa: E402
 
 MEANS = {"a": 0.35, "b": 0.25, "c": 0.15, "d": 0.1, "e": 0.07, "f": 0.05, "g": 0.03}
 FRAMES = tuple(MEANS)

@@ -50,8 +50,8 @@ from typing import Any
 
 import yaml
 
-from newsdrift.detection.drift import DriftConfig, DriftScorer, WindowRecord, compute_windows, detect_events
-from newsdrift.detection.frames import FrameSet, load_frames
+from newsdrift.score.drift import DriftConfig, DriftScorer, WindowRecord, compute_windows, detect_events
+from newsdrift.score.frames import FrameSet, load_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2025, 1, 6, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Token-level precision/recall/F1 of article extraction for several trafilatura option sets.
 
-Labelled pages come from the sample corpus (``newsdrift/sample/corpus/manifest.json``:
+Labelled pages come from the sample corpus (``newsdrift/ops/sample/corpus/manifest.json``:
 each page's HTML and its expected ``body``) and from ``tests/data/extraction``
 (``NAME.html`` + ``NAME.expected.txt``: hostile layouts with big navigation,
 comments, related lists, cookie banners, pull quotes, a table, windows-1252).
@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.article import DEFAULT_OPTIONS, ExtractionOptions, extract_article  # noqa: E402
-from extractors.charset import decode_html  # noqa: E402
+from newsdrift.fetch.charset import decode_html  # noqa: E402
 from newsdrift.records import Failure, FeedEntry, FetchedPage  # noqa: E402
 
-CORPUS_DIR = ROOT / "newsdrift" / "sample" / "corpus"
+CORPUS_DIR = ROOT / "newsdrift" / "ops" / "sample" / "corpus"
 EXTRA_DIR = ROOT / "tests" / "data" / "extraction"
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 

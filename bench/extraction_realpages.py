@@ -100,7 +100,7 @@ class _Settings:
 
 def newsdrift_runner(options: Any = None) -> Any:
     from extractors.article import extract_article
-    from extractors.charset import decode_html
+    from newsdrift.fetch.charset import decode_html
     from newsdrift.records import Failure, FeedEntry, FetchedPage
 
     def run(page: RealPage) -> str | None:

@@ -386,7 +386,7 @@ def run_size(n: int, modes: list[str], url: str, timeout: float) -> list[dict[st
         finally:
             server.terminate()
             server.join(10)
-            from newsdrift.config import load_settings
+            from newsdrift.settings import load_settings
 
             delete_all(connect(load_settings(opensearch_url=url)), IndexNames(prefix))
             shutil.rmtree(work, ignore_errors=True)

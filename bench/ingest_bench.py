@@ -32,7 +32,7 @@ def _sentence_bank() -> list[str]:
     """Sentences of the sample corpus (about 1,400): varied vocabulary, like a real news stream."""
     import re
 
-    from newsdrift.sample import load_manifest
+    from newsdrift.ops.sample import load_manifest
 
     bank = []
     for page in load_manifest()["pages"]:
@@ -137,10 +137,10 @@ def run_one(n: int, url: str, stages: str) -> dict:
     import httpx
     import trafilatura
 
-    from newsdrift.config import load_settings
-    from newsdrift.pipeline import run_once
-    from newsdrift.scoring import default_scorers
-    from newsdrift.sources import Feed
+    from newsdrift.feeds.catalog import Feed
+    from newsdrift.run.ingest import run_once
+    from newsdrift.score.stages import default_scorers
+    from newsdrift.settings import load_settings
     from newsdrift.store import IndexNames, apply_templates, connect
     from newsdrift.store.templates import delete_all
 
@@ -164,15 +164,15 @@ def run_one(n: int, url: str, stages: str) -> dict:
         # scipy): imported before the clock in all of them. Built scorers import it too, so it used to fall
         # inside the timed pass of --stages none only, 0.4-0.6 s of its ~4 s (#13).
         import extractors.article  # noqa: F401
-        import newsdrift.detection.dedup  # noqa: F401
+        import newsdrift.score.dedup  # noqa: F401
 
         # topic relevance and fingerprints are computed next to extraction in every configuration
         started = time.perf_counter()
         scorers = [] if stages == "none" else default_scorers(settings, client, names, alerts=stages == "all")
         setup_s = time.perf_counter() - started
         if stages == "scoring-noverify":
-            from newsdrift.detection.dedup import DedupSettings
-            from newsdrift.scoring import DedupScorer
+            from newsdrift.score.dedup import DedupSettings
+            from newsdrift.score.stages import DedupScorer
 
             for stage in scorers:
                 if isinstance(stage, DedupScorer):

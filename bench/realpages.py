@@ -13,13 +13,13 @@ detection does not fold it: letters of the text between tags are shifted by the 
 is added; the copy is re-encoded in the page's own charset (character references where it
 cannot encode).
 
-The pass is ``newsdrift.pipeline.run_once`` with default politeness (``per_host_delay`` and
+The pass is ``newsdrift.run.ingest.run_once`` with default politeness (``per_host_delay`` and
 concurrency at their defaults; ``allow_private_networks=True`` for loopback) into a fresh
 index prefix, deleted afterwards. In the same run, plain extraction: ``trafilatura.extract``
 over the same bytes in a ``ProcessPoolExecutor`` with ``os.cpu_count()`` workers.
 
 Worker utilisation = time spent inside the extraction worker function (timed by a wrapper
-around ``newsdrift.pipeline.extract_and_score_text``, which calls it unchanged) / (workers x
+around ``newsdrift.run.ingest.extract_and_score_text``, which calls it unchanged) / (workers x
 pass time). The pass's own ``stage_seconds`` (busy time per stage) are printed as the stage split.
 Each size runs in its own subprocess so peak RSS is per size; the pages are built and
 served in a separate process and plain trafilatura runs in another, so peak RSS is the pipeline's own.
@@ -75,7 +75,7 @@ def distinct_copy(raw: bytes, copy: int) -> bytes:
     """Copy number ``copy`` of a page (0 = the real bytes): text letters shifted, a unique paragraph added."""
     if copy == 0:
         return raw
-    from extractors.charset import decode_page
+    from newsdrift.fetch.charset import decode_page
 
     decoded = decode_page(raw, "text/html")
     html = _TEXT_RE.sub(lambda m: ">" + "".join(_shift(c, copy) for c in m.group(1)) + "<", decoded.text)
@@ -201,10 +201,10 @@ def _own_cpu_s(who: int) -> float:
 
 def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
     global BUSY, _REAL_WORKER
-    from newsdrift import pipeline
-    from newsdrift.config import load_settings
-    from newsdrift.scoring import default_scorers
-    from newsdrift.sources import Feed
+    from newsdrift.feeds.catalog import Feed
+    from newsdrift.run import ingest as pipeline
+    from newsdrift.score.stages import default_scorers
+    from newsdrift.settings import load_settings
     from newsdrift.store import IndexNames, apply_templates, connect
     from newsdrift.store.templates import delete_all
 

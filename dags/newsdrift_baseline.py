@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from newsdrift.callbacks import on_task_failure
+from newsdrift.airflow.callbacks import on_task_failure
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
@@ -50,7 +50,7 @@ DEFAULT_ARGS = {
 def newsdrift_baseline() -> None:
     @task
     def load(params: dict | None = None) -> dict:
-        from newsdrift.tasks import baseline
+        from newsdrift.airflow import baseline
 
         return baseline.load_baseline(params["paths"] or None, params["name"])
 
@@ -58,7 +58,7 @@ def newsdrift_baseline() -> None:
     def recompute_drift(loaded: dict, params: dict | None = None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from newsdrift.tasks import drift
+        from newsdrift.airflow import drift
 
         if not params["recompute_drift"]:
             raise AirflowSkipException("recompute_drift is off")

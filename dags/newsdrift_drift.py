@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from newsdrift.callbacks import on_task_failure
-from newsdrift.config import get_settings
+from newsdrift.airflow.callbacks import on_task_failure
+from newsdrift.settings import get_settings
 
 ARTICLES = Asset(name="newsdrift_articles", uri="newsdrift://articles")
 DAILY = CronTriggerTimetable(get_settings().drift_cron, timezone="UTC")
@@ -52,13 +52,13 @@ DEFAULT_ARGS = {
 def newsdrift_drift() -> None:
     @task
     def recompute(params: dict | None = None) -> dict:
-        from newsdrift.tasks import drift as tasks
+        from newsdrift.airflow import drift as tasks
 
         return tasks.update_drift(float(params["since_hours"]), params["baseline_id"], bool(params["full"]))
 
     @task
     def emit_events(drift: dict) -> dict:
-        from newsdrift.tasks import drift as tasks
+        from newsdrift.airflow import drift as tasks
 
         return {"events": drift["events"], **tasks.notify_drift_events(drift["event_ids"])}
 

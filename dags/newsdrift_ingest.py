@@ -1,6 +1,6 @@
 """newsdrift_ingest: poll the feeds, fetch/extract/score/index the new articles, alert, publish.
 
-Wiring only: every task imports ``newsdrift.tasks.ingest`` when it runs, so parsing this file
+Wiring only: every task imports ``newsdrift.airflow.ingest`` when it runs, so parsing this file
 touches neither the network, the metadata DB nor heavy libraries (only the settings are read).
 
 * ``plan_shards``: checks the configuration, prepares the indices, groups the due feeds of
@@ -25,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from newsdrift.callbacks import on_task_failure
-from newsdrift.config import get_settings
+from newsdrift.airflow.callbacks import on_task_failure
+from newsdrift.settings import get_settings
 
 SETTINGS = get_settings()
 ARTICLES = Asset(name="newsdrift_articles", uri="newsdrift://articles")
-HTTP_POOL = "newsdrift_http"  # as newsdrift.tasks.common.HTTP_POOL (not imported at parse time)
+HTTP_POOL = "newsdrift_http"  # as newsdrift.airflow.common.HTTP_POOL (not imported at parse time)
 
 DEFAULT_ARGS = {
     "owner": "newsdrift",
@@ -70,13 +70,13 @@ DEFAULT_ARGS = {
 def newsdrift_ingest() -> None:
     @task
     def plan_shards(params: dict | None = None) -> list[dict]:
-        from newsdrift.tasks import ingest as tasks
+        from newsdrift.airflow import ingest as tasks
 
         return tasks.plan_shards(params["feeds_file"], params["sample_base_url"], force=params["force"])
 
     @task(pool=HTTP_POOL, map_index_template="shard {{ shard_label }}")
     def ingest_shard(shard: dict, params: dict | None = None) -> dict:
-        from newsdrift.tasks import ingest as tasks
+        from newsdrift.airflow import ingest as tasks
 
         context = get_current_context()
         context["shard_label"] = f"{shard['shard']} ({shard['feeds']} feeds)"  # type: ignore[typeddict-unknown-key]
@@ -90,7 +90,7 @@ def newsdrift_ingest() -> None:
 
     @task(trigger_rule="none_failed")
     def percolate(shards: list[dict] | None) -> dict:
-        from newsdrift.tasks import ingest as tasks
+        from newsdrift.airflow import ingest as tasks
 
         return tasks.percolate(list(shards[:]) if shards is not None else [])  # one XCom request for all
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from newsdrift.callbacks import on_task_failure
-from newsdrift.config import get_settings
+from newsdrift.airflow.callbacks import on_task_failure
+from newsdrift.settings import get_settings
 
 SETTINGS = get_settings()
 
@@ -52,19 +52,19 @@ DEFAULT_ARGS = {
 def newsdrift_maintenance() -> None:
     @task
     def rollover(params: dict | None = None) -> dict:
-        from newsdrift.tasks import maintenance as tasks
+        from newsdrift.airflow import maintenance as tasks
 
         return tasks.rollover_articles(params["rollover_max_age_days"], params["rollover_max_docs"])
 
     @task
     def retention(rolled: dict, params: dict | None = None) -> dict:
-        from newsdrift.tasks import maintenance as tasks
+        from newsdrift.airflow import maintenance as tasks
 
         return {"rolled_over": rolled["rolled_over"], **tasks.apply_retention(params["retention_days"])}
 
     @task
     def feed_health(params: dict | None = None) -> dict:
-        from newsdrift.tasks import maintenance as tasks
+        from newsdrift.airflow import maintenance as tasks
 
         return tasks.feed_health(params["disable_after_days"])
 

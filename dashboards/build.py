@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsdrift.dashboards import SAVED_OBJECTS_PATH, dump_saved_objects, family_fields, pattern_title
+from newsdrift.ops.dashboards import SAVED_OBJECTS_PATH, dump_saved_objects, family_fields, pattern_title
 
 INDEX_REF = "kibanaSavedObjectMeta.searchSourceJSON.index"
 PANEL_VERSION = "7.10.2"

@@ -29,8 +29,7 @@ from extractors.layout import drop_pullquotes, unwrap_layout_tables
 from extractors.pagemeta import PageMeta, page_meta, parse_timestamp, trafilatura_metadata
 from extractors.standfirst import find_standfirst, with_standfirst
 from extractors.urls import canonical_id_for_link, normalise_url, same_site
-from newsdrift.detection.textnorm import content_sha1
-from newsdrift.records import Article, Failure, FetchedPage, stable_id
+from newsdrift.records import Article, Failure, FetchedPage, content_sha1, stable_id
 
 __all__ = ["DEFAULT_OPTIONS", "ExtractionOptions", "canonical_id_for_link", "extract_article", "content_sha1"]
 

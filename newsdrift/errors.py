@@ -15,13 +15,13 @@ Per-item problems (a broken feed, a hostile page, an alerting step that failed
 during a pass) are not exceptions; they travel as ``records.Failure`` and end
 up in the run summary.
 
-Every command of the three CLIs (``newsdrift/cli.py``, ``newsdrift/alerting/cli.py``,
-``newsdrift/dashboards_cli.py``) is wrapped in ``newsdrift.cli_support.cli_errors``,
+Every command of the three CLIs (``newsdrift/cli/__init__.py``, ``newsdrift/cli/alerts.py``,
+``newsdrift/cli/dashboards.py``) is wrapped in ``newsdrift.cli.support.cli_errors``,
 which turns these exceptions into one ``error:`` line on stderr (markup escaped,
 secrets redacted) and exit status 1; Ctrl-C exits 130.
 
-The classes keep their old import locations too (``newsdrift.detection.frames``,
-``newsdrift.dashboards``, ``newsdrift.alerting.rules``).
+The classes keep their old import locations too (``newsdrift.score.frames``,
+``newsdrift.ops.dashboards``, ``newsdrift.alert.rules``).
 """
 
 

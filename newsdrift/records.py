@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -19,6 +20,32 @@ from typing import Any
 def stable_id(*parts: str) -> str:
     """Deterministic document id: sha1 of the parts joined by a unit separator."""
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+class _Separators(dict[int, int | str | None]):
+    """``str.translate`` table, filled per code point on first sight (C speed afterwards)."""
+
+    def __missing__(self, code: int) -> int | str | None:
+        ch = chr(code)
+        # Apostrophes vanish so "meta's" stays one word; other punctuation,
+        # symbols, separators and controls become a space so "open-source"
+        # and "open source" normalise alike.
+        value: int | str | None = None if ch in "'\u2019" else " " if unicodedata.category(ch)[0] in "PSZC" else code
+        self[code] = value
+        return value
+
+
+_SEPARATORS = _Separators()
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, lowercase, punctuation and symbols to spaces, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().translate(_SEPARATORS).split())
+
+
+def content_sha1(text: str) -> str:
+    """sha1 of the normalised text: equal for copies that differ only in case, punctuation or spacing."""
+    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +88,9 @@ class FetchedPage:
     content_type: str
     html: str
     fetched_at: datetime
-    decoding: str | None = None  # set when the declared charset was wrong or bytes were lost (extractors/charset.py)
+    decoding: str | None = (
+        None  # set when the declared charset was wrong or bytes were lost (newsdrift/fetch/charset.py)
+    )
 
 
 @dataclass(slots=True)
@@ -91,8 +120,6 @@ class Article:
 
     def __post_init__(self) -> None:
         if not self.content_sha1:  # the exact-duplicate key: one definition, filled from the text when not given
-            from newsdrift.detection.textnorm import content_sha1
-
             self.content_sha1 = content_sha1(self.text)
 
 
@@ -123,7 +150,7 @@ class ScoredArticle:
     # stage key -> what that stage computed from the text in an extraction worker (not indexed)
     text_analyses: dict[str, Any] = field(default_factory=dict, repr=False)
     # alerting: "matched" once the alerting stage wrote the article's alerts before indexing
-    # (None: indexed as "pending", for the next matching step; see newsdrift.alerting.pending)
+    # (None: indexed as "pending", for the next matching step; see newsdrift.alert.pending)
     alert_state: str | None = None
 
     def to_document(self) -> dict[str, Any]:

@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from newsdrift.tasks.common import HTTP_POOL
+from newsdrift.airflow.common import HTTP_POOL
 
 HTTP_POOL_SLOTS = 4
 
 
 def default_airflow_home() -> Path:
     """``NEWSDRIFT_AIRFLOW_HOME``, else ``<NEWSDRIFT_HOME>/airflow`` (``~/.newsdrift/airflow``)."""
-    from newsdrift.config import get_settings
+    from newsdrift.settings import get_settings
 
     settings = get_settings()
     return settings.airflow_home or settings.home / "airflow"
@@ -33,7 +33,7 @@ def airflow_environment(home: Path, dags_folder: Path | None = None) -> dict[str
     Airflow reads its configuration when first imported, so these must be in
     ``os.environ`` before ``import airflow`` (or be the environment of a subprocess).
     """
-    from newsdrift.config import PROJECT_ROOT
+    from newsdrift.settings import PROJECT_ROOT
 
     home = Path(home).expanduser().resolve()
     return {
@@ -135,8 +135,8 @@ def run_ingest_dag_once(home: Path | None = None, conf: dict[str, Any] | None = 
     one run to the next; a busy port fails with a message naming the setting), and its feeds are
     polled. Returns the run summary and timings.
     """
-    from newsdrift.config import get_settings
-    from newsdrift.sources import enabled_feeds, load_feeds
+    from newsdrift.feeds.catalog import enabled_feeds, load_feeds
+    from newsdrift.settings import get_settings
 
     env = apply_airflow_environment(home)
     conf = dict(conf or {})
@@ -146,7 +146,7 @@ def run_ingest_dag_once(home: Path | None = None, conf: dict[str, Any] | None = 
         settings = get_settings()
         feeds_path = Path(conf["feeds_file"]) if conf.get("feeds_file") else settings.feeds_path
         if not enabled_feeds(load_feeds(feeds_path)) and not conf.get("sample_base_url"):
-            from newsdrift import demo
+            from newsdrift.ops import demo
 
             server = demo.start_sample_server(settings.sample_port)
             conf["sample_base_url"] = server.url
@@ -181,8 +181,8 @@ def ensure_opensearch_connection(url: str | None = None) -> dict[str, Any]:
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    from newsdrift.config import get_settings
-    from newsdrift.store.airflow_connection import OPENSEARCH_CONN_ID
+    from newsdrift.airflow.connection import OPENSEARCH_CONN_ID
+    from newsdrift.settings import get_settings
     from newsdrift.store.client import resolve_url
 
     settings = get_settings()

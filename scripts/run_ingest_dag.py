@@ -72,8 +72,8 @@ def print_summary(result: dict) -> None:
 
 def _runs_on_sample_corpus() -> bool:
     """No feeds configured: the ingest DAG polls the sample corpus."""
-    from newsdrift.config import load_settings
-    from newsdrift.demo import configured_feeds
+    from newsdrift.ops.demo import configured_feeds
+    from newsdrift.settings import load_settings
 
     path = load_settings().feeds_path
     return not path.exists() or not configured_feeds(path)
@@ -85,9 +85,9 @@ def main(argv: list[str]) -> int:
         os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
     if not args.feeds and _runs_on_sample_corpus():
-        from newsdrift.demo import DEMO_DRIFT_FALSE_ALARM_RATE
+        from newsdrift.ops.demo import DEMO_DRIFT_FALSE_ALARM_RATE
 
-        # one article a day is too thin for the default rate to see the corpus's framing shift (newsdrift.demo)
+        # one article a day is too thin for the default rate to see the corpus's framing shift (newsdrift.ops.demo)
         os.environ.setdefault("NEWSDRIFT_DRIFT_FALSE_ALARM_RATE", str(DEMO_DRIFT_FALSE_ALARM_RATE))
     import airflow_local  # scripts/airflow_local.py: sets the Airflow environment before airflow is imported
 

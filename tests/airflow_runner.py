@@ -10,7 +10,7 @@ and assert on the printed result (and on OpenSearch). Commands:
     settings                     the OpenSearch settings the tasks would use (connection or NEWSDRIFT_*)
     run DAG_ID [CONF] [DAG_ID [CONF]] ...   dag.test() runs, one after the other
     call JSON                    task functions called directly: [["module.name", kwargs], ...], the
-                                 module under newsdrift.tasks (e.g. "ingest.poll_one_feed")
+                                 module under newsdrift.airflow (e.g. "ingest.poll_one_feed")
 
 Only the standard library is imported at module level so ``parse`` measures the DAG file alone. The
 subprocess side uses the local Airflow runner of ``make demo``, ``scripts/airflow_local.py``.
@@ -43,7 +43,7 @@ HEAVY_MODULES = (
     "apprise",
 )
 # except the settings object: DAG files read their schedules and param defaults from it
-PARSE_TIME_ALLOWED = ("newsdrift", "newsdrift.config", "newsdrift.errors", "newsdrift.callbacks")
+PARSE_TIME_ALLOWED = ("newsdrift", "newsdrift.settings", "newsdrift.errors", "newsdrift.airflow.callbacks")
 
 
 RUNNER = Path(__file__).resolve()
@@ -219,7 +219,7 @@ def dagbag() -> dict[str, Any]:
 
 
 def settings() -> dict[str, Any]:
-    from newsdrift.store.airflow_connection import settings_from_airflow
+    from newsdrift.airflow.connection import settings_from_airflow
 
     s = settings_from_airflow()
     return {
@@ -247,7 +247,7 @@ def call(spec: str) -> list[Any]:
     results = []
     for name, kwargs in json.loads(spec):
         module, _, function = name.rpartition(".")
-        results.append(getattr(importlib.import_module(f"newsdrift.tasks.{module}"), function)(**kwargs))
+        results.append(getattr(importlib.import_module(f"newsdrift.airflow.{module}"), function)(**kwargs))
     return results
 
 

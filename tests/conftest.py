@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift import node
-from newsdrift.config import PROJECT_ROOT, Settings, load_settings
 from newsdrift.errors import NewsdriftError
+from newsdrift.ops import node
+from newsdrift.settings import PROJECT_ROOT, Settings, load_settings
 from newsdrift.store import IndexNames, apply_templates, make_client
 from newsdrift.store.templates import delete_all
 
@@ -147,7 +147,7 @@ CHANNELS = ("NEWSROOM", "OPS", "DIGEST_MAIL")
 @pytest.fixture
 def channels(monkeypatch):
     """Every channel of config/alerts.yaml pointed at one loopback webhook receiver."""
-    from newsdrift.alerting.receivers import WebhookReceiver
+    from newsdrift.alert.receivers import WebhookReceiver
 
     with WebhookReceiver() as receiver:
         for channel in CHANNELS:
@@ -158,7 +158,7 @@ def channels(monkeypatch):
 @pytest.fixture
 def sample_server():
     """The offline sample corpus on an ephemeral loopback port."""
-    from newsdrift.sample import SampleServer
+    from newsdrift.ops.sample import SampleServer
 
     server = SampleServer(port=0).start()
     yield server

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.config import Settings, load_settings
 from newsdrift.errors import ConfigError
-from newsdrift.polling import WEEK, PollBounds, next_poll, parse_max_age, parse_ttl
+from newsdrift.feeds.catalog import Feed
+from newsdrift.feeds.schedule import WEEK, PollBounds, next_poll, parse_max_age, parse_ttl
 from newsdrift.records import RunSummary
-from newsdrift.sources import Feed
+from newsdrift.settings import Settings, load_settings
 from newsdrift.store import IndexNames, apply_templates
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -137,8 +137,8 @@ def feed_server() -> Iterator[str]:
 
 
 def _poll(settings: Settings, client: OpenSearch, names: IndexNames, feeds: list[Feed]) -> dict[str, dict]:
-    from newsdrift.feedstate import load_states
-    from newsdrift.pipeline import poll_feeds
+    from newsdrift.feeds.state import load_states
+    from newsdrift.run.ingest import poll_feeds
 
     asyncio.run(poll_feeds(settings, client, names, feeds, RunSummary(), force=True))
     client.indices.refresh(index=names.feeds)

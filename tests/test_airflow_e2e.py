@@ -24,10 +24,10 @@ import pytest
 import yaml
 from opensearchpy import OpenSearch
 
-from newsdrift import demo
-from newsdrift.config import load_settings
+from newsdrift.ops import demo
+from newsdrift.ops.sample.server import CORPUS_DIR, SampleServer
 from newsdrift.records import stable_id
-from newsdrift.sample.server import CORPUS_DIR, SampleServer
+from newsdrift.settings import load_settings
 from newsdrift.store import IndexNames
 from newsdrift.store.templates import delete_all
 
@@ -241,7 +241,7 @@ def test_a_retried_shard_polls_its_feeds_again(happy_runs: dict[str, Any]) -> No
 def test_alerts_come_from_the_alerting_cycle(
     happy_runs: dict[str, Any], happy_names: IndexNames, opensearch_client: OpenSearch
 ) -> None:
-    """percolate ran newsdrift.alerting's cycle; every alert a run reports is one stored alert (no repeats)."""
+    """percolate ran newsdrift.alert's cycle; every alert a run reports is one stored alert (no repeats)."""
     runs = [happy_runs[k]["xcom"] for k in ("first", "second", "third")]
     assert runs[0]["percolate"]["alerts"] > 0
     opensearch_client.indices.refresh(index=happy_names.alerts)

@@ -8,10 +8,10 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from newsdrift.alerting import match_articles, parse_rules
-from newsdrift.alerting.cli import alerts_app
-from newsdrift.alerting.receivers import WebhookReceiver
-from newsdrift.config import get_settings
+from newsdrift.alert import match_articles, parse_rules
+from newsdrift.alert.receivers import WebhookReceiver
+from newsdrift.cli.alerts import alerts_app
+from newsdrift.settings import get_settings
 
 RULES_YAML = """
 channels:

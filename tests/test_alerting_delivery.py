@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from newsdrift.alerting import (
+from newsdrift.alert import (
     DeliveryPolicy,
     RetryPolicy,
     deliver_pending,
@@ -24,7 +24,7 @@ from newsdrift.alerting import (
     sync_rules,
     test_channel,
 )
-from newsdrift.alerting.receivers import WebhookReceiver
+from newsdrift.alert.receivers import WebhookReceiver
 from newsdrift.clock import parse_time, utcnow
 
 SMTP_PASSWORD = "smtp-Pa55word-xyz"
@@ -348,7 +348,7 @@ def test_test_channel_and_list_alerts(opensearch_client, initialized_names, webh
 def test_pending_alerts_are_paged_and_an_abandoned_claim_is_retried_after_its_lease(
     opensearch_client, initialized_names, webhook, monkeypatch
 ):
-    from newsdrift.alerting.delivery import _pending_hits
+    from newsdrift.alert.delivery import _pending_hits
 
     client, names = opensearch_client, initialized_names
     rules = {
@@ -417,9 +417,9 @@ HOOK_ONLY_RULES = {
 # worker sees the answer, so before it can record ``sent``): the crash window of at-least-once delivery.
 _DELIVERY_WORKER = """
 import json, sys
-from newsdrift.alerting import DeliveryPolicy, RetryPolicy, deliver_pending, parse_rules
+from newsdrift.alert import DeliveryPolicy, RetryPolicy, deliver_pending, parse_rules
 from newsdrift.clock import parse_time
-from newsdrift.config import load_settings
+from newsdrift.settings import load_settings
 from newsdrift.store import IndexNames, make_client
 
 url, prefix, rules, now = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
@@ -449,7 +449,7 @@ def test_a_worker_killed_after_sending_leads_to_one_resend_with_the_same_idempot
     import sys
     import time
 
-    from newsdrift.alerting.messages import digest_key
+    from newsdrift.alert.messages import digest_key
 
     client, names = opensearch_client, initialized_names
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("crash"), None, HOOK_ONLY_RULES)
@@ -519,7 +519,7 @@ def test_a_worker_killed_after_sending_leads_to_one_resend_with_the_same_idempot
 
 
 def test_every_message_carries_its_idempotency_key(opensearch_client, initialized_names, webhook, smtp, monkeypatch):
-    from newsdrift.alerting.messages import digest_key
+    from newsdrift.alert.messages import digest_key
 
     client, names = opensearch_client, initialized_names
     ruleset = prepared(client, names, monkeypatch, webhook.apprise_url("keys"), mail_url(smtp.port), KEYED_RULES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsdrift.alerting import match_articles, parse_rules, sync_rules
+from newsdrift.alert import match_articles, parse_rules, sync_rules
 from newsdrift.records import stable_id
 
 RULES = {

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsdrift import feedstate
-from newsdrift.alerting import (
+from newsdrift.alert import (
     check_all,
     check_drift_events,
     check_duplicate_bursts,
     check_feed_health,
     parse_rules,
 )
+from newsdrift.feeds import state as feedstate
 from newsdrift.records import stable_id
 from newsdrift.store import bulk_write, write_actions
 

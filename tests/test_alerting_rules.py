@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.alerting import (
+from newsdrift.alert import (
     ArticleRule,
     ChannelUnavailable,
     DriftRule,
@@ -17,10 +17,10 @@ from newsdrift.alerting import (
     parse_rules,
     sync_rules,
 )
-from newsdrift.alerting.rules import TaskFailureRule
-from newsdrift.alerting.sync import stored_rules
-from newsdrift.config import PROJECT_ROOT
+from newsdrift.alert.rules import TaskFailureRule
+from newsdrift.alert.sync import stored_rules
 from newsdrift.errors import ConfigError
+from newsdrift.settings import PROJECT_ROOT
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -6,9 +6,9 @@ import os
 import textwrap
 from datetime import UTC, datetime
 
-from newsdrift.alerting.receivers import WebhookReceiver
-from newsdrift.alerting.stage import AlertingStage
-from newsdrift.alerting.sync import stored_rules
+from newsdrift.alert.receivers import WebhookReceiver
+from newsdrift.alert.stage import AlertingStage
+from newsdrift.alert.sync import stored_rules
 from newsdrift.records import Article, RunSummary, ScoredArticle, stable_id
 
 Summary = RunSummary
@@ -80,7 +80,7 @@ def test_stage_alerts_per_batch_and_reloads_rules(
 
 
 def test_every_pipeline_stage_implements_the_stage_protocol(settings, opensearch_client, initialized_names):
-    from newsdrift.scoring import Stage, default_scorers
+    from newsdrift.score.stages import Stage, default_scorers
 
     stages = default_scorers(settings, opensearch_client, initialized_names)
     assert [type(s).__name__ for s in stages] == ["DedupScorer", "DriftScoring", "AlertingStage"]

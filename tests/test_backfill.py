@@ -28,7 +28,7 @@ def article(i: int) -> str:
 
 def _cli(env, *args):
     return subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", "backfill", *args, "--json"],
+        [sys.executable, "-m", "newsdrift", "backfill", *args, "--json"],
         env=env,
         capture_output=True,
         text=True,

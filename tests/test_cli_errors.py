@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from newsdrift import errors
-from newsdrift.alerting import service
-from newsdrift.alerting.stage import AlertingStage
+from newsdrift.alert import service
+from newsdrift.alert.stage import AlertingStage
 from newsdrift.cli import app
-from newsdrift.config import get_settings
 from newsdrift.records import Failure
-from newsdrift.runctx import pass_context
+from newsdrift.run.context import pass_context
 from newsdrift.secrets import register_secret
+from newsdrift.settings import get_settings
 
 SECRET_TOKEN = "T0KEN-cli-errors-4711"
 SECRET_URL = f"json://hooks.example.org/alerts/{SECRET_TOKEN}"
@@ -32,12 +32,12 @@ COMMANDS = {
     "alerting/cli.py": (
         ["alerts", "list"],
         {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL},
-        "newsdrift.alerting.cli.get_settings",
+        "newsdrift.cli.alerts.get_settings",
     ),
     "dashboards_cli.py": (
         ["dashboards", "import", "--prefix", "acme", "--url", DEAD_URL],
         {},
-        "newsdrift.dashboards_cli.get_settings",
+        "newsdrift.cli.dashboards.get_settings",
     ),
 }
 
@@ -75,9 +75,9 @@ def test_the_hierarchy():
         assert issubclass(exc, errors.NewsdriftError)
         assert exc.__name__ in errors.__doc__
     # the old import locations still work
-    from newsdrift.alerting.rules import ChannelUnavailable
-    from newsdrift.dashboards import DashboardsError
-    from newsdrift.detection.frames import FramesConfigError
+    from newsdrift.alert.rules import ChannelUnavailable
+    from newsdrift.ops.dashboards import DashboardsError
+    from newsdrift.score.frames import FramesConfigError
 
     assert (ChannelUnavailable, DashboardsError, FramesConfigError) == (
         errors.ChannelUnavailable,
@@ -128,7 +128,7 @@ def import_calls(monkeypatch) -> list[dict[str, Any]]:
         calls.append({"url": url, **kwargs})
         raise errors.DashboardsError("stop here")
 
-    monkeypatch.setattr("newsdrift.dashboards_cli.import_dashboards", fake_import)
+    monkeypatch.setattr("newsdrift.cli.dashboards.import_dashboards", fake_import)
     return calls
 
 
@@ -215,8 +215,8 @@ def test_dashboards_import_of_an_unreadable_file_is_one_error_line(monkeypatch, 
 
 def test_failed_cycle_steps_are_failures_not_warnings(caplog):
     """A cluster that is gone: the checks and the delivery step fail for real and come back as records."""
-    from newsdrift.alerting import parse_rules
-    from newsdrift.config import load_settings
+    from newsdrift.alert import parse_rules
+    from newsdrift.settings import load_settings
     from newsdrift.store import IndexNames, make_client
 
     dead = make_client(load_settings(opensearch_url="http://127.0.0.1:9", opensearch_retries=0))

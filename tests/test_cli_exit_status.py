@@ -24,7 +24,7 @@ def _env(opensearch_url: str, prefix: str, tmp_path) -> dict[str, str]:
 
 def _run(feeds, env, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--feeds", str(feeds), *extra],
+        [sys.executable, "-m", "newsdrift", "run", "--all", "--feeds", str(feeds), *extra],
         env=env,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ import sys
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", *args],
+        [sys.executable, "-m", "newsdrift", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -38,7 +38,7 @@ def test_init_twice_reports_no_changes_then_info_lists_indices(opensearch_url, i
 
 
 def test_ism_policy_carries_the_settings_limits():
-    from newsdrift.config import load_settings
+    from newsdrift.settings import load_settings
     from newsdrift.store import IndexNames
     from newsdrift.store.ism import policy_body
 

@@ -30,7 +30,7 @@ def cli_env(opensearch_url: str, prefix: str, tmp_path) -> dict[str, str]:
 def test_run_json_with_no_feeds_ingests_the_sample_corpus(opensearch_url, index_names, tmp_path):
     env = cli_env(opensearch_url, index_names.prefix, tmp_path)
     first = subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", "run", "--json"], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "newsdrift", "run", "--json"], env=env, capture_output=True, text=True, timeout=300
     )
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
@@ -51,7 +51,7 @@ def test_run_json_with_no_feeds_ingests_the_sample_corpus(opensearch_url, index_
     assert all(set(e) == {"where", "reason"} for e in summary["errors"])
 
     again = subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"],
+        [sys.executable, "-m", "newsdrift", "run", "--all", "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def test_run_json_with_no_feeds_ingests_the_sample_corpus(opensearch_url, index_
 def test_run_exits_non_zero_when_the_cluster_is_down(tmp_path):
     env = {**os.environ, "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", "run", "--json"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "newsdrift", "run", "--json"], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 1
     assert "unreachable" in result.stderr and "Traceback" not in result.stderr
@@ -73,7 +73,7 @@ def test_run_exits_non_zero_when_the_cluster_is_down(tmp_path):
 def test_watch_stops_cleanly_on_ctrl_c(opensearch_url, index_names, tmp_path):
     env = cli_env(opensearch_url, index_names.prefix, tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsdrift.cli", "watch", "--interval", "1s", "--json"],
+        [sys.executable, "-m", "newsdrift", "watch", "--interval", "1s", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

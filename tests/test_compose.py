@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from newsdrift.config import PROJECT_ROOT
-from newsdrift.tasks.common import HTTP_POOL
+from newsdrift.airflow.common import HTTP_POOL
+from newsdrift.settings import PROJECT_ROOT
 
 BASE = PROJECT_ROOT / "docker-compose.yml"
 COMPOSE_FILES = sorted(PROJECT_ROOT.glob("docker-compose*.yml"))
@@ -152,14 +152,15 @@ def image_tag(image: str) -> tuple[str, str]:
 
 
 def test_every_image_is_pinned_to_a_version():
-    version = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
     for files in deployments():
         for name, svc in services(files).items():
-            assert "image" in svc, f"{name}: name the image (built images too), so it is pinned"
+            assert "image" in svc, f"{name}: name the image (built images too)"
             repo, tag = image_tag(svc["image"])
-            assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), f"{name}: {svc['image']} is not pinned"
             if "build" in svc:
-                assert tag == version, f"{name}: the built image should carry the package version {version}"
+                # built here from this checkout, never pulled: its version is the package's own
+                assert tag == "local", f"{name}: the built image is tagged :local, got {svc['image']}"
+                continue
+            assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), f"{name}: {svc['image']} is not pinned"
     for line in DOCKERFILE.read_text().splitlines():
         if line.upper().startswith("FROM "):
             _repo, tag = image_tag(line.split()[1])

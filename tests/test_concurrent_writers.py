@@ -3,7 +3,7 @@
 Twelve stories (bodies of the sample corpus) are served on loopback in two copies each: copy A
 listed by ``/a.xml``, copy B by ``/b.xml`` under other URLs (for even stories a near copy with an
 extra wire paragraph, for odd ones the same text). Two processes each run the pipeline's pass
-(``newsdrift.pipeline.run_once``, alerting on) over one of the feeds, released together by one
+(``newsdrift.run.ingest.run_once``, alerting on) over one of the feeds, released together by one
 barrier, into the same indices of the real node; the server holds the last page of each feed until
 both writers asked for it, so both score their batch before either is searchable (without the claims
 of ``detection.dedup`` every story splits in two). Every story must end as one cluster with one
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.sample.server import CORPUS_DIR
+from newsdrift.ops.sample.server import CORPUS_DIR
 from newsdrift.store import IndexNames
 from newsdrift.store.templates import delete_all
 
@@ -117,9 +117,9 @@ def story_server() -> Iterator[str]:
 
 def _one_pass(url: str, prefix: str, rules: str, feed_url: str, start: Any, out: Any) -> None:
     """A whole pass in its own process, released by ``start`` together with the other writer."""
-    from newsdrift.config import load_settings
-    from newsdrift.pipeline import run_once
-    from newsdrift.sources import Feed
+    from newsdrift.feeds.catalog import Feed
+    from newsdrift.run.ingest import run_once
+    from newsdrift.settings import load_settings
     from newsdrift.store import connect
 
     settings = load_settings(
@@ -200,7 +200,7 @@ def test_two_concurrent_passes_make_one_cluster_and_one_alert_per_story(
 def test_claims_older_than_a_day_are_pruned(opensearch_client: OpenSearch, concurrent_names: IndexNames) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from newsdrift.detection.dedup import prune_claims
+    from newsdrift.score.dedup import prune_claims
     from newsdrift.store import apply_templates
 
     apply_templates(opensearch_client, concurrent_names)
@@ -226,8 +226,8 @@ def test_writers_that_each_won_some_keys_of_a_story_agree_on_its_founder(
     """
     from datetime import UTC, datetime
 
-    from newsdrift.detection.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint
     from newsdrift.records import Article, ScoredArticle
+    from newsdrift.score.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint
     from newsdrift.store import apply_templates
 
     apply_templates(opensearch_client, concurrent_names)

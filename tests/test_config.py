@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.config import load_settings
 from newsdrift.errors import ConfigError
+from newsdrift.settings import load_settings
 
 
 def test_env_overrides_defaults(monkeypatch):
@@ -20,7 +20,7 @@ def test_env_overrides_defaults(monkeypatch):
 
 
 def test_drift_settings_reach_the_drift_store(monkeypatch, opensearch_client, initialized_names):
-    from newsdrift.detection.drift_store import open_drift_store
+    from newsdrift.score.drift_store import open_drift_store
 
     monkeypatch.setenv("NEWSDRIFT_DRIFT_JUMP_SHARE", "0")
     monkeypatch.setenv("NEWSDRIFT_DRIFT_CUSUM_K", "1.25")

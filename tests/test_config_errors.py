@@ -12,10 +12,11 @@ import pytest
 from opensearchpy import OpenSearch, helpers
 from typer.testing import CliRunner
 
-from newsdrift import config, configcheck
+from newsdrift import settings as config
 from newsdrift.cli import app
-from newsdrift.config import PROJECT_ROOT, get_settings, load_settings
 from newsdrift.errors import ConfigError
+from newsdrift.run import preflight as configcheck
+from newsdrift.settings import PROJECT_ROOT, get_settings, load_settings
 from newsdrift.store import IndexNames, apply_templates
 
 CONFIG = PROJECT_ROOT / "config"
@@ -24,7 +25,7 @@ BAD_UTF8 = b"name: caf\xe9 talk\n"  # Latin-1 'é': invalid UTF-8 on line 1
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", *args],
+        [sys.executable, "-m", "newsdrift", *args],
         capture_output=True,
         text=True,
         timeout=180,
@@ -87,7 +88,7 @@ def test_frames_file_problems_are_one_message(monkeypatch, tmp_path, opensearch_
 
 
 def test_frames_error_is_a_config_error(tmp_path):
-    from newsdrift.detection.frames import FramesConfigError, load_frames
+    from newsdrift.score.frames import FramesConfigError, load_frames
 
     assert issubclass(FramesConfigError, ConfigError)
     with pytest.raises(ConfigError, match="frames.yaml: not valid YAML"):
@@ -130,9 +131,9 @@ def test_yaml_helper_rejects_duplicate_keys_everywhere(tmp_path):
     dup = _write(tmp_path / "dup.yaml", b"feeds:\n  - {url: 'http://a.example/f', name: A}\nfeeds: []\n")
     with pytest.raises(ConfigError, match=r"dup\.yaml: not valid YAML at line 3, column 1: duplicate key 'feeds'"):
         config.load_yaml(dup, "feeds file")
-    from newsdrift.alerting.rules import load_rules
-    from newsdrift.detection.topic import load_topic
-    from newsdrift.sources import load_feeds
+    from newsdrift.alert.rules import load_rules
+    from newsdrift.feeds.catalog import load_feeds
+    from newsdrift.score.topic import load_topic
 
     for loader in (load_feeds, load_topic, load_rules):
         with pytest.raises(ConfigError, match="duplicate key 'feeds'"):
@@ -196,7 +197,7 @@ def test_validate_all_checks_every_file(tmp_path):
 def test_malformed_topic_stops_run_before_any_feed_is_polled(
     opensearch_client: OpenSearch, opensearch_url, index_names, sample_server, tmp_path
 ):
-    from newsdrift.demo import sample_feeds
+    from newsdrift.ops.demo import sample_feeds
 
     feed = sample_feeds(sample_server.url)[0]
     feeds = tmp_path / "feeds.yaml"
@@ -222,7 +223,7 @@ def test_malformed_topic_stops_run_before_any_feed_is_polled(
 
 
 def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearch_url, index_names, opensearch_client):
-    from newsdrift.tasks import ingest
+    from newsdrift.airflow import ingest
 
     topic = _write(tmp_path / "topic.yaml", b"name: x\nterms: [\n")
     for key, value in {
@@ -246,7 +247,7 @@ def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearc
 
 
 def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_client, opensearch_url, index_names):
-    from newsdrift.tasks import maintenance
+    from newsdrift.airflow import maintenance
 
     apply_templates(opensearch_client, index_names)
     total = 2500
@@ -285,7 +286,7 @@ def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_cl
 
 
 def test_feeds_status_before_init_is_empty(opensearch_url, index_names):
-    from newsdrift.feedstate import all_states
+    from newsdrift.feeds.state import all_states
     from newsdrift.store import connect
 
     client = connect(load_settings(opensearch_url=opensearch_url))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.alerting.receivers import WebhookReceiver
+from newsdrift.alert.receivers import WebhookReceiver
 from tests import airflow_runner as runner
 
 FAILING_DAG = """
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from newsdrift.callbacks import on_task_failure
+from newsdrift.airflow.callbacks import on_task_failure
 
 
 @dag(dag_id="newsdrift_failing", schedule=None, start_date=datetime(2026, 1, 1, tzinfo=UTC), catchup=False,
@@ -59,7 +59,7 @@ def test_every_newsdrift_task_has_the_failure_callback(airflow_env):
     tasks = [(d, t, info) for d, dag in bag["dags"].items() for t, info in dag["tasks"].items()]
     assert len(bag["dags"]) == 4 and tasks
     for dag_id, task_id, info in tasks:
-        assert info["on_failure_callback"] == ["newsdrift.callbacks.on_task_failure"], (dag_id, task_id)
+        assert info["on_failure_callback"] == ["newsdrift.airflow.callbacks.on_task_failure"], (dag_id, task_id)
 
 
 def test_a_failed_task_alerts_through_the_channels(

@@ -22,8 +22,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from newsdrift.config import PROJECT_ROOT
-from newsdrift.dashboards import (
+from newsdrift.cli.dashboards import dashboards_app
+from newsdrift.ops.dashboards import (
     AGGREGATABLE_TYPES,
     SAVED_OBJECTS_PATH,
     DashboardsError,
@@ -41,8 +41,8 @@ from newsdrift.dashboards import (
     visualization_query,
     with_prefix,
 )
-from newsdrift.dashboards_cli import dashboards_app
 from newsdrift.records import stable_id
+from newsdrift.settings import PROJECT_ROOT
 from newsdrift.store import IndexNames, bulk_write, write_actions
 
 OBJECTS = load_saved_objects()
@@ -394,7 +394,7 @@ def dashboards_server() -> Iterator[SavedObjectsServer]:
 
 
 def newsdrift_cli() -> typer.Typer:
-    """The ``newsdrift`` root with the dashboards group, registered as newsdrift/cli.py does."""
+    """The ``newsdrift`` root with the dashboards group, registered as newsdrift/cli/__init__.py does."""
     root = typer.Typer(name="newsdrift")
     root.add_typer(dashboards_app, name="dashboards")
     return root

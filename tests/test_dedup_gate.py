@@ -7,8 +7,8 @@ import json
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.detection.dedup import Deduplicator, DedupSettings, fingerprint, jaccard_estimate
 from newsdrift.records import ScoredArticle
+from newsdrift.score.dedup import Deduplicator, DedupSettings, fingerprint, jaccard_estimate
 from newsdrift.store import IndexNames
 from tests.test_dedup_opensearch import DATA, index_batch, scored
 

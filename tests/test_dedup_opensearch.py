@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.detection.dedup import Deduplicator, DedupSettings, apply_cluster_updates, fingerprint
 from newsdrift.records import Article, ScoredArticle, stable_id
+from newsdrift.score.dedup import Deduplicator, DedupSettings, apply_cluster_updates, fingerprint
 from newsdrift.store import IndexNames
 from newsdrift.store.bulk import bulk_write, write_actions
 
@@ -277,7 +277,7 @@ def test_batch_search_gives_each_article_what_its_own_queries_give(
     """A batch's candidates come from one search of the articles and one of the baseline, sorted out per
     article: the same candidates and the same baseline hits, in the same order (the baseline's are cut at
     ``candidate_limit``: which ones come back is the index order), as each article's own queries (#13)."""
-    import newsdrift.detection.dedup as dedup_module
+    import newsdrift.score.dedup as dedup_module
 
     names, settings = initialized_names, DedupSettings(candidate_limit=2, verify_threshold=0)
     story = [texts[f"01_llama_405b_release:{v}"] for v in ("orig", "v1", "v2")]
@@ -333,7 +333,7 @@ def test_claims_this_writer_made_are_not_read_back(
 ) -> None:
     """A copy claiming after its original through the same ``ClaimMemory`` joins it as it would through the
     node, with no realtime read of the claims (each one made the node refresh the claims index, #13)."""
-    from newsdrift.detection.dedup import ClaimJoin, ClaimMemory, claim_clusters
+    from newsdrift.score.dedup import ClaimJoin, ClaimMemory, claim_clusters
 
     body = "\n".join(f"Paragraph {i} of the story says the open model weights were released today." for i in range(8))
     threshold, memory = DedupSettings().threshold, ClaimMemory()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.detection.dedup import DedupSettings, Fingerprint, fingerprint, near_duplicate_score
-from newsdrift.detection.verify import ShingleFrequency, is_copy, shingle_hashes
+from newsdrift.score.dedup import DedupSettings, Fingerprint, fingerprint, near_duplicate_score
+from newsdrift.score.verify import ShingleFrequency, is_copy, shingle_hashes
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
@@ -129,7 +129,7 @@ def test_batch_pairs_found_through_bands_are_the_pairs_of_the_labelled_set(
 ) -> None:
     """Whether a batch holds a pair that needs verifying, found through shared bands (#13), agrees with
     the pairwise decision on every labelled pair, alone and in batches of other documents."""
-    from newsdrift.detection.dedup import _pair_past_estimate
+    from newsdrift.score.dedup import _pair_past_estimate
 
     fps, pairs = labelled
     settings = DedupSettings()

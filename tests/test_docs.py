@@ -7,7 +7,7 @@ import re
 import typer
 
 from newsdrift.cli import app
-from newsdrift.config import PROJECT_ROOT, Settings
+from newsdrift.settings import PROJECT_ROOT, Settings
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

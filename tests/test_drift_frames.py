@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.detection.frames import (
+from newsdrift.score.frames import (
     DEFAULT_FRAMES_PATH,
     FramesConfigError,
     frames_from_mapping,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.detection.drift import (
+from newsdrift.records import Article, ScoredArticle
+from newsdrift.score.drift import (
     DriftConfig,
     DriftScorer,
     WindowArticle,
@@ -20,9 +21,8 @@ from newsdrift.detection.drift import (
     utc,
     window_doc_id,
 )
-from newsdrift.detection.drift_store import DriftStore, PassWindows
-from newsdrift.detection.frames import load_frames
-from newsdrift.records import Article, ScoredArticle
+from newsdrift.score.drift_store import DriftStore, PassWindows
+from newsdrift.score.frames import load_frames
 from newsdrift.store import IndexNames
 
 ROOT = Path(__file__).resolve().parents[1]

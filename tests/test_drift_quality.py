@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from newsdrift.clock import as_utc as utc
-from newsdrift.detection.drift import DriftConfig, DriftScorer, compute_windows, detect_events
-from newsdrift.detection.frames import load_frames
+from newsdrift.score.drift import DriftConfig, DriftScorer, compute_windows, detect_events
+from newsdrift.score.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "drift"

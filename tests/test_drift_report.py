@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from newsdrift.detection.drift import DriftConfig, DriftScorer, compute_windows, detect_events
-from newsdrift.detection.frames import load_frames
-from newsdrift.detection.report import REPORT_COLUMNS, event_rows, render_report_html, report_rows
+from newsdrift.score.drift import DriftConfig, DriftScorer, compute_windows, detect_events
+from newsdrift.score.frames import load_frames
+from newsdrift.score.report import REPORT_COLUMNS, event_rows, render_report_html, report_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 

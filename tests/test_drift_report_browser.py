@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.detection.drift import DriftScorer
-from newsdrift.detection.frames import load_frames
+from newsdrift.score.drift import DriftScorer
+from newsdrift.score.frames import load_frames
 from newsdrift.store import IndexNames
 from tests.test_drift_opensearch import _document
 
@@ -125,7 +125,7 @@ def test_drift_report_html_draws_its_charts_in_chromium(
         "NEWSDRIFT_INDEX_PREFIX": names.prefix,
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
     }
-    cli = [sys.executable, "-m", "newsdrift.cli", "drift"]
+    cli = [sys.executable, "-m", "newsdrift", "drift"]
     update = subprocess.run([*cli, "update", "--json"], env=env, capture_output=True, text=True, timeout=300)
     assert update.returncode == 0, update.stderr
     assert json.loads(update.stdout)["events"] >= 1  # stream A's shift

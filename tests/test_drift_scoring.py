@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.detection.change import (
+from newsdrift.records import Article, ScoredArticle
+from newsdrift.score.change import (
     JOINT,
     cusum_limit,
     detect_changes,
@@ -23,7 +24,7 @@ from newsdrift.detection.change import (
     share_of,
     siegmund_arl,
 )
-from newsdrift.detection.drift import (
+from newsdrift.score.drift import (
     DriftConfig,
     DriftScorer,
     WindowRecord,
@@ -38,8 +39,7 @@ from newsdrift.detection.drift import (
     window_documents,
     window_from_doc,
 )
-from newsdrift.detection.frames import load_frames
-from newsdrift.records import Article, ScoredArticle
+from newsdrift.score.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "baseline").glob("*.txt"))]

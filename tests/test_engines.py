@@ -14,16 +14,17 @@ import sys
 
 import pytest
 
-from newsdrift import feedstate, node
-from newsdrift.config import load_settings
 from newsdrift.errors import ConfigError, NodeError
+from newsdrift.feeds import state as feedstate
+from newsdrift.ops import node
+from newsdrift.settings import load_settings
 from newsdrift.store import IndexNames, apply_templates
 from newsdrift.store.engine import engine_of, parse_root
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", *args],
+        [sys.executable, "-m", "newsdrift", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -15,17 +15,17 @@ from typing import Any
 import pytest
 
 from extractors.article import DEFAULT_OPTIONS, content_sha1, extract_article
-from extractors.charset import decode_html
-from extractors.feeds import poll_feed
-from extractors.fetch import PoliteFetcher
-from extractors.http import make_client
-from extractors.netguard import NetGuard
 from extractors.urls import canonical_id_for_link
-from newsdrift.config import load_settings
-from newsdrift.detection.topic import load_topic, score_topic
+from newsdrift.feeds.catalog import Feed
+from newsdrift.feeds.poll import poll_feed
+from newsdrift.fetch.charset import decode_html
+from newsdrift.fetch.fetcher import PoliteFetcher
+from newsdrift.fetch.http import make_client
+from newsdrift.fetch.netguard import NetGuard
+from newsdrift.ops.sample.server import CORPUS_DIR, SampleServer
 from newsdrift.records import Article, Failure, FeedEntry, FetchedPage, stable_id
-from newsdrift.sample.server import CORPUS_DIR, SampleServer
-from newsdrift.sources import Feed
+from newsdrift.score.topic import load_topic, score_topic
+from newsdrift.settings import load_settings
 
 DATA = Path(__file__).parent / "data" / "extraction"
 LABELS = json.loads((DATA / "manifest.json").read_text(encoding="utf-8"))

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from extractors.feeds import FeedPollResult, poll_feed
-from extractors.http import make_client
-from extractors.netguard import NetGuard
-from newsdrift.config import load_settings
-from newsdrift.sample.server import CORPUS_DIR, SampleServer
-from newsdrift.sources import Feed
+from newsdrift.feeds.catalog import Feed
+from newsdrift.feeds.poll import FeedPollResult, poll_feed
+from newsdrift.fetch.http import make_client
+from newsdrift.fetch.netguard import NetGuard
+from newsdrift.ops.sample.server import CORPUS_DIR, SampleServer
+from newsdrift.settings import load_settings
 
 MANIFEST = json.loads((CORPUS_DIR / "manifest.json").read_text(encoding="utf-8"))
 FEEDS = {f["path"]: f for f in MANIFEST["feeds"]}

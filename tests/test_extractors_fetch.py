@@ -20,10 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from extractors.fetch import PoliteFetcher
-from extractors.netguard import NetGuard
-from newsdrift.config import load_settings
+from newsdrift.fetch.fetcher import PoliteFetcher
+from newsdrift.fetch.netguard import NetGuard
 from newsdrift.records import Failure, FeedEntry, FetchedPage
+from newsdrift.settings import load_settings
 
 ARTICLE = (
     "<!DOCTYPE html><html lang='en'><head><title>Story</title></head><body><article><h1>Story</h1>"

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from extractors.charset import decode_html, normalise_label
-from extractors.http import parse_retry_after
 from extractors.layout import drop_pullquotes, unwrap_layout_tables
 from extractors.pagemeta import page_meta, parse_timestamp
-from extractors.robots import origin_of, policy_from_response, robots_url
 from extractors.standfirst import find_standfirst, with_standfirst
 from extractors.urls import normalise_url, same_site
+from newsdrift.fetch.charset import decode_html, normalise_label
+from newsdrift.fetch.http import parse_retry_after
+from newsdrift.fetch.robots import origin_of, policy_from_response, robots_url
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_CORPUS = ROOT / "newsdrift" / "sample" / "corpus"
+SAMPLE_CORPUS = ROOT / "newsdrift" / "ops" / "sample" / "corpus"
 EXTRACTION_PAGES = ROOT / "tests" / "data" / "extraction"
 
 LEGACY = "Café £5 – “quoted” ‘text’ … €"

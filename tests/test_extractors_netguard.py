@@ -15,9 +15,9 @@ import threading
 import httpx
 import pytest
 
-from extractors.http import FetchError, guarded_get, make_client
-from extractors.netguard import BlockedAddress, GuardError, NetGuard, address_kind
-from newsdrift.config import load_settings
+from newsdrift.fetch.http import FetchError, guarded_get, make_client
+from newsdrift.fetch.netguard import BlockedAddress, GuardError, NetGuard, address_kind
+from newsdrift.settings import load_settings
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
 

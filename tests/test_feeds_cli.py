@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from newsdrift.sources import load_feeds
+from newsdrift.feeds.catalog import load_feeds
 from tests.loopback import Route, RouteServer, rss
 
 ARTICLE = (
@@ -19,7 +19,7 @@ ARTICLE = (
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newsdrift.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "newsdrift", *args], env=env, capture_output=True, text=True, timeout=300
     )
 
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from newsdrift.pipeline import run_once
+from newsdrift.feeds.catalog import Feed
+from newsdrift.ops.sample import load_manifest
 from newsdrift.records import stable_id
-from newsdrift.sample import load_manifest
-from newsdrift.sources import Feed
+from newsdrift.run.ingest import run_once
 from newsdrift.store import IndexNames, apply_templates
 
 DELAY = 0.2

@@ -26,13 +26,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from extractors.article import extract_article
-from extractors.feeds import FeedPollResult, poll_feed
-from extractors.fetch import PoliteFetcher
-from extractors.http import make_client
-from extractors.netguard import NetGuard
-from newsdrift.config import load_settings
+from newsdrift.feeds.catalog import Feed
+from newsdrift.feeds.poll import FeedPollResult, poll_feed
+from newsdrift.fetch.fetcher import PoliteFetcher
+from newsdrift.fetch.http import make_client
+from newsdrift.fetch.netguard import NetGuard
 from newsdrift.records import Article, Failure, FeedEntry, FetchedPage, ScoredArticle
-from newsdrift.sources import Feed
+from newsdrift.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CAP = 5_000_000
@@ -190,13 +190,13 @@ SMALL_FEED = (
 # allocations during the bomb request, bytes objects included) is the finer figure.
 _CLIENT = r"""
 import asyncio, json, resource, sys, tracemalloc
-from extractors.feeds import poll_feed
-from extractors.fetch import PoliteFetcher
-from extractors.http import make_client
-from extractors.netguard import NetGuard
-from newsdrift.config import load_settings
+from newsdrift.feeds.poll import poll_feed
+from newsdrift.fetch.fetcher import PoliteFetcher
+from newsdrift.fetch.http import make_client
+from newsdrift.fetch.netguard import NetGuard
+from newsdrift.settings import load_settings
 from newsdrift.records import Failure, FeedEntry
-from newsdrift.sources import Feed
+from newsdrift.feeds.catalog import Feed
 
 kind, warm_url, bomb_url, cap = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 cfg = load_settings(allow_private_networks=False, per_host_delay=0.0, http_timeout=30.0, feed_retries=0,

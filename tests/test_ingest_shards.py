@@ -22,9 +22,9 @@ import pytest
 import yaml
 from opensearchpy import OpenSearch
 
-from newsdrift.sample.server import CORPUS_DIR, SampleServer
-from newsdrift.shards import group_feeds, shard_of
-from newsdrift.sources import Feed
+from newsdrift.feeds.catalog import Feed
+from newsdrift.feeds.shards import group_feeds, shard_of
+from newsdrift.ops.sample.server import CORPUS_DIR, SampleServer
 from newsdrift.store import IndexNames
 from newsdrift.store.templates import delete_all
 
@@ -53,8 +53,8 @@ def test_a_host_stays_in_one_shard_and_keeps_it() -> None:
 
 
 def test_shard_count_is_validated() -> None:
-    from newsdrift.config import load_settings
     from newsdrift.errors import ConfigError
+    from newsdrift.settings import load_settings
 
     with pytest.raises(ConfigError, match="NEWSDRIFT_INGEST_SHARDS: Input should be greater than or equal to 1"):
         load_settings(ingest_shards=0)

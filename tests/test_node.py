@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from newsdrift import node
-from newsdrift.config import load_settings
 from newsdrift.errors import NodeError
+from newsdrift.ops import node
+from newsdrift.settings import load_settings
 
 
 def test_second_embedded_node_is_its_own_cluster_and_stops_cleanly(opensearch_url, tmp_path):
@@ -46,7 +46,7 @@ def test_missing_java_and_maven_are_clear_messages(tmp_path, monkeypatch):
 
 def _share_installed_jars(settings, engine: str = "opensearch") -> None:
     """Use the test node's jars (no Maven run) when they are installed."""
-    from newsdrift.config import PROJECT_ROOT
+    from newsdrift.settings import PROJECT_ROOT
 
     test_home = Path(os.environ.get("NEWSDRIFT_TEST_HOME", PROJECT_ROOT / ".cache" / "test-home"))
     shared = node.lib_dir(load_settings(home=test_home), engine)

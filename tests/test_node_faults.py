@@ -14,13 +14,13 @@ import pytest
 from test_node import _free_port_above_9299, _share_installed_jars
 from test_reliability import _article_alert_keys, _count, reference_run
 
-from newsdrift import node
-from newsdrift.alerting.pending import count_pending
-from newsdrift.config import load_settings
-from newsdrift.demo import sample_feeds
+from newsdrift.alert.pending import count_pending
 from newsdrift.errors import ClusterUnavailable
-from newsdrift.pipeline import run_once
-from newsdrift.scoring import default_scorers
+from newsdrift.ops import node
+from newsdrift.ops.demo import sample_feeds
+from newsdrift.run.ingest import run_once
+from newsdrift.score.stages import default_scorers
+from newsdrift.settings import load_settings
 from newsdrift.store import IndexNames, apply_templates, make_client
 
 
@@ -86,7 +86,7 @@ def test_stall_longer_than_the_client_timeout_keeps_counts_true(own_node, sample
     client = make_client(settings)
     apply_templates(client, names)
     stages = default_scorers(settings, client, names, alerts=False)
-    from newsdrift.alerting.stage import AlertingStage
+    from newsdrift.alert.stage import AlertingStage
 
     stages += [StallNodeOnce(state.pid, 2.5), AlertingStage(settings, client, names)]
     summary = run_once(settings, client, sample_feeds(sample_server.url), scorers=stages)
@@ -113,7 +113,7 @@ def test_kill_9_of_the_node_mid_pass_loses_nothing(own_node, sample_server, chan
                 os.kill(self.pid, signal.SIGKILL)
 
     stages = default_scorers(settings, client, names, alerts=False)
-    from newsdrift.alerting.stage import AlertingStage
+    from newsdrift.alert.stage import AlertingStage
 
     stages += [KillNode(state.pid, 0), AlertingStage(settings, client, names)]
     with pytest.raises(ClusterUnavailable):

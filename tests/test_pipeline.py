@@ -11,10 +11,10 @@ from collections import Counter
 
 import pytest
 
-from newsdrift.demo import sample_feeds
-from newsdrift.pipeline import run_once
+from newsdrift.ops.demo import sample_feeds
+from newsdrift.ops.sample import load_manifest
 from newsdrift.records import stable_id
-from newsdrift.sample import load_manifest
+from newsdrift.run.ingest import run_once
 from newsdrift.store import IndexNames, apply_templates, make_client
 
 MANIFEST = load_manifest()
@@ -175,8 +175,8 @@ def test_retry_after_is_honoured(settings, sample_server, opensearch_client, ind
 
 
 def test_cluster_down_stops_the_run_with_a_clear_error(settings, sample_server):
-    from newsdrift.config import load_settings
     from newsdrift.errors import ClusterUnavailable
+    from newsdrift.settings import load_settings
     from newsdrift.store import connect
 
     dead = load_settings(opensearch_url="http://127.0.0.1:9", allow_private_networks=True)
@@ -236,9 +236,9 @@ def test_drift_is_analysed_in_the_extraction_workers_and_windows_match_a_full_re
     """A process-pool pass: every article's drift analysis is made next to extraction (none in the indexing
     process), the indexed drift fields are what the scorer gives the stored text, and the windows the pass
     filled batch by batch are what reading the node back gives."""
-    from newsdrift.detection.drift_store import open_drift_store
-    from newsdrift.pipeline import PROCESS_POOL_MIN_ENTRIES
-    from newsdrift.scoring import DriftScoring, default_scorers
+    from newsdrift.run.ingest import PROCESS_POOL_MIN_ENTRIES
+    from newsdrift.score.drift_store import open_drift_store
+    from newsdrift.score.stages import DriftScoring, default_scorers
 
     names = IndexNames(settings.index_prefix)
     apply_templates(opensearch_client, names)

@@ -17,17 +17,17 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import CHANNELS
 
-from newsdrift import feedstate
-from newsdrift.alerting.pending import count_pending
-from newsdrift.alerting.stage import AlertingStage
-from newsdrift.config import load_settings
-from newsdrift.demo import sample_feeds
-from newsdrift.detection import baseline
+from newsdrift.alert.pending import count_pending
+from newsdrift.alert.stage import AlertingStage
 from newsdrift.errors import ConfigError
-from newsdrift.pipeline import RunSummary, indexed_counts, run_once, set_indexed_counts
-from newsdrift.sample import load_manifest
-from newsdrift.scoring import default_scorers
-from newsdrift.sources import Feed
+from newsdrift.feeds import state as feedstate
+from newsdrift.feeds.catalog import Feed
+from newsdrift.ops.demo import sample_feeds
+from newsdrift.ops.sample import load_manifest
+from newsdrift.run.ingest import RunSummary, indexed_counts, run_once, set_indexed_counts
+from newsdrift.score import baseline
+from newsdrift.score.stages import default_scorers
+from newsdrift.settings import load_settings
 from newsdrift.store import IndexNames, apply_templates, make_client
 from newsdrift.store.templates import delete_all
 
@@ -35,8 +35,8 @@ from newsdrift.store.templates import delete_all
 @contextmanager
 def reference_run(opensearch_url: str, home: Path):
     """One undisturbed pass over the sample corpus: the numbers every faulty run must end with."""
-    from newsdrift.alerting.receivers import WebhookReceiver
-    from newsdrift.sample import SampleServer
+    from newsdrift.alert.receivers import WebhookReceiver
+    from newsdrift.ops.sample import SampleServer
 
     names = IndexNames(f"t{uuid.uuid4().hex[:10]}")
     mp = pytest.MonkeyPatch()
@@ -369,14 +369,14 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
     }
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "newsdrift.cli", "run", "--feeds", str(feeds), "--json"],
+            [sys.executable, "-m", "newsdrift", "run", "--feeds", str(feeds), "--json"],
             env=env,
             capture_output=True,
             text=True,
             timeout=300,
         )
         status = subprocess.run(
-            [sys.executable, "-m", "newsdrift.cli", "feeds", "status", "--json"],
+            [sys.executable, "-m", "newsdrift", "feeds", "status", "--json"],
             env=env,
             capture_output=True,
             text=True,
@@ -420,7 +420,7 @@ def test_sigkill_of_a_running_pass_then_rerun_loses_and_repeats_nothing(
         "NEWSDRIFT_SAMPLE_PORT": str(port),
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
     }
-    command = [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"]
+    command = [sys.executable, "-m", "newsdrift", "run", "--all", "--json"]
     client, names = opensearch_client, initialized_names
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

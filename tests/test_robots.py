@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from extractors.fetch import PoliteFetcher
-from extractors.robots import policy_from_response
-from newsdrift.hoststate import RobotsStore
+from newsdrift.fetch.fetcher import PoliteFetcher
+from newsdrift.fetch.robots import policy_from_response
+from newsdrift.fetch.robots_store import RobotsStore
 from newsdrift.records import Failure, FeedEntry, FetchedPage, stable_id
 from newsdrift.store import apply_templates, make_client
 from tests.loopback import Route, RouteServer

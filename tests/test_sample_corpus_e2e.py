@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.alerting.receivers import WebhookReceiver
-from newsdrift.config import load_settings
-from newsdrift.dashboards import SAVED_OBJECTS_PATH, visualization_query
-from newsdrift.demo import DEMO_DRIFT_FALSE_ALARM_RATE, sample_feeds
-from newsdrift.pipeline import run_once
+from newsdrift.alert.receivers import WebhookReceiver
+from newsdrift.ops.dashboards import SAVED_OBJECTS_PATH, visualization_query
+from newsdrift.ops.demo import DEMO_DRIFT_FALSE_ALARM_RATE, sample_feeds
+from newsdrift.ops.sample import SampleServer, load_manifest
 from newsdrift.records import stable_id
-from newsdrift.sample import SampleServer, load_manifest
+from newsdrift.run.ingest import run_once
+from newsdrift.settings import load_settings
 from newsdrift.store import IndexNames, apply_templates, make_client
 from newsdrift.store.templates import delete_all
 
@@ -38,7 +38,7 @@ def corpus_run(opensearch_url, tmp_path_factory):
         allow_private_networks=True,
         per_host_delay=0.0,
         home=tmp_path_factory.mktemp("home"),
-        # the demo's stated drift false-alarm rate (newsdrift.demo: one article a day is too thin for the default)
+        # the demo's stated drift false-alarm rate (newsdrift.ops.demo: one article a day is too thin for the default)
         drift_false_alarm_rate=DEMO_DRIFT_FALSE_ALARM_RATE,
     )
     client = make_client(settings)

@@ -18,8 +18,8 @@ import feedparser
 import httpx
 import pytest
 
-from newsdrift.sample import CORPUS_DIR, SampleServer, load_manifest
-from newsdrift.sample.build_corpus import existing_files, render_files
+from newsdrift.ops.sample import CORPUS_DIR, SampleServer, load_manifest
+from newsdrift.ops.sample.build_corpus import existing_files, render_files
 
 FEED = "/openledger/rss.xml"
 MANIFEST = load_manifest()
@@ -381,7 +381,7 @@ def test_stop_is_prompt_with_a_slow_response_in_flight() -> None:
 
 
 def test_corpus_is_what_the_generator_produces() -> None:
-    assert existing_files(CORPUS_DIR) == render_files(), "run: python -m newsdrift.sample.build_corpus"
+    assert existing_files(CORPUS_DIR) == render_files(), "run: python -m newsdrift.ops.sample.build_corpus"
 
 
 def test_manifest_pages_exist_and_are_well_formed(server: SampleServer, client: httpx.Client) -> None:

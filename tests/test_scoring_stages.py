@@ -1,4 +1,4 @@
-"""How the pipeline runs its stages on a batch (``newsdrift.scoring.score_stages``), with plain stages."""
+"""How the pipeline runs its stages on a batch (``newsdrift.score.stages.score_stages``), with plain stages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from newsdrift.records import RunSummary, ScoredArticle
-from newsdrift.scoring import score_stages
+from newsdrift.score.stages import score_stages
 
 
 class Recorder:

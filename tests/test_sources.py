@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.config import PROJECT_ROOT, load_settings
-from newsdrift.detection.topic import TopicProfile, load_topic, score_topic
 from newsdrift.errors import ConfigError
+from newsdrift.feeds.catalog import Feed, enabled_feeds, load_feeds, parse_duration, parse_feeds
 from newsdrift.records import stable_id
-from newsdrift.sources import Feed, enabled_feeds, load_feeds, parse_duration, parse_feeds
+from newsdrift.score.topic import TopicProfile, load_topic, score_topic
+from newsdrift.settings import PROJECT_ROOT, load_settings
 
-CORPUS_MANIFEST = PROJECT_ROOT / "newsdrift" / "sample" / "corpus" / "manifest.json"
+CORPUS_MANIFEST = PROJECT_ROOT / "newsdrift" / "ops" / "sample" / "corpus" / "manifest.json"
 EXTRACTION_DATA = PROJECT_ROOT / "tests" / "data" / "extraction"
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.config import load_settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.records import stable_id
+from newsdrift.settings import load_settings
 from newsdrift.store import apply_templates, bulk_write, connect, write_actions
 from newsdrift.store.templates import MAPPINGS_DIR
 
@@ -63,8 +63,8 @@ def _claim_twice(client, claims_index: str) -> None:
     """Two copies of one story claim in turn on ``claims_index``: the second joins the first's cluster."""
     from datetime import UTC, datetime
 
-    from newsdrift.detection.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint, prune_claims
     from newsdrift.records import Article, ScoredArticle
+    from newsdrift.score.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint, prune_claims
 
     body = "\n".join(f"Paragraph {i} of the story says the open model weights were released today." for i in range(8))
     now = datetime.now(UTC)

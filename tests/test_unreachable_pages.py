@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from newsdrift.clock import utcnow
-from newsdrift.linkstate import link_id
-from newsdrift.pipeline import run_once
-from newsdrift.sources import Feed
+from newsdrift.feeds.catalog import Feed
+from newsdrift.fetch.links import link_id
+from newsdrift.run.ingest import run_once
 from newsdrift.store import apply_templates, make_client
 from tests.loopback import Route, RouteServer, rss
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.config import PROJECT_ROOT
+from newsdrift.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 IGNORE = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", "*.pyc")
@@ -71,7 +71,7 @@ def test_wheel_in_a_fresh_venv_runs_init_run_and_dashboards_import(installed, op
         "NEWSDRIFT_SAMPLE_PORT": str(_free_port()),
     }
     where = _sh(
-        [str(installed / "python"), "-c", "import newsdrift.config as c; print(c.data_dir('mappings'))"],
+        [str(installed / "python"), "-c", "import newsdrift.settings as c; print(c.data_dir('mappings'))"],
         env=env,
         cwd=workdir,
     )

@@ -21,7 +21,7 @@ import pytest
 # A parent with a pool of two: one worker busy for two minutes, one idle (both cases were orphaned).
 POOL_PARENT = """
 import os, sys, time
-from newsdrift import workers
+from newsdrift.run import workers
 if sys.argv[1] == "poll-only":  # no prctl: only the getppid() polling thread guards the workers
     workers._set_parent_death_signal = lambda *args: False
 pool = workers.process_pool(2)
@@ -132,7 +132,7 @@ def test_pool_workers_exit_when_their_parent_is_killed(mode, within):
 
 
 def test_the_pool_still_works_and_shuts_down_normally():
-    from newsdrift.workers import process_pool
+    from newsdrift.run.workers import process_pool
 
     with process_pool(2) as pool:
         pids = set(pool.map(_worker_pid, range(8)))
@@ -163,7 +163,7 @@ def test_newsdrift_run_killed_mid_pass_leaves_no_extraction_workers(opensearch_u
         "NEWSDRIFT_EXTRACT_WORKERS": "2",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsdrift.cli", "run", "--all", "--json"],
+        [sys.executable, "-m", "newsdrift", "run", "--all", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -18,9 +18,9 @@ from opensearchpy.exceptions import (
     ConnectionError as OSConnectionError,
 )
 
-from newsdrift.config import Settings
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.secrets import redact
+from newsdrift.settings import Settings
 
 
 def resolve_url(settings: Settings) -> str:
@@ -28,7 +28,7 @@ def resolve_url(settings: Settings) -> str:
     (the engine of NEWSDRIFT_ENGINE), else its default port."""
     if settings.opensearch_url:
         return settings.opensearch_url
-    from newsdrift import node  # local: node pulls in subprocess machinery
+    from newsdrift.ops import node  # local: node pulls in subprocess machinery
 
     state = node.read_state(settings, settings.engine)
     if state and state.url:

@@ -17,7 +17,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
-from newsdrift.config import Settings
+from newsdrift.settings import Settings
 from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import MAPPINGS_DIR
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from newsdrift.config import data_dir
+from newsdrift.settings import data_dir
 from newsdrift.store.names import FAMILIES, IndexNames
 
 MAPPINGS_DIR = data_dir("mappings")

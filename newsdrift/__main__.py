@@ -1,0 +1,5 @@
+"""``python -m newsdrift``: the command line."""
+
+from newsdrift.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""entry -> page: guarded HTTP, charset decoding, robots.txt, per-host politeness and dead links."""

@@ -1,0 +1,1 @@
+"""One pass (poll -> select -> fetch -> extract -> score -> index -> alert), its workers and backfill."""
