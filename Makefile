@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup browser demo airflow test lint fmt quick bench node-start node-stop clean
+.PHONY: help setup browser demo airflow test lint fmt docs quick bench node-start node-stop clean
 
 help:  ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 setup: $(BIN)/.installed  ## Create .venv, install newsdrift with pinned dependencies, fetch both engines' jars
-	$(BIN)/newsdrift opensearch install
+	$(BIN)/newsdrift node install --engine opensearch
 	$(BIN)/newsdrift node install --engine elasticsearch
 
 CHROMIUM ?= /usr/bin/chromium
@@ -27,7 +27,7 @@ browser:  ## Headless Chromium (Debian package) for the drift-report browser tes
 	  || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }; }
 
 demo: setup  ## The main job: embedded OpenSearch + one newsdrift_ingest DAG run through Airflow
-	$(BIN)/newsdrift opensearch start
+	$(BIN)/newsdrift node start
 	$(BIN)/newsdrift init
 	$(BIN)/python scripts/run_ingest_dag.py
 
@@ -44,10 +44,14 @@ lint: setup  ## ruff (lint and format check) and mypy on newsdrift/ and extracto
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_history.py
 
 fmt: setup  ## Format the code (ruff format) and apply ruff's safe fixes
 	$(BIN)/ruff format $(PY_DIRS)
 	$(BIN)/ruff check --fix $(PY_DIRS)
+
+docs: $(BIN)/.installed  ## Regenerate docs/configuration.md from the settings' field docstrings
+	$(BIN)/python -m newsdrift.ops.configdoc
 
 quick: setup  ## Tests that need neither an OpenSearch node nor Airflow (the fast loop)
 	$(BIN)/python -m pytest -m "not node and not airflow"
@@ -62,11 +66,11 @@ bench:  ## Benchmarks (print figures and ratios; need a node: NEWSDRIFT_BENCH_UR
 	$(BIN)/python bench/extraction_realpages.py
 	$(BIN)/python bench/realpages.py --url $${NEWSDRIFT_BENCH_URL:-http://127.0.0.1:9251}
 
-node-start:  ## Start the embedded OpenSearch node
-	$(BIN)/newsdrift opensearch start
+node-start:  ## Start the embedded node (NEWSDRIFT_ENGINE, default OpenSearch)
+	$(BIN)/newsdrift node start
 
-node-stop:  ## Stop the embedded OpenSearch node
-	$(BIN)/newsdrift opensearch stop
+node-stop:  ## Stop the embedded node (NEWSDRIFT_ENGINE, default OpenSearch)
+	$(BIN)/newsdrift node stop
 
 clean:  ## Remove caches (not ~/.newsdrift data)
 	rm -rf .cache .pytest_cache .ruff_cache

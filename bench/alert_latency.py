@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 from newsdrift.alert import parse_rules, sync_rules  # noqa: E402
 from newsdrift.alert.receivers import WebhookReceiver  # noqa: E402
 from newsdrift.settings import load_settings  # noqa: E402
-from newsdrift.store import IndexNames, apply_templates, make_client  # noqa: E402
-from newsdrift.store.templates import delete_all  # noqa: E402
+from newsdrift.store.client import make_client  # noqa: E402
+from newsdrift.store.names import IndexNames  # noqa: E402
+from newsdrift.store.templates import apply_templates, delete_all  # noqa: E402
 
 PARAGRAPHS = [
     "Meta said on Tuesday that the newest Llama model would be published with open weights under its community "
@@ -139,7 +140,7 @@ def diagnose(client: Any, names: IndexNames, items: list[int]) -> dict[str, Any]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default=os.environ.get("NEWSDRIFT_OPENSEARCH_URL", "http://127.0.0.1:9251"))
+    parser.add_argument("--url", default=os.environ.get("NEWSDRIFT_STORE_URL", "http://127.0.0.1:9251"))
     parser.add_argument("--articles", type=int, default=20)
     parser.add_argument("--every", type=float, default=3.0, help="seconds between new articles")
     parser.add_argument("--interval", default="2s", help="`newsdrift watch --interval`")
@@ -150,7 +151,7 @@ def main() -> int:
     from newsdrift.ops.sample.server import SampleServer
 
     names = IndexNames(f"bench-alert-{uuid.uuid4().hex[:8]}")
-    client = make_client(load_settings(opensearch_url=args.url, opensearch_timeout=60))
+    client = make_client(load_settings(store_url=args.url, store_timeout=60))
     apply_templates(client, names)
     ruleset = parse_rules(RULES)
     sync_rules(client, names, ruleset)
@@ -182,7 +183,7 @@ def main() -> int:
     rules_file.write_text(json.dumps(RULES))
     env = {
         **os.environ,
-        "NEWSDRIFT_OPENSEARCH_URL": args.url,
+        "NEWSDRIFT_STORE_URL": args.url,
         "NEWSDRIFT_INDEX_PREFIX": names.prefix,
         "NEWSDRIFT_FEEDS_FILE": str(feeds),
         "NEWSDRIFT_ALERT_RULES_FILE": str(rules_file),

@@ -24,14 +24,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsdrift.score.dedup import (
-    DedupSettings,
+from newsdrift.score.dedup.minhash import (
     Fingerprint,
     fingerprint,
     near_duplicate_score,
     shingles,
     signature_text,
 )
+from newsdrift.score.dedup.settings import DedupConfig
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "dedup"
 SHINGLE_SIZES = (2, 3, 4, 5)
@@ -78,7 +78,7 @@ def load_set() -> tuple[dict[str, str], list[tuple[str, str, int]]]:
     return docs, pairs
 
 
-def evaluate(settings: DedupSettings, fps: dict[str, Fingerprint], pairs: list[tuple[str, str, int]]) -> Score:
+def evaluate(settings: DedupConfig, fps: dict[str, Fingerprint], pairs: list[tuple[str, str, int]]) -> Score:
     tp = fp = fn = 0
     for a, b, label in pairs:
         predicted = near_duplicate_score(fps[a], fps[b], settings) is not None
@@ -88,7 +88,7 @@ def evaluate(settings: DedupSettings, fps: dict[str, Fingerprint], pairs: list[t
     return Score(tp, fp, fn)
 
 
-def candidate_rate(settings: DedupSettings, fps: dict[str, Fingerprint], pairs: list[tuple[str, str, int]]) -> float:
+def candidate_rate(settings: DedupConfig, fps: dict[str, Fingerprint], pairs: list[tuple[str, str, int]]) -> float:
     """Share of hard negatives that share a band key: what each query would fetch and verify, per
     same-topic article in the index, so it predicts candidate load as the index grows."""
     neg = [(a, b) for a, b, y in pairs if y == 0]
@@ -128,7 +128,7 @@ def sweep(full: bool) -> None:
     for mlw in MIN_LINE_WORDS:
         for k in SHINGLE_SIZES:
             for num_perm, bands in LSH_SHAPES:
-                base = DedupSettings(min_line_words=mlw, shingle_size=k, num_perm=num_perm, bands=bands)
+                base = DedupConfig(min_line_words=mlw, shingle_size=k, num_perm=num_perm, bands=bands)
                 fps = {i: fingerprint(t, base) for i, t in docs.items()}
                 row = f"{mlw:>3} {k:>2} {num_perm:>4} {bands:>5} {base.rows:>4} {base.lsh_threshold:>7.3f}"
                 ok = []
@@ -143,7 +143,7 @@ def sweep(full: bool) -> None:
                 if not full:
                     span = f"{min(ok):.2f}..{max(ok):.2f} ({len(ok)} of {len(THRESHOLDS)})" if ok else "none"
                     print(f"{row} {candidate_rate(base, fps, pairs):>8.3f}  {span}")
-    d = DedupSettings()
+    d = DedupConfig()
     fps = {i: fingerprint(t, d) for i, t in docs.items()}
     print(f"\ndefaults: {d.model_dump()} (rows={d.rows}, s-curve {d.lsh_threshold:.3f})")
     for thr in THRESHOLDS:

@@ -13,9 +13,9 @@ swapped); its paragraphs reordered. Hard negatives: another article quoting two 
 different articles ending with the same four wire-service stock phrases; two different articles of the
 same site (same template). Every generated document is in the "index" the document frequencies come from.
 
-Decisions compared (all after the LSH candidate step): the MinHash estimate alone (the previous rule,
+Decisions compared (all after the LSH candidate step): the MinHash estimate alone (the rule without verification,
 threshold 0.25); exact containment without weights; weighted containment alone; the pipeline's rule
-(estimate >= ``verify_gate``, then weighted containment, newsdrift/score/verify.py) with its threshold
+(estimate >= ``verify_gate``, then weighted containment, newsdrift/score/dedup/verify.py) with its threshold
 chosen on the tuned half; and the same with a lower gate of 0.15. Document frequencies: every generated
 document of the half (the "index"). ``--url`` also runs the held-out corpus through the pipeline's
 ``Deduplicator`` (claims on) into that node: clusters are transitive there, so a trim the pair rule misses is
@@ -34,8 +34,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsdrift.score.dedup import DedupSettings, fingerprint, jaccard_estimate
-from newsdrift.score.verify import ShingleFrequency, shingle_hashes, weighted_overlap
+from newsdrift.score.dedup.minhash import fingerprint, jaccard_estimate
+from newsdrift.score.dedup.settings import DedupConfig
+from newsdrift.score.dedup.verify import ShingleFrequency, shingle_hashes, weighted_overlap
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -157,11 +158,12 @@ def through_the_pipeline(corpus: Corpus, url: str, batch: int = 50) -> tuple[Tal
     from datetime import UTC, datetime, timedelta
 
     from newsdrift.records import Article, ScoredArticle, stable_id
-    from newsdrift.score.dedup import Deduplicator
+    from newsdrift.score.dedup.deduplicator import Deduplicator
     from newsdrift.settings import Settings
-    from newsdrift.store import IndexNames, apply_templates, make_client
     from newsdrift.store.bulk import bulk_write, write_actions
-    from newsdrift.store.templates import delete_all
+    from newsdrift.store.client import make_client
+    from newsdrift.store.names import IndexNames
+    from newsdrift.store.templates import apply_templates, delete_all
 
     client = make_client(Settings(), url)
     names = IndexNames(f"dedupreal{int(time.time())}")
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
 
         drift_generators._extract_real_texts()
     texts = json.loads(TEXTS_CACHE.read_text(encoding="utf-8"))
-    settings = DedupSettings()
+    settings = DedupConfig()
     gate = settings.gate  # what the pipeline asks before verifying
     results: dict[str, dict[str, object]] = {}
     chosen: float | None = None
@@ -259,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             chosen = round((best[0] + best[1]) / 2, 2) if best else 0.5
             print(
                 f"  pipeline rule (estimate >= {gate}, then weighted containment >= t): thresholds t "
-                f"meeting P>=0.98 and R>=0.95 here: {best}; chosen {chosen} (DedupSettings.verify_threshold "
+                f"meeting P>=0.98 and R>=0.95 here: {best}; chosen {chosen} (DedupConfig.verify_threshold "
                 f"default {settings.verify_threshold})"
             )
         assert chosen is not None

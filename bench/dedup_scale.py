@@ -38,9 +38,11 @@ from opensearchpy import OpenSearch
 from opensearchpy.helpers import bulk
 
 from newsdrift.records import Article, ScoredArticle, stable_id
-from newsdrift.score.dedup import Deduplicator, DedupSettings, Fingerprint, fingerprint
-from newsdrift.store import IndexNames, apply_templates
-from newsdrift.store.templates import delete_all
+from newsdrift.score.dedup.deduplicator import Deduplicator
+from newsdrift.score.dedup.minhash import Fingerprint, fingerprint
+from newsdrift.score.dedup.settings import DedupConfig
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates, delete_all
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "dedup" / "documents.jsonl"
 DAY0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -50,7 +52,7 @@ QUERY_BASE = 10_000_000  # query article numbers, disjoint from the corpus
 
 _VOCAB: list[str] = []
 _WEIGHTS: list[int] = []
-_SETTINGS = DedupSettings()
+_SETTINGS = DedupConfig()
 
 
 def _init_worker() -> None:
@@ -243,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
 
     client = OpenSearch(hosts=[args.url], timeout=120)
-    settings = DedupSettings()
+    settings = DedupConfig()
     sizes = (args.small, args.large)
     # One index per size (the small one is the first `small` articles of the
     # large one) so rounds can alternate: a shared, busy 2-core machine then

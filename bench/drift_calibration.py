@@ -9,7 +9,7 @@ two frames). A window's statistics are computed from its articles as the pipelin
 variance of the square root of the share). Four regimes:
 
 * ``thin``: 3-10 articles a day, calm days;
-* ``daily``: 8-16 articles a day (the size of the streams issue 13 was filed with);
+* ``daily``: 8-16 articles a day (a small daily news stream);
 * ``moderate``: 5-300 articles a day;
 * ``bursty``: 20-60 articles a day on days that differ a lot (a rare frame is near 0 on most days and far
   above its mean on a few).
@@ -38,8 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsdrift.score.change import detect_changes  # noqa: E402
-from newsdrift.score.drift import DriftConfig, WindowRecord  # noqa: E402
+from newsdrift.score.drift.detect import detect_changes  # noqa: E402
+from newsdrift.score.drift.settings import DriftConfig  # noqa: E402
+from newsdrift.score.drift.windows import WindowRecord  # noqa: E402
 
 MEANS = {"a": 0.35, "b": 0.25, "c": 0.15, "d": 0.1, "e": 0.07, "f": 0.05, "g": 0.03}
 FRAMES = tuple(MEANS)

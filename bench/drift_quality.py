@@ -9,7 +9,7 @@ Delay is counted in windows from the shift: 2 means the event fired at the end
 of the second window that starts at or after the shift. A false alarm is an
 event fired before the shift (stream A) or any event at all (stream B). A flap
 is a second event for the same statistic (metric and frame) after the shift.
-Events fire on calibrated change (newsdrift/score/change.py); the levels
+Events fire on calibrated change (newsdrift/score/drift/detect.py); the levels
 against the seed (JS divergence, frame shift) are printed for comparison.
 bench/drift_generators.py runs the same detector on generators not written here.
 """
@@ -29,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from newsdrift.clock import as_utc as utc
-from newsdrift.score.drift import DriftConfig, DriftScorer, WindowRecord, compute_windows, detect_events
+from newsdrift.score.drift.events import detect_events
+from newsdrift.score.drift.scoring import DriftScorer
+from newsdrift.score.drift.settings import DriftConfig
+from newsdrift.score.drift.windows import WindowRecord, compute_windows
 from newsdrift.score.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]

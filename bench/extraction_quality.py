@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractors.article import DEFAULT_OPTIONS, ExtractionOptions, extract_article  # noqa: E402
+from extractors.settings import ExtractSettings  # noqa: E402
 from newsdrift.fetch.charset import decode_html  # noqa: E402
 from newsdrift.records import Failure, FeedEntry, FetchedPage  # noqa: E402
 
@@ -135,8 +136,7 @@ def _extra_pages(folder: Path) -> list[LabelledPage]:
     return pages
 
 
-class _Settings:
-    min_words = 1  # score short extractions instead of rejecting them
+SETTINGS = ExtractSettings(min_words=1)  # score short extractions instead of rejecting them
 
 
 def run(pages: list[LabelledPage], options: ExtractionOptions, repeat: int = 1) -> dict[str, Score]:
@@ -147,7 +147,7 @@ def run(pages: list[LabelledPage], options: ExtractionOptions, repeat: int = 1) 
         timings = []
         for _ in range(repeat):
             started = time.perf_counter()
-            result = extract_article(fetched, _Settings(), options=options)
+            result = extract_article(fetched, SETTINGS, options=options)
             timings.append(time.perf_counter() - started)
         text = "" if isinstance(result, Failure) else result.text
         for key in ("all", page.dataset):

@@ -94,21 +94,20 @@ class Tally:
     slowest: list[tuple[float, str]] = field(default_factory=list)
 
 
-class _Settings:
-    min_words = 1  # score short extractions instead of rejecting them
-
-
 def newsdrift_runner(options: Any = None) -> Any:
     from extractors.article import extract_article
+    from extractors.settings import ExtractSettings
     from newsdrift.fetch.charset import decode_html
     from newsdrift.records import Failure, FeedEntry, FetchedPage
+
+    settings = ExtractSettings(min_words=1)  # score short extractions instead of rejecting them
 
     def run(page: RealPage) -> str | None:
         # as the pipeline does it: bytes decoded by the fetcher, then extract_article
         html, decoding = decode_html(page.raw, "text/html")
         entry = FeedEntry(feed_url="", feed_name="", source="", link=page.url)
         fetched = FetchedPage(entry, page.url, page.url, 200, "text/html", html, datetime.now(UTC), decoding or None)
-        result = extract_article(fetched, _Settings(), options=options)
+        result = extract_article(fetched, settings, options=options)
         # the body, as trafilatura.extract returns it (newsdrift keeps the headline in its own field)
         return None if isinstance(result, Failure) else result.text
 

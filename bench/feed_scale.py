@@ -339,7 +339,8 @@ def run_scheduler(env: dict[str, str], home: Path, conf: dict[str, Any], timeout
 def run_size(n: int, modes: list[str], url: str, timeout: float) -> list[dict[str, Any]]:
     import yaml
 
-    from newsdrift.store import IndexNames, connect
+    from newsdrift.store.client import connect
+    from newsdrift.store.names import IndexNames
     from newsdrift.store.templates import delete_all
 
     rows = []
@@ -357,7 +358,7 @@ def run_size(n: int, modes: list[str], url: str, timeout: float) -> list[dict[st
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSDRIFT_"))}
         env.update(
             {
-                "NEWSDRIFT_OPENSEARCH_URL": url,
+                "NEWSDRIFT_STORE_URL": url,
                 "NEWSDRIFT_INDEX_PREFIX": prefix,
                 "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
                 "NEWSDRIFT_HOME": str(work / "home"),
@@ -388,7 +389,7 @@ def run_size(n: int, modes: list[str], url: str, timeout: float) -> list[dict[st
             server.join(10)
             from newsdrift.settings import load_settings
 
-            delete_all(connect(load_settings(opensearch_url=url)), IndexNames(prefix))
+            delete_all(connect(load_settings(store_url=url)), IndexNames(prefix))
             shutil.rmtree(work, ignore_errors=True)
     return rows
 

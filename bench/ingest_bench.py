@@ -141,13 +141,14 @@ def run_one(n: int, url: str, stages: str) -> dict:
     from newsdrift.run.ingest import run_once
     from newsdrift.score.stages import default_scorers
     from newsdrift.settings import load_settings
-    from newsdrift.store import IndexNames, apply_templates, connect
-    from newsdrift.store.templates import delete_all
+    from newsdrift.store.client import connect
+    from newsdrift.store.names import IndexNames
+    from newsdrift.store.templates import apply_templates, delete_all
 
     server = BenchServer(n)
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     settings = load_settings(
-        opensearch_url=url,
+        store_url=url,
         index_prefix=prefix,
         allow_private_networks=True,
         per_host_delay=0.0,
@@ -161,22 +162,22 @@ def run_one(n: int, url: str, stages: str) -> dict:
     feed = Feed(url=f"http://127.0.0.1:{server.port}/feed.xml", name="bench")
     try:
         # What extraction loads in every configuration (trafilatura; the MinHash fingerprint, so datasketch and
-        # scipy): imported before the clock in all of them. Built scorers import it too, so it used to fall
-        # inside the timed pass of --stages none only, 0.4-0.6 s of its ~4 s (#13).
+        # scipy): imported before the clock in all of them. Built scorers import it too, so otherwise it would
+        # fall inside the timed pass of --stages none only, 0.4-0.6 s of its ~4 s.
         import extractors.article  # noqa: F401
-        import newsdrift.score.dedup  # noqa: F401
+        import newsdrift.score.dedup.minhash  # noqa: F401
 
         # topic relevance and fingerprints are computed next to extraction in every configuration
         started = time.perf_counter()
         scorers = [] if stages == "none" else default_scorers(settings, client, names, alerts=stages == "all")
         setup_s = time.perf_counter() - started
         if stages == "scoring-noverify":
-            from newsdrift.score.dedup import DedupSettings
+            from newsdrift.score.dedup.settings import DedupConfig
             from newsdrift.score.stages import DedupScorer
 
             for stage in scorers:
                 if isinstance(stage, DedupScorer):
-                    stage.dedup.settings = DedupSettings(verify_threshold=0)
+                    stage.dedup.config = DedupConfig(verify_threshold=0)
         started = time.perf_counter()
         summary = run_once(settings, client, [feed], scorers=scorers)
         pipeline_s = time.perf_counter() - started
@@ -204,7 +205,7 @@ def run_one(n: int, url: str, stages: str) -> dict:
 
 
 def overhead_rounds(n: int, rounds: int, child: Callable[[int, str], dict]) -> None:
-    """Issue 4's scoring overhead (dedup + drift over the same pass without them), alternated round by round:
+    """The scoring overhead (dedup + drift over the same pass without them), alternated round by round:
     on a shared machine only figures taken side by side compare."""
     import os
     import statistics
@@ -239,7 +240,7 @@ def main() -> None:
         choices=["all", "scoring", "scoring-noverify", "none"],
         default="all",
         help="all: dedup+drift+alerting; scoring: dedup+drift; scoring-noverify: the same without the "
-        "exact-shingle verification of near-duplicate candidates (#13); none: extraction, topic, indexing",
+        "exact-shingle verification of near-duplicate candidates; none: extraction, topic, indexing",
     )
     parser.add_argument(
         "--overhead-rounds",

@@ -205,8 +205,9 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
     from newsdrift.run import ingest as pipeline
     from newsdrift.score.stages import default_scorers
     from newsdrift.settings import load_settings
-    from newsdrift.store import IndexNames, apply_templates, connect
-    from newsdrift.store.templates import delete_all
+    from newsdrift.store.client import connect
+    from newsdrift.store.names import IndexNames
+    from newsdrift.store.templates import apply_templates, delete_all
 
     hosts = max(MIN_HOSTS, -(-n // PAGES_PER_HOST))
     context = multiprocessing.get_context("fork")
@@ -215,7 +216,7 @@ def run_one(n: int, url: str, archive: Path, cache: Path) -> dict[str, Any]:
     server.start()
     feed_urls = ready.get(timeout=60)
     prefix = f"realpages{uuid.uuid4().hex[:8]}"
-    settings = load_settings(opensearch_url=url, index_prefix=prefix, allow_private_networks=True)
+    settings = load_settings(store_url=url, index_prefix=prefix, allow_private_networks=True)
     client = connect(settings)
     names = IndexNames(prefix)
     apply_templates(client, names)

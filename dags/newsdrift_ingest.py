@@ -10,9 +10,9 @@ touches neither the network, the metadata DB nor heavy libraries (only the setti
 * ``ingest_shard``: one mapped task per shard (``.expand``), in pool ``newsdrift_http``: polls the
   shard's feeds, then fetches, extracts, scores and bulk-indexes their new entries (the pipeline's
   pass); returns counts and the indexed ids. A failing feed is counted, never fails the run.
-* ``percolate``: sums the shards, then the alerting cycle: alert rules on the new articles (and any
-  left ``alert_state: pending``), feed health, duplicate bursts, drift events and delivery (alerts
-  have deterministic ids: a retry never alerts twice).
+* ``percolate``: sums the shards, then the rest of the alerting cycle (the shards matched their
+  articles while indexing them): articles left ``alert_state: pending``, feed health, duplicate
+  bursts, drift events and delivery (alerts have deterministic ids: a retry never alerts twice).
 * ``publish``: emits an event on the ``newsdrift://articles`` asset when articles were indexed
   (skipped otherwise); ``newsdrift_drift`` is scheduled on it.
 

@@ -1,6 +1,7 @@
-"""Fetch and extract: feed polling, polite page fetching, article extraction.
+"""page -> article: text and metadata from a fetched page, or from the feed's own text when the page
+cannot be had, and the URL normalisation article ids rest on.
 
-Modules are imported on demand (``from newsdrift.feeds.poll import poll_feed``) so
-that importing one stage does not pull in the libraries of the others
-(trafilatura is only loaded by ``extractors.article``).
+Depends on newsdrift only through ``newsdrift.records``, ``newsdrift.settings`` and ``newsdrift.errors``.
+Modules are imported on demand (``from extractors.article import extract_article``) so that importing
+one does not load the libraries of the others (trafilatura is loaded only by ``extractors.article``).
 """

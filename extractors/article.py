@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 from extractors.language import guess_language
 from extractors.layout import drop_pullquotes, unwrap_layout_tables
 from extractors.pagemeta import PageMeta, page_meta, parse_timestamp, trafilatura_metadata
+from extractors.settings import ExtractSettings
 from extractors.standfirst import find_standfirst, with_standfirst
 from extractors.urls import canonical_id_for_link, normalise_url, same_site
 from newsdrift.records import Article, Failure, FetchedPage, content_sha1, stable_id
@@ -79,7 +80,7 @@ FOCUS_OPTIONS = {
     "precision": replace(DEFAULT_OPTIONS, favor_precision=True),
     "recall": replace(DEFAULT_OPTIONS, favor_recall=True),
 }
-"""``Settings.extraction_focus`` to options."""
+"""``ExtractSettings.extraction_focus`` to options."""
 
 # htmldate restricted to the page's markup (no text heuristics): cheap, and it is "page" metadata.
 _METADATA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
@@ -277,13 +278,15 @@ def _authors(value: str | None, fallback: list[str]) -> list[str]:
     return names or list(fallback)
 
 
-def extract_article(page: FetchedPage, settings: Any, *, options: ExtractionOptions | None = None) -> Article | Failure:
+def extract_article(
+    page: FetchedPage, settings: ExtractSettings, *, options: ExtractionOptions | None = None
+) -> Article | Failure:
     """The cleaned article in ``page``, or a ``Failure`` (unparseable, empty or too short).
 
     ``options`` default to those of ``settings.extraction_focus``.
     """
     if options is None:
-        options = FOCUS_OPTIONS[getattr(settings, "extraction_focus", "balanced")]
+        options = FOCUS_OPTIONS[settings.extraction_focus]
     where = f"page:{page.requested_url}"
     try:
         from trafilatura import bare_extraction

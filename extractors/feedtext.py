@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 from extractors.article import count_words, detect_language
+from extractors.settings import ExtractSettings
 from extractors.urls import normalise_url
 from newsdrift.records import Article, Failure, FeedEntry, stable_id
 
@@ -28,7 +28,7 @@ def feed_text(entry: FeedEntry) -> str:
     return max((entry.content, entry.summary), key=count_words).strip()
 
 
-def article_from_feed(entry: FeedEntry, failure: Failure, settings: Any) -> Article | None:
+def article_from_feed(entry: FeedEntry, failure: Failure, settings: ExtractSettings) -> Article | None:
     """The entry as an article, or None when its feed text is shorter than ``feed_text_min_words``."""
     text = feed_text(entry)
     words = count_words(text)

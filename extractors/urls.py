@@ -7,7 +7,6 @@ does not point elsewhere with ``rel=canonical``.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsdrift.records import stable_id
@@ -25,7 +24,6 @@ _TRACKING_PARAMS = frozenset(
     }
 )  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "at_", "oly_", "vero_", "pk_", "mtm_", "hsa_", "__hs")
-_DEFAULT_PORT_RE = re.compile(r":(80|443)$")
 
 
 def _is_tracking(name: str) -> bool:

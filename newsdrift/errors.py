@@ -5,8 +5,8 @@ Our exception hierarchy::
     NewsdriftError                  base: the CLI prints ``error: <message>`` and exits 1, no traceback
     ├── ConfigError                 invalid configuration; the message names the file, entry and field
     │   └── FramesConfigError       a frames file that cannot be used (also a ``ValueError``)
-    ├── ClusterUnavailable          OpenSearch cannot be reached or fails for the whole run
-    ├── NodeError                   the embedded OpenSearch node cannot be installed, started or stopped
+    ├── ClusterUnavailable          the store cannot be reached or fails for the whole run
+    ├── NodeError                   an embedded store node cannot be installed, started or stopped
     ├── DashboardsError             OpenSearch Dashboards unreachable, or the import refused as a whole
     └── AlertingError               alerting cannot do what a command asked
         └── ChannelUnavailable      a channel's URL cannot be resolved (variable unset, file unreadable)
@@ -15,13 +15,9 @@ Per-item problems (a broken feed, a hostile page, an alerting step that failed
 during a pass) are not exceptions; they travel as ``records.Failure`` and end
 up in the run summary.
 
-Every command of the three CLIs (``newsdrift/cli/__init__.py``, ``newsdrift/cli/alerts.py``,
-``newsdrift/cli/dashboards.py``) is wrapped in ``newsdrift.cli.support.cli_errors``,
+Every ``newsdrift`` command (``newsdrift/cli/``) is wrapped in ``newsdrift.cli.support.cli_errors``,
 which turns these exceptions into one ``error:`` line on stderr (markup escaped,
 secrets redacted) and exit status 1; Ctrl-C exits 130.
-
-The classes keep their old import locations too (``newsdrift.score.frames``,
-``newsdrift.ops.dashboards``, ``newsdrift.alert.rules``).
 """
 
 
@@ -36,15 +32,15 @@ class ConfigError(NewsdriftError):
 class FramesConfigError(ConfigError, ValueError):
     """A frames file that cannot be used; the message names file, frame and field.
 
-    A ``ConfigError`` (the CLI prints it as one message); still a ``ValueError`` for older callers."""
+    A ``ConfigError`` (the CLI prints it as one message) and a ``ValueError`` (a value the file cannot have)."""
 
 
 class ClusterUnavailable(NewsdriftError):
-    """OpenSearch cannot be reached or answered with an error for the whole run."""
+    """The store (OpenSearch or Elasticsearch) cannot be reached or answered with an error for the whole run."""
 
 
 class NodeError(NewsdriftError):
-    """The embedded OpenSearch node could not be installed, started or stopped."""
+    """An embedded store node (OpenSearch or Elasticsearch) could not be installed, started or stopped."""
 
 
 class DashboardsError(NewsdriftError):

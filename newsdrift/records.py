@@ -223,7 +223,7 @@ class RunSummary:
     drift_windows: int = 0
     drift_events: int = 0
     alerts: int = 0
-    indexed_from_feed: int = 0  # pages that could not be had, indexed from the feed's content (#14)
+    indexed_from_feed: int = 0  # pages that could not be had, indexed from the feed's content
     dead_links: int = 0  # links that failed for good this pass, recorded with a retry time in days
     dead_links_skipped: int = 0  # entries skipped because their link failed for good and is not due again
     seconds: float = 0.0

@@ -8,25 +8,31 @@ start-up with a ``ConfigError`` that names the field.
 from __future__ import annotations
 
 import codecs
-import json
 import os
-import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from extractors.settings import ExtractSettings
+from newsdrift.airflow.settings import AirflowSettings
 from newsdrift.errors import ConfigError
+from newsdrift.feeds.settings import FeedSettings
+from newsdrift.fetch.settings import FetchSettings
+from newsdrift.ops.settings import DashboardSettings, NodeSettings
+from newsdrift.run.settings import RunSettings
+from newsdrift.score.dedup.settings import DedupSettings
+from newsdrift.score.drift.settings import DriftSettings
+from newsdrift.score.settings import ScoreSettings
+from newsdrift.store.settings import StoreSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_STORE_ALIASES = ("url", "user", "password", "verify_certs", "ca_certs")
 PACKAGED_DATA = Path(__file__).resolve().parent / "_data"  # filled by setup.py when a wheel is built
-_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
 def data_dir(name: str) -> Path:
@@ -44,250 +50,47 @@ def _default_config_dir() -> Path:
     return data_dir("config")
 
 
-class Settings(BaseSettings):
-    """Everything newsdrift can be told; each field maps to ``NEWSDRIFT_<NAME>``."""
+class Settings(
+    StoreSettings,
+    FetchSettings,
+    FeedSettings,
+    ExtractSettings,
+    ScoreSettings,
+    DedupSettings,
+    DriftSettings,
+    RunSettings,
+    AirflowSettings,
+    NodeSettings,
+    DashboardSettings,
+    BaseSettings,
+):
+    """Everything newsdrift can be told; each field maps to ``NEWSDRIFT_<NAME>``.
 
-    model_config = SettingsConfigDict(env_prefix="NEWSDRIFT_", extra="forbid", validate_default=True)
+    The fields are declared by section (one class per stage, next to the code that reads them); code that
+    needs one section takes that class, and this one object satisfies them all.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDRIFT_", extra="forbid", validate_default=True, use_attribute_docstrings=True
+    )
 
     config: Path | None = None
     """Optional settings file (YAML or TOML) with the same keys, lower-case, no prefix."""
-
     home: Path = Field(default_factory=lambda: Path.home() / ".newsdrift")
-    """State, data and logs of the embedded OpenSearch node."""
-
-    # --- the store (OpenSearch or Elasticsearch) ---------------------------
-    # NEWSDRIFT_STORE_* are the engine-neutral names; NEWSDRIFT_OPENSEARCH_* (below) are still accepted and
-    # name the same settings: setting both to different values is an error, and either fills the other.
-    store_url: str | None = None
-    """An existing OpenSearch or Elasticsearch cluster to use instead of the embedded node."""
-    store_user: str | None = None
-    store_password: SecretStr | None = None
-    store_verify_certs: bool | None = None
-    """TLS certificate verification (default on); same as NEWSDRIFT_OPENSEARCH_VERIFY_CERTS."""
-    store_ca_certs: Path | None = None
-    engine: Literal["opensearch", "elasticsearch"] = "opensearch"
-    """Which embedded node (``newsdrift node start --engine``) is used when no store URL is set."""
-    opensearch_url: str | None = None
-    """An existing cluster to use instead of the embedded node (e.g. https://localhost:9200)."""
-    opensearch_user: str | None = None
-    opensearch_password: SecretStr | None = None
-    opensearch_verify_certs: bool = True
-    """TLS certificate verification; on by default, only switch it off for local test clusters."""
-    opensearch_ca_certs: Path | None = None
-    opensearch_timeout: float = Field(default=10.0, gt=0)
-    opensearch_retries: int = Field(default=3, ge=0, le=10)
-    opensearch_compress: Literal["auto", "on", "off"] = "auto"
-    """gzip request bodies; ``auto``: on, except toward a node on this machine (loopback), where
-    compressing costs CPU the node shares and saves nothing (bench/realpages.py)."""
-    index_prefix: str = "newsdrift"
-    """Every index, alias and template name starts with this prefix."""
-
-    # --- OpenSearch Dashboards (``newsdrift dashboards import``) ------------
-    dashboards_url: str = "http://127.0.0.1:5601"
-    """OpenSearch Dashboards base URL (``--url`` overrides it)."""
-    dashboards_user: str | None = None
-    """Basic-auth user for the saved-objects import (``--user``)."""
-    dashboards_password: SecretStr | None = None
-    """Basic-auth password for the saved-objects import (``--password``; prefer this variable)."""
-    dashboards_verify_certs: bool = True
-    """TLS certificate verification for Dashboards (``--verify/--no-verify``)."""
-    dashboards_ca_certs: Path | None = None
-    """CA bundle for Dashboards TLS verification (``--ca-certs``)."""
-    dashboards_tenant: str | None = None
-    """Security-plugin tenant for the import, e.g. ``global`` (``--tenant``; default: the user's default)."""
-
-    # --- embedded node ----------------------------------------------------
-    opensearch_port: int = Field(default=9201, ge=1024, le=65535)
-    """HTTP port the embedded node asks for (the runner moves up when it is busy)."""
-    opensearch_heap: str = "1g"
-    opensearch_start_timeout: float = Field(default=120.0, gt=0)
-    java_home: Path | None = None
-    """JDK 21+ for the embedded node; found under /usr/lib/jvm or JAVA_HOME when unset."""
-    elasticsearch_port: int = Field(default=9211, ge=1024, le=65535)
-    """HTTP port the embedded Elasticsearch 7.10 node asks for (``newsdrift node start --engine elasticsearch``)."""
-    es_java_home: Path | None = None
-    """JDK 11-17 for the embedded Elasticsearch 7.10 node; found under /usr/lib/jvm when unset."""
-
-    # --- files ------------------------------------------------------------
+    """State, data and logs of the embedded node and of the local Airflow (default ``~/.newsdrift``)."""
     config_dir: Path = Field(default_factory=_default_config_dir)
+    """Folder of the configuration files below (default: ``config/`` of the checkout or the installed package)."""
     feeds_file: Path | None = None
     """Feed list (YAML); default ``<config_dir>/feeds.yaml``."""
     topic_file: Path | None = None
+    """Topic definition (YAML); default ``<config_dir>/topic.yaml``."""
     frames_file: Path | None = None
+    """Frame lexicons drift is measured on (YAML); default ``<config_dir>/frames.yaml``."""
     alert_rules_file: Path | None = None
+    """Alert rules (YAML); default ``<config_dir>/alerts.yaml``."""
     baseline_dir: Path = Field(default_factory=lambda: data_dir("baseline"))
-    baseline_id: str = "seed-v1"
-
-    # --- fetching ---------------------------------------------------------
-    user_agent: str = "newsdrift/0.1 (+https://github.com/newsdrift/newsdrift; news monitoring)"
-    allow_private_networks: bool = False
-    """Allow feeds/pages on loopback and private addresses (tests and the offline demo)."""
-    allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """CIDR ranges allowed even when private networks are not (an internal feed proxy, say);
-    as an environment variable comma-separated (NEWSDRIFT_ALLOWED_NETWORKS=10.8.0.0/16,192.168.5.0/24)
-    or a JSON list (NEWSDRIFT_ALLOWED_NETWORKS='["10.8.0.0/16"]')."""
-    http_timeout: float = Field(default=15.0, gt=0)
-    max_feed_bytes: int = Field(default=5_000_000, gt=0)
-    max_page_bytes: int = Field(default=5_000_000, gt=0)
-    max_redirects: int = Field(default=5, ge=0, le=20)
-    retry_after_cap: float = Field(default=60.0, ge=0)
-    feed_retries: int = Field(default=2, ge=0, le=10)
-    fetch_concurrency: int = Field(default=8, ge=1, le=256)
-    per_host_concurrency: int = Field(default=2, ge=1, le=64)
-    per_host_delay: float = Field(default=0.25, ge=0)
-    """Minimum seconds between two requests to the same host."""
-    robots_ttl: float = Field(default=6 * 3600, ge=0, le=86400)
-    """Seconds a host's robots.txt is reused across passes (kept in OpenSearch; RFC 9309: at most 24 h)."""
-    dead_link_retry_days: float = Field(default=1.0, gt=0, le=365)
-    """A link that failed for good (404, 410, robots.txt, not HTML, too short) is tried again after this
-    many days, doubling with every further failure up to ``dead_link_retry_max_days``."""
-    dead_link_retry_max_days: float = Field(default=30.0, gt=0, le=365)
-    feed_text_min_words: int = Field(default=20, ge=1)
-    """A page that cannot be had (401/403, robots.txt, too short) is indexed from the feed's own content
-    (content:encoded, summary) when that has at least this many words, with ``text_source: feed``."""
-
-    poll_adaptive: bool = True
-    """Poll each feed as often as it publishes (entries of the last week, RSS ``<ttl>``, Cache-Control
-    ``max-age``, Retry-After, backoff on failures) within the bounds below; off: each feed's ``poll_interval``."""
-    poll_min_interval: float = Field(default=300.0, gt=0)
-    """Seconds: no feed is polled more often than this (adaptive polling)."""
-    poll_max_interval: float = Field(default=86400.0, gt=0)
-    """Seconds: every feed is polled at least this often (adaptive polling; a Retry-After may ask for longer)."""
-
-    sample_port: int = Field(default=8765, ge=1025, le=65000)
-    """Port of the offline sample corpus used when no feeds are configured (fixed, so article URLs and
-    ids stay the same from one run to the next)."""
-    sample_url: str | None = None
-    """A running sample corpus server (e.g. http://127.0.0.1:8765) whose feeds the ingest DAG polls when
-    no feed is configured; the DAG's ``sample_base_url`` param defaults to it."""
-
-    # --- pipeline ---------------------------------------------------------
-    min_words: int = Field(default=80, ge=1)
-    """Bodies shorter than this are recorded as extraction failures, not indexed."""
-    extraction_focus: Literal["balanced", "precision", "recall"] = "balanced"
-    """trafilatura's trade-off: "balanced" (its defaults, best F1 on real pages), "precision" for
-    sites whose teaser or related-story blocks end up in the text, "recall" to keep more."""
-    off_topic: Literal["flag", "drop"] = "flag"
-    """Off-topic articles are indexed with ``off_topic: true`` (flag) or not indexed (drop)."""
-    topic_threshold: float = Field(default=0.2, ge=0, le=1)
-    batch_size: int = Field(default=50, ge=1, le=5000)
-    """Articles fetched, scored and bulk-indexed together; memory is bounded by one batch."""
-    extract_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 2), ge=1, le=64)
-    """Worker processes (threads for small passes) running trafilatura while pages download."""
-
-    # --- drift events (calibrated change, #13) -------------------------------
-    drift_false_alarm_rate: float = Field(default=0.002, gt=0, lt=0.5)
-    """Expected false drift events per window over all statistics (the CUSUM, jump and joint limits come from it)."""
-    drift_reference_windows: int = Field(default=10, ge=3, le=365)
-    """Windows learned as the no-change reference after a baseline is loaded and after every event."""
-    drift_cusum_k: float = Field(default=1.5, gt=0, le=5)
-    """CUSUM allowance in standard errors per window."""
-    drift_jump_share: float = Field(default=0.2, ge=0, le=0.7)
-    """Share of the stated rate for the one-window jump rule; 0 turns it off (bursty coverage, where rare
-    frames spike on single days, fires it beyond its share: bench/drift_calibration.py)."""
-
-    # --- Airflow ----------------------------------------------------------
-    ingest_schedule: str = "*/15 * * * *"
-    """Cron schedule of the ``newsdrift_ingest`` DAG (read when the DAG file is parsed); empty: triggered runs only."""
-    drift_cron: str = "30 2 * * *"
-    """Daily run of the ``newsdrift_drift`` DAG (cron, UTC), besides every new-articles asset event."""
-    maintenance_schedule: str = "0 3 * * *"
-    """Cron schedule of the ``newsdrift_maintenance`` DAG."""
-    rollover_max_age_days: float = Field(default=30.0, ge=0)
-    """Maintenance: the articles alias rolls over when its write index is older than this ..."""
-    rollover_max_docs: int = Field(default=1_000_000, ge=1)
-    """... or holds more documents than this (defaults of the DAG's params)."""
-    retention_days: float = Field(default=365.0, ge=0)
-    """Maintenance: article indices whose newest document is older than this are deleted (never the write index)."""
-    disable_feed_after_days: float = Field(default=7.0, ge=0)
-    """Maintenance: feeds failing for at least this long are disabled, with the reason recorded."""
-    ingest_shards: int = Field(default=8, ge=1, le=1024)
-    """Tasks the ``newsdrift_ingest`` DAG maps per run: due feeds are grouped by host into at most this many
-    shards, each polled, fetched, extracted, scored and indexed by one task (1,024 is Airflow's map limit)."""
-    airflow_home: Path | None = None
-    """AIRFLOW_HOME of the local Airflow (SQLite) that ``scripts/run_ingest_dag.py`` (``make demo``) sets up;
-    default ``<home>/airflow``."""
-
-    def __init__(self, **values: Any) -> None:
-        # a value passed in code (tests, the Airflow connection) wins over the environment under either name
-        for suffix in _STORE_ALIASES:
-            neutral, legacy = f"store_{suffix}", f"opensearch_{suffix}"
-            if legacy in values and neutral not in values:
-                values[neutral] = values[legacy]
-            elif neutral in values and legacy not in values:
-                values[legacy] = values[neutral]
-        super().__init__(**values)
-
-    @field_validator("index_prefix")
-    @classmethod
-    def _valid_prefix(cls, value: str) -> str:
-        if not _PREFIX_RE.match(value):
-            raise ValueError("must be lower-case letters, digits, '-' or '_' (max 41 chars)")
-        return value
-
-    @field_validator("allowed_networks", mode="before")
-    @classmethod
-    def _network_list(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except ValueError as exc:
-                raise ValueError(f"not a JSON list ({exc}); write e.g. 10.8.0.0/16,192.168.5.0/24") from None
-        return [part for part in re.split(r"[,\s]+", text) if part]
-
-    @field_validator("allowed_networks")
-    @classmethod
-    def _valid_networks(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for net in value:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{net!r} is not a network in CIDR notation ({exc})") from None
-        return value
-
-    @field_validator("poll_max_interval")
-    @classmethod
-    def _max_above_min(cls, value: float, info: ValidationInfo) -> float:
-        low = info.data.get("poll_min_interval")
-        if low is not None and value < low:
-            raise ValueError(f"must be at least poll_min_interval ({low:g} s), got {value:g} s")
-        return value
-
-    @field_validator("opensearch_url", "store_url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must start with http:// or https:// and name a host")
-        return value.rstrip("/")
-
-    @model_validator(mode="after")
-    def _store_aliases(self) -> Settings:
-        """NEWSDRIFT_STORE_X and NEWSDRIFT_OPENSEARCH_X are one setting: either fills the other."""
-        for suffix in _STORE_ALIASES:
-            neutral, legacy = getattr(self, f"store_{suffix}"), getattr(self, f"opensearch_{suffix}")
-            if neutral is None:
-                object.__setattr__(self, f"store_{suffix}", legacy)
-                continue
-            same = (
-                neutral.get_secret_value() == legacy.get_secret_value()
-                if isinstance(neutral, SecretStr) and isinstance(legacy, SecretStr)
-                else neutral == legacy
-            )
-            legacy_default = type(self).model_fields[f"opensearch_{suffix}"].default
-            if legacy != legacy_default and not same:
-                raise ValueError(
-                    f"NEWSDRIFT_STORE_{suffix.upper()} and NEWSDRIFT_OPENSEARCH_{suffix.upper()} name the same "
-                    "setting and are set to different values; set only one of them"
-                )
-            object.__setattr__(self, f"opensearch_{suffix}", neutral)
-        return self
+    """Seed documents of the default baseline, loaded on first use (default: ``baseline/`` of the checkout
+    or the installed package)."""
 
     @classmethod
     def settings_customise_sources(

@@ -191,15 +191,15 @@ def ensure_opensearch_connection(url: str | None = None) -> dict[str, Any]:
         if session.scalar(select(Connection).where(Connection.conn_id == OPENSEARCH_CONN_ID)) is not None:
             return {"connection": OPENSEARCH_CONN_ID, "created": False}
         parts = urlsplit(url)
-        extra = {"scheme": parts.scheme, "verify_certs": settings.opensearch_verify_certs}
-        password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else None
+        extra = {"scheme": parts.scheme, "verify_certs": settings.store_verify_certs}
+        password = settings.store_password.get_secret_value() if settings.store_password else None
         session.add(
             Connection(
                 conn_id=OPENSEARCH_CONN_ID,
                 conn_type="opensearch",
                 host=parts.hostname,
                 port=parts.port,
-                login=settings.opensearch_user,
+                login=settings.store_user,
                 password=password,
                 extra=json.dumps(extra),
             )

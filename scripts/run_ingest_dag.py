@@ -6,7 +6,7 @@ Airflow lives under ``--airflow-home`` (default NEWSDRIFT_AIRFLOW_HOME, else
 ``$NEWSDRIFT_HOME/airflow``, i.e. ~/.newsdrift/airflow) with a
 SQLite metadata DB, migrated on first use; the DAGs are this checkout's ``dags/``. OpenSearch is the
 Airflow connection ``opensearch_default`` if defined (AIRFLOW_CONN_OPENSEARCH_DEFAULT), else the
-NEWSDRIFT_* settings (NEWSDRIFT_OPENSEARCH_URL or the embedded node). With no feed configured, the
+NEWSDRIFT_* settings (NEWSDRIFT_STORE_URL or the embedded node). With no feed configured, the
 offline sample corpus is served on loopback for the run and its feeds are polled.
 """
 

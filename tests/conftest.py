@@ -21,8 +21,9 @@ from opensearchpy import OpenSearch
 from newsdrift.errors import NewsdriftError
 from newsdrift.ops import node
 from newsdrift.settings import PROJECT_ROOT, Settings, load_settings
-from newsdrift.store import IndexNames, apply_templates, make_client
-from newsdrift.store.templates import delete_all
+from newsdrift.store.client import make_client
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates, delete_all
 
 TEST_HOME = Path(os.environ.get("NEWSDRIFT_TEST_HOME", PROJECT_ROOT / ".cache" / "test-home"))
 TEST_PORT = int(os.environ.get("NEWSDRIFT_TEST_OPENSEARCH_PORT", "9251"))
@@ -49,7 +50,7 @@ ENGINES = tuple(
 def _embedded_node(engine: str, port: int) -> Iterator[str]:
     """URL of a healthy embedded node of ``engine`` under the test home (started here unless running)."""
     overrides = {"elasticsearch_port": port} if engine == "elasticsearch" else {"opensearch_port": port}
-    settings = load_settings(home=TEST_HOME, opensearch_url=None, **overrides)
+    settings = load_settings(home=TEST_HOME, store_url=None, **overrides)
     reused = node.running_state(settings, engine) is not None
     try:
         state = node.start(settings, engine=engine)
@@ -101,7 +102,7 @@ def opensearch_url(store_engine: str, request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def opensearch_client(opensearch_url: str, store_engine: str) -> OpenSearch:
-    client = make_client(load_settings(opensearch_url=opensearch_url))
+    client = make_client(load_settings(store_url=opensearch_url))
     if not client.ping():
         pytest.fail(f"the {store_engine} node at {opensearch_url} does not answer", pytrace=False)
     return client
@@ -122,7 +123,7 @@ def initialized_names(opensearch_client: OpenSearch, index_names: IndexNames) ->
     return index_names
 
 
-# backwards-compatible name used by some test modules
+# the bare prefix, for tests that name their indices through settings
 @pytest.fixture
 def index_prefix(index_names: IndexNames) -> str:
     return index_names.prefix
@@ -132,7 +133,7 @@ def index_prefix(index_names: IndexNames) -> str:
 def settings(opensearch_url: str, index_names: IndexNames, tmp_path: Path) -> Settings:
     """Settings pointing at the test node and this test's prefix; loopback allowed."""
     return load_settings(
-        opensearch_url=opensearch_url,
+        store_url=opensearch_url,
         index_prefix=index_names.prefix,
         allow_private_networks=True,
         home=tmp_path / "home",

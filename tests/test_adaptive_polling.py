@@ -18,7 +18,8 @@ from newsdrift.feeds.catalog import Feed
 from newsdrift.feeds.schedule import WEEK, PollBounds, next_poll, parse_max_age, parse_ttl
 from newsdrift.records import RunSummary
 from newsdrift.settings import Settings, load_settings
-from newsdrift.store import IndexNames, apply_templates
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 BOUNDS = PollBounds(min_seconds=300, max_seconds=86400)
@@ -137,8 +138,8 @@ def feed_server() -> Iterator[str]:
 
 
 def _poll(settings: Settings, client: OpenSearch, names: IndexNames, feeds: list[Feed]) -> dict[str, dict]:
+    from newsdrift.feeds.poller import poll_feeds
     from newsdrift.feeds.state import load_states
-    from newsdrift.run.ingest import poll_feeds
 
     asyncio.run(poll_feeds(settings, client, names, feeds, RunSummary(), force=True))
     client.indices.refresh(index=names.feeds)

@@ -28,7 +28,7 @@ from newsdrift.ops import demo
 from newsdrift.ops.sample.server import CORPUS_DIR, SampleServer
 from newsdrift.records import stable_id
 from newsdrift.settings import load_settings
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import delete_all
 
 MANIFEST = json.loads((CORPUS_DIR / "manifest.json").read_text(encoding="utf-8"))
@@ -87,7 +87,7 @@ def page_paths(docs: list[dict[str, Any]]) -> set[str]:
 
 
 def feed_text_paths(docs: list[dict[str, Any]]) -> set[str]:
-    """Paths of the articles indexed from the feed's own text: pages robots.txt keeps us from (#14)."""
+    """Paths of the articles indexed from the feed's own text: pages robots.txt keeps us from."""
     paths = {urlsplit(d["canonical_url"]).path for d in docs if d.get("text_source") == "feed"}
     assert paths <= set(MANIFEST["robots_disallowed"])
     return paths
@@ -128,13 +128,13 @@ def happy_runs(
 ) -> dict[str, Any]:
     """Ingest twice (the second with force), then load the baseline and recompute drift: one process.
 
-    OpenSearch comes from the Airflow connection; NEWSDRIFT_OPENSEARCH_URL points at a closed
+    The store comes from the Airflow connection; NEWSDRIFT_STORE_URL points at a closed
     port, so any task falling back to it would fail.
     """
     env = {
         **airflow_env,
         "AIRFLOW_CONN_OPENSEARCH_DEFAULT": connection_json(opensearch_url),
-        "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9",
+        "NEWSDRIFT_STORE_URL": "http://127.0.0.1:9",
         "NEWSDRIFT_INDEX_PREFIX": happy_names.prefix,
         "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
         "NEWSDRIFT_PER_HOST_DELAY": "0",
@@ -321,7 +321,7 @@ def test_failing_feed_does_not_stop_the_others_and_maintenance(
     sample_server.set_fault(FAULTED_FEED, "status", code=500)
     env = {
         **airflow_env,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": fault_names.prefix,
         "NEWSDRIFT_PER_HOST_DELAY": "0",
         "NEWSDRIFT_FEED_RETRIES": "0",
@@ -380,7 +380,7 @@ def test_run_ingest_dag_script(opensearch_url: str, opensearch_client: OpenSearc
     empty.write_text("feeds: []\n", encoding="utf-8")
     env = {
         **runner.base_environment(tmp_path / "unused"),
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": names.prefix,
         "NEWSDRIFT_FEEDS_FILE": str(empty),
         "NEWSDRIFT_PER_HOST_DELAY": "0",

@@ -29,7 +29,7 @@ rules:
 def cli_env(monkeypatch, opensearch_url, initialized_names, tmp_path):
     rules = tmp_path / "alerts.yaml"
     rules.write_text(textwrap.dedent(RULES_YAML))
-    monkeypatch.setenv("NEWSDRIFT_OPENSEARCH_URL", opensearch_url)
+    monkeypatch.setenv("NEWSDRIFT_STORE_URL", opensearch_url)
     monkeypatch.setenv("NEWSDRIFT_INDEX_PREFIX", initialized_names.prefix)
     monkeypatch.setenv("NEWSDRIFT_ALERT_RULES_FILE", str(rules))
     get_settings.cache_clear()

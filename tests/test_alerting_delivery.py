@@ -384,7 +384,7 @@ def test_pending_alerts_are_paged_and_an_abandoned_claim_is_retried_after_its_le
     assert (stale["state"], stale["attempts"]) == ("sent", 2)
 
 
-# --- at-least-once delivery with an idempotency key (issue #9, item 4) ---------------------------------------
+# --- at-least-once delivery with an idempotency key -----------------------------------------------------------
 
 KEYED_RULES = {
     "channels": {"hook": {"url_env": "NEWSDRIFT_TEST_HOOK"}, "mail": {"url_env": "NEWSDRIFT_TEST_MAIL"}},
@@ -420,10 +420,11 @@ import json, sys
 from newsdrift.alert import DeliveryPolicy, RetryPolicy, deliver_pending, parse_rules
 from newsdrift.clock import parse_time
 from newsdrift.settings import load_settings
-from newsdrift.store import IndexNames, make_client
+from newsdrift.store.names import IndexNames
+from newsdrift.store.client import make_client
 
 url, prefix, rules, now = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
-client = make_client(load_settings(opensearch_url=url))
+client = make_client(load_settings(store_url=url))
 report = deliver_pending(client, IndexNames(prefix), parse_rules(rules).channels, now=parse_time(now) if now else None,
                          policy=DeliveryPolicy(retry=RetryPolicy(attempts=1), lease_seconds=1.0))
 print("finished", json.dumps(report.to_json()), flush=True)

@@ -14,7 +14,7 @@ from newsdrift.alert import (
 )
 from newsdrift.feeds import state as feedstate
 from newsdrift.records import stable_id
-from newsdrift.store import bulk_write, write_actions
+from newsdrift.store.bulk import bulk_write, write_actions
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""`newsdrift backfill` (#14): a loopback site's sitemaps (found in robots.txt) or a URL list, --since, through
+"""`newsdrift backfill`: a loopback site's sitemaps (found in robots.txt) or a URL list, --since, through
 the same pipeline into the real node; a second run adds nothing."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_backfill_from_sitemaps_with_since_then_idempotent(opensearch_url, index
         )
         env = {
             **os.environ,
-            "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+            "NEWSDRIFT_STORE_URL": opensearch_url,
             "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
             "NEWSDRIFT_HOME": str(tmp_path / "home"),
             "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",

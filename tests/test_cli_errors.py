@@ -1,4 +1,4 @@
-"""One error model (issue #10): every CLI reports errors the same way; alerting steps fail as records."""
+"""One error model: every command group reports errors the same way; alerting steps fail as records."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from newsdrift import errors
@@ -24,17 +25,17 @@ SECRET_TOKEN = "T0KEN-cli-errors-4711"
 SECRET_URL = f"json://hooks.example.org/alerts/{SECRET_TOKEN}"
 MESSAGE = f"cannot reach [bold]{SECRET_URL}[/bold] (see [red]the log[/])"
 
-# one command of each CLI, made to fail for real: the cluster (or Dashboards) URL names a closed port, and
+# one command of each module, made to fail for real: the cluster (or Dashboards) URL names a closed port, and
 # its path carries a registered secret and rich markup, which end up in the error message
 DEAD_URL = f"http://127.0.0.1:9/[bold]{SECRET_TOKEN}[/bold]"
 COMMANDS = {
-    "cli.py": (["info"], {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL}, "newsdrift.cli.get_settings"),
-    "alerting/cli.py": (
+    "store": (["info"], {"NEWSDRIFT_STORE_URL": DEAD_URL}, "newsdrift.cli.store.get_settings"),
+    "alerts": (
         ["alerts", "list"],
-        {"NEWSDRIFT_OPENSEARCH_URL": DEAD_URL},
+        {"NEWSDRIFT_STORE_URL": DEAD_URL},
         "newsdrift.cli.alerts.get_settings",
     ),
-    "dashboards_cli.py": (
+    "dashboards": (
         ["dashboards", "import", "--prefix", "acme", "--url", DEAD_URL],
         {},
         "newsdrift.cli.dashboards.get_settings",
@@ -74,7 +75,7 @@ def test_the_hierarchy():
     ):
         assert issubclass(exc, errors.NewsdriftError)
         assert exc.__name__ in errors.__doc__
-    # the old import locations still work
+    # the modules that raise them export them too
     from newsdrift.alert.rules import ChannelUnavailable
     from newsdrift.ops.dashboards import DashboardsError
     from newsdrift.score.frames import FramesConfigError
@@ -111,8 +112,24 @@ def test_every_cli_exits_130_on_ctrl_c(cli, monkeypatch):
     assert result.stderr.strip() == "interrupted"
 
 
+def test_every_command_is_wrapped_in_cli_errors():
+    def callbacks(group: typer.Typer, path: str):
+        for command in group.registered_commands:
+            yield f"{path} {command.name}", command.callback
+        for sub in group.registered_groups:
+            yield from callbacks(sub.typer_instance, f"{path} {sub.name}")
+
+    from newsdrift.cli.support import cli_errors
+
+    wrapper = cli_errors(lambda: None).__code__
+    found = dict(callbacks(app, "newsdrift"))
+    assert len(found) > 15
+    unwrapped = [path for path, callback in found.items() if callback.__code__ is not wrapper]
+    assert not unwrapped, unwrapped
+
+
 def test_unexpected_errors_keep_their_traceback(monkeypatch):
-    monkeypatch.setattr("newsdrift.cli.get_settings", raising(RuntimeError("a bug")))
+    monkeypatch.setattr("newsdrift.cli.store.get_settings", raising(RuntimeError("a bug")))
     result = invoke(monkeypatch, ["info"])
     assert isinstance(result.exception, RuntimeError)
 
@@ -217,9 +234,10 @@ def test_failed_cycle_steps_are_failures_not_warnings(caplog):
     """A cluster that is gone: the checks and the delivery step fail for real and come back as records."""
     from newsdrift.alert import parse_rules
     from newsdrift.settings import load_settings
-    from newsdrift.store import IndexNames, make_client
+    from newsdrift.store.client import make_client
+    from newsdrift.store.names import IndexNames
 
-    dead = make_client(load_settings(opensearch_url="http://127.0.0.1:9", opensearch_retries=0))
+    dead = make_client(load_settings(store_url="http://127.0.0.1:9", store_retries=0))
     with caplog.at_level(logging.DEBUG, logger="newsdrift"):
         rules = parse_rules({"rules": [{"name": "feeds", "kind": "feed_health", "consecutive_failures": 3}]})
         report = service.run_cycle(dead, IndexNames("gone"), rules, docs=())

@@ -1,4 +1,4 @@
-"""`newsdrift run` exit status when no feed could be polled (#14): the real CLI, loopback feeds, real node."""
+"""`newsdrift run` exit status when no feed could be polled: the real CLI, loopback feeds, real node."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.loopback import Route, RouteServer, rss
 def _env(opensearch_url: str, prefix: str, tmp_path) -> dict[str, str]:
     return {
         **os.environ,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": prefix,
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
         "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",

@@ -20,7 +20,7 @@ def free_port() -> int:
 def cli_env(opensearch_url: str, prefix: str, tmp_path) -> dict[str, str]:
     return {
         **os.environ,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": prefix,
         "NEWSDRIFT_SAMPLE_PORT": str(free_port()),
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
@@ -47,7 +47,7 @@ def test_run_json_with_no_feeds_ingests_the_sample_corpus(opensearch_url, index_
     }
     assert keys <= set(summary)
     assert summary["feeds_polled"] == 8 and summary["indexed"] == 51 and summary["feeds_failed"] == 1
-    assert summary["indexed_from_feed"] == 1 and summary["dead_links"] == 1  # robots.txt page; the 404 (#14)
+    assert summary["indexed_from_feed"] == 1 and summary["dead_links"] == 1  # robots.txt page; the 404
     assert all(set(e) == {"where", "reason"} for e in summary["errors"])
 
     again = subprocess.run(
@@ -62,7 +62,7 @@ def test_run_json_with_no_feeds_ingests_the_sample_corpus(opensearch_url, index_
 
 
 def test_run_exits_non_zero_when_the_cluster_is_down(tmp_path):
-    env = {**os.environ, "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
+    env = {**os.environ, "NEWSDRIFT_STORE_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "newsdrift", "run", "--json"], env=env, capture_output=True, text=True, timeout=120
     )

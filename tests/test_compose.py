@@ -263,10 +263,10 @@ def test_opensearch_security_is_on_and_newsdrift_uses_tls_with_the_admin_user():
     assert environment(base["opensearch-dashboards"])["OPENSEARCH_HOSTS"] == '["https://opensearch:9200"]'
     for name in [*AIRFLOW_COMMANDS, "newsdrift-init"]:
         svc_env = environment(base[name])
-        assert svc_env["NEWSDRIFT_OPENSEARCH_URL"] == "https://opensearch:9200"
-        assert svc_env["NEWSDRIFT_OPENSEARCH_USER"] == "admin"
-        assert "OPENSEARCH_INITIAL_ADMIN_PASSWORD" in svc_env["NEWSDRIFT_OPENSEARCH_PASSWORD"]
-        assert svc_env["NEWSDRIFT_OPENSEARCH_VERIFY_CERTS"] == "${NEWSDRIFT_OPENSEARCH_VERIFY_CERTS}"
+        assert svc_env["NEWSDRIFT_STORE_URL"] == "https://opensearch:9200"
+        assert svc_env["NEWSDRIFT_STORE_USER"] == "admin"
+        assert "OPENSEARCH_INITIAL_ADMIN_PASSWORD" in svc_env["NEWSDRIFT_STORE_PASSWORD"]
+        assert svc_env["NEWSDRIFT_STORE_VERIFY_CERTS"] == "${NEWSDRIFT_STORE_VERIFY_CERTS}"
     for name in AIRFLOW_COMMANDS:
         assert environment(base[name])["AIRFLOW_CONN_OPENSEARCH_DEFAULT"].startswith(
             "${AIRFLOW_CONN_OPENSEARCH_DEFAULT"
@@ -332,7 +332,7 @@ def test_dockerfile_extends_the_pinned_airflow_and_installs_the_package():
     match = re.fullmatch(r"apache/airflow:(\d+\.\d+\.\d+)-python(\d+)\.(\d+)", base)
     assert match, base
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
-    # the extra declares a range (#14); the image runs the version constraints.txt pins, inside that range
+    # the extra declares a range; the image runs the version constraints.txt pins, inside that range
     from packaging.requirements import Requirement
 
     [declared] = [

@@ -6,7 +6,7 @@ extra wire paragraph, for odd ones the same text). Two processes each run the pi
 (``newsdrift.run.ingest.run_once``, alerting on) over one of the feeds, released together by one
 barrier, into the same indices of the real node; the server holds the last page of each feed until
 both writers asked for it, so both score their batch before either is searchable (without the claims
-of ``detection.dedup`` every story splits in two). Every story must end as one cluster with one
+of ``newsdrift.score.dedup.claims`` every story splits in two). Every story must end as one cluster with one
 representative, and one alert.
 """
 
@@ -26,7 +26,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from newsdrift.ops.sample.server import CORPUS_DIR
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import delete_all
 
 MANIFEST = json.loads((CORPUS_DIR / "manifest.json").read_text(encoding="utf-8"))
@@ -120,10 +120,10 @@ def _one_pass(url: str, prefix: str, rules: str, feed_url: str, start: Any, out:
     from newsdrift.feeds.catalog import Feed
     from newsdrift.run.ingest import run_once
     from newsdrift.settings import load_settings
-    from newsdrift.store import connect
+    from newsdrift.store.client import connect
 
     settings = load_settings(
-        opensearch_url=url,
+        store_url=url,
         index_prefix=prefix,
         allow_private_networks=True,
         per_host_delay=0,
@@ -147,7 +147,7 @@ def concurrent_names(opensearch_client: OpenSearch) -> Iterator[IndexNames]:
 def test_two_concurrent_passes_make_one_cluster_and_one_alert_per_story(
     opensearch_url: str, opensearch_client: OpenSearch, concurrent_names: IndexNames, story_server: str, tmp_path: Path
 ) -> None:
-    from newsdrift.store import apply_templates
+    from newsdrift.store.templates import apply_templates
 
     apply_templates(opensearch_client, concurrent_names)
     rules = tmp_path / "alerts.yaml"
@@ -200,8 +200,8 @@ def test_two_concurrent_passes_make_one_cluster_and_one_alert_per_story(
 def test_claims_older_than_a_day_are_pruned(opensearch_client: OpenSearch, concurrent_names: IndexNames) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from newsdrift.score.dedup import prune_claims
-    from newsdrift.store import apply_templates
+    from newsdrift.score.dedup.claims import prune_claims
+    from newsdrift.store.templates import apply_templates
 
     apply_templates(opensearch_client, concurrent_names)
     now = datetime.now(UTC)
@@ -227,12 +227,14 @@ def test_writers_that_each_won_some_keys_of_a_story_agree_on_its_founder(
     from datetime import UTC, datetime
 
     from newsdrift.records import Article, ScoredArticle
-    from newsdrift.score.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint
-    from newsdrift.store import apply_templates
+    from newsdrift.score.dedup.claims import claim_clusters, claim_keys
+    from newsdrift.score.dedup.minhash import fingerprint
+    from newsdrift.score.dedup.settings import DedupConfig
+    from newsdrift.store.templates import apply_templates
 
     apply_templates(opensearch_client, concurrent_names)
     body = _stories()[0]["body"]
-    settings = DedupSettings()
+    settings = DedupConfig()
     fps = {
         "a": fingerprint(body, settings),
         "b": fingerprint(body + "\nA wire service contributed to this story.", settings),

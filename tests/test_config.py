@@ -16,11 +16,11 @@ def test_env_overrides_defaults(monkeypatch):
     settings = load_settings()
     assert settings.fetch_concurrency == 3
     assert settings.index_prefix == "news-x"
-    assert settings.opensearch_verify_certs is True
+    assert settings.store_verify_certs is True
 
 
 def test_drift_settings_reach_the_drift_store(monkeypatch, opensearch_client, initialized_names):
-    from newsdrift.score.drift_store import open_drift_store
+    from newsdrift.score.drift.store import open_drift_store
 
     monkeypatch.setenv("NEWSDRIFT_DRIFT_JUMP_SHARE", "0")
     monkeypatch.setenv("NEWSDRIFT_DRIFT_CUSUM_K", "1.25")
@@ -33,7 +33,7 @@ def test_drift_settings_reach_the_drift_store(monkeypatch, opensearch_client, in
     [
         ("NEWSDRIFT_FETCH_CONCURRENCY", "abc", "NEWSDRIFT_FETCH_CONCURRENCY"),
         ("NEWSDRIFT_INDEX_PREFIX", "Bad Prefix!", "NEWSDRIFT_INDEX_PREFIX"),
-        ("NEWSDRIFT_OPENSEARCH_URL", "localhost:9200", "NEWSDRIFT_OPENSEARCH_URL"),
+        ("NEWSDRIFT_STORE_URL", "localhost:9200", "NEWSDRIFT_STORE_URL"),
         ("NEWSDRIFT_OFF_TOPIC", "maybe", "NEWSDRIFT_OFF_TOPIC"),
         ("NEWSDRIFT_DRIFT_FALSE_ALARM_RATE", "0", "NEWSDRIFT_DRIFT_FALSE_ALARM_RATE"),
         ("NEWSDRIFT_DRIFT_REFERENCE_WINDOWS", "2", "NEWSDRIFT_DRIFT_REFERENCE_WINDOWS"),
@@ -81,3 +81,34 @@ def test_allowed_networks_are_validated(monkeypatch):
     monkeypatch.setenv("NEWSDRIFT_ALLOWED_NETWORKS", '["not-a-net"]')
     with pytest.raises(ConfigError, match="NEWSDRIFT_ALLOWED_NETWORKS"):
         load_settings()
+
+
+def test_sections_make_one_settings_object(monkeypatch, tmp_path: Path):
+    """Each section's fields, validators and methods act through ``Settings``: environment, file and code alike."""
+    from extractors.settings import ExtractSettings
+    from newsdrift.feeds.settings import FeedSettings
+    from newsdrift.fetch.settings import FetchSettings
+    from newsdrift.score.dedup.settings import DedupSettings
+    from newsdrift.score.drift.settings import DriftSettings
+    from newsdrift.settings import Settings
+    from newsdrift.store.settings import StoreSettings
+
+    sections = (StoreSettings, FetchSettings, FeedSettings, ExtractSettings, DriftSettings, DedupSettings)
+    for section in sections:
+        assert issubclass(Settings, section)
+        assert set(section.model_fields) <= set(Settings.model_fields)
+    path = tmp_path / "settings.toml"
+    path.write_text("min_words = 30\ndedup_threshold = 0.3\n")
+    monkeypatch.setenv("NEWSDRIFT_CONFIG", str(path))
+    monkeypatch.setenv("NEWSDRIFT_STORE_PASSWORD", "s3cret")
+    monkeypatch.setenv("NEWSDRIFT_DRIFT_CUSUM_K", "1.25")
+    settings = load_settings(poll_min_interval=60)
+    assert (settings.min_words, settings.poll_min_interval) == (30, 60)
+    assert settings.store_password is not None and settings.store_password.get_secret_value() == "s3cret"
+    assert settings.drift_config().cusum_k == 1.25 and settings.dedup_config().threshold == 0.3
+    with pytest.raises(ConfigError, match="NEWSDRIFT_POLL_MAX_INTERVAL: must be at least poll_min_interval"):
+        load_settings(poll_min_interval=600, poll_max_interval=60)
+    with pytest.raises(ConfigError, match="drift_joint_share"):  # a section's check across its fields
+        load_settings(drift_jump_share=0.7, drift_joint_share=0.5)
+    with pytest.raises(ConfigError, match="NEWSDRIFT_OPENSEARCH_URL: Extra inputs are not permitted"):
+        load_settings(opensearch_url="http://127.0.0.1:9200")

@@ -1,4 +1,4 @@
-"""Configuration problems are one message and exit 1, found before anything is polled (issue #9: 13-15)."""
+"""Configuration problems are one message and exit 1, found before anything is polled."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from newsdrift.cli import app
 from newsdrift.errors import ConfigError
 from newsdrift.run import preflight as configcheck
 from newsdrift.settings import PROJECT_ROOT, get_settings, load_settings
-from newsdrift.store import IndexNames, apply_templates
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates
 
 CONFIG = PROJECT_ROOT / "config"
 BAD_UTF8 = b"name: caf\xe9 talk\n"  # Latin-1 'é': invalid UTF-8 on line 1
@@ -57,7 +58,7 @@ def assert_one_message(result, *needles: str) -> None:
         assert needle in result.stderr, result.stderr
 
 
-# --- 13: one error type, one YAML helper, every file ----------------------------------------------
+# --- one error type, one YAML helper, every file --------------------------------------------------
 
 
 FRAMES_PROBLEMS = {
@@ -79,7 +80,7 @@ def test_frames_file_problems_are_one_message(monkeypatch, tmp_path, opensearch_
     if content is not None:
         frames.write_bytes(content)
     env = {
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
         "NEWSDRIFT_FRAMES_FILE": str(frames),
     }
@@ -114,7 +115,7 @@ def test_invalid_utf8_in_any_configuration_file_is_one_message(monkeypatch, tmp_
         "settings": "NEWSDRIFT_CONFIG",
     }[which]
     # nothing is reachable: the configuration must be refused before any connection is tried
-    env = {variable: str(bad), "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
+    env = {variable: str(bad), "NEWSDRIFT_STORE_URL": "http://127.0.0.1:9", "NEWSDRIFT_HOME": str(tmp_path)}
     result = invoke(monkeypatch, ["run", "--json"], env)
     assert_one_message(result, f"{name}.yaml", "line 2", "not valid UTF-8")
 
@@ -166,16 +167,16 @@ def test_allowed_networks_accept_a_comma_separated_list(monkeypatch):
 
 def test_allowed_networks_from_the_shell_is_not_a_traceback():
     result = run_cli(
-        "opensearch",
+        "node",
         "status",
-        env={"NEWSDRIFT_ALLOWED_NETWORKS": "10.0.0.0/8, nonsense", "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9"},
+        env={"NEWSDRIFT_ALLOWED_NETWORKS": "10.0.0.0/8, nonsense", "NEWSDRIFT_STORE_URL": "http://127.0.0.1:9"},
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "NEWSDRIFT_ALLOWED_NETWORKS" in result.stderr and "'nonsense'" in result.stderr
 
 
-# --- 14: validated at start-up, before anything is polled -------------------------------------------
+# --- validated at start-up, before anything is polled -----------------------------------------------
 
 
 def test_validate_all_checks_every_file(tmp_path):
@@ -204,7 +205,7 @@ def test_malformed_topic_stops_run_before_any_feed_is_polled(
     feeds.write_text(f"feeds:\n  - url: {feed.url}\n    name: {feed.name}\n")
     topic = _write(tmp_path / "topic.yaml", b"name: open-source AI\nterms:\n  - term: llama\n    weight: 99\n")
     env = {
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
         "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
         "NEWSDRIFT_PER_HOST_DELAY": "0",
@@ -227,7 +228,7 @@ def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearc
 
     topic = _write(tmp_path / "topic.yaml", b"name: x\nterms: [\n")
     for key, value in {
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
         "NEWSDRIFT_TOPIC_FILE": str(topic),
     }.items():
@@ -243,7 +244,7 @@ def test_dag_first_task_validates_configuration(monkeypatch, tmp_path, opensearc
     assert not opensearch_client.indices.exists_alias(name=index_names.articles)  # nothing written
 
 
-# --- 15: every feed, not the first 1,000 -------------------------------------------------------------
+# --- every feed, not the first 1,000 -----------------------------------------------------------------
 
 
 def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_client, opensearch_url, index_names):
@@ -266,7 +267,7 @@ def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_cl
         for i in range(total)
     )
     helpers.bulk(opensearch_client, docs, chunk_size=1000, refresh="wait_for")
-    env = {"NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix}
+    env = {"NEWSDRIFT_STORE_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix}
     result = run_cli("feeds", "status", "--json", env=env)
     assert result.returncode == 0, result.stderr
     states = json.loads(result.stdout)
@@ -287,9 +288,9 @@ def test_feeds_status_and_feed_health_list_every_feed(monkeypatch, opensearch_cl
 
 def test_feeds_status_before_init_is_empty(opensearch_url, index_names):
     from newsdrift.feeds.state import all_states
-    from newsdrift.store import connect
+    from newsdrift.store.client import connect
 
-    client = connect(load_settings(opensearch_url=opensearch_url))
+    client = connect(load_settings(store_url=opensearch_url))
     assert all_states(client, IndexNames(index_names.prefix)) == []
 
 

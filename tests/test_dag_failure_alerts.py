@@ -1,4 +1,4 @@
-"""DAG failure callbacks (#14): a failed task try goes out through newsdrift's own alert channels.
+"""DAG failure callbacks: a failed task try goes out through newsdrift's own alert channels.
 
 Real Airflow (``dag.test()`` on SQLite, in a fresh interpreter), the real node, a loopback webhook.
 """
@@ -74,7 +74,7 @@ def test_a_failed_task_alerts_through_the_channels(
         env = {
             **airflow_env,
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-            "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+            "NEWSDRIFT_STORE_URL": opensearch_url,
             "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
             "NEWSDRIFT_ALERT_RULES_FILE": str(rules),
             "NEWSDRIFT_CHANNEL_OPS": receiver.apprise_url("ops"),

@@ -16,7 +16,7 @@ import airflow_runner as runner
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import delete_all
 
 DAG_IDS = {"newsdrift_ingest", "newsdrift_drift", "newsdrift_baseline", "newsdrift_maintenance"}
@@ -132,12 +132,12 @@ def test_settings_from_the_airflow_connection(airflow_env: dict[str, str]) -> No
     env = {
         **airflow_env,
         "AIRFLOW_CONN_OPENSEARCH_DEFAULT": json.dumps(conn),
-        "NEWSDRIFT_OPENSEARCH_URL": "http://127.0.0.1:9",
+        "NEWSDRIFT_STORE_URL": "http://127.0.0.1:9",
         "NEWSDRIFT_INDEX_PREFIX": "fromenv",
     }
     got = runner.invoke(env, "settings")
     assert got == {
-        "opensearch_url": "https://search.example.org:9443",
+        "store_url": "https://search.example.org:9443",
         "user": "nd",
         "password": "s3cret",
         "verify_certs": False,
@@ -145,9 +145,9 @@ def test_settings_from_the_airflow_connection(airflow_env: dict[str, str]) -> No
         "prefix": "fromenv",
     }
     uri = runner.invoke({**env, "AIRFLOW_CONN_OPENSEARCH_DEFAULT": "opensearch://127.0.0.1:9251"}, "settings")
-    assert uri["opensearch_url"] == "http://127.0.0.1:9251" and uri["user"] is None and uri["verify_certs"] is True
+    assert uri["store_url"] == "http://127.0.0.1:9251" and uri["user"] is None and uri["verify_certs"] is True
     fallback = runner.invoke({k: v for k, v in env.items() if k != "AIRFLOW_CONN_OPENSEARCH_DEFAULT"}, "settings")
-    assert fallback["opensearch_url"] == "http://127.0.0.1:9" and fallback["user"] is None
+    assert fallback["store_url"] == "http://127.0.0.1:9" and fallback["user"] is None
 
 
 def test_ingest_run_with_no_feeds(
@@ -156,7 +156,7 @@ def test_ingest_run_with_no_feeds(
     """dag.test() with an empty feed list: nothing mapped, nothing indexed, no asset event, run succeeds."""
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds: []\n", encoding="utf-8")
-    env = {**airflow_env, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": prefix}
+    env = {**airflow_env, "NEWSDRIFT_STORE_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": prefix}
     [run] = runner.invoke(env, "run", "newsdrift_ingest", json.dumps({"feeds_file": str(feeds)}))
     print(f"\n[airflow] empty ingest run: {run['seconds']:.2f} s")
     assert run["state"] == "success"

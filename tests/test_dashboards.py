@@ -32,18 +32,15 @@ from newsdrift.ops.dashboards import (
     family_fields,
     for_flavor,
     import_dashboards,
-    index_pattern_of,
-    kql_fields,
     load_saved_objects,
     opensearch_only_keys,
-    pattern_family,
-    search_source,
-    visualization_query,
     with_prefix,
 )
 from newsdrift.records import stable_id
 from newsdrift.settings import PROJECT_ROOT
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.names import IndexNames
+from tests.dashboards_query import index_pattern_of, kql_fields, pattern_family, search_source, visualization_query
 
 OBJECTS = load_saved_objects()
 BY_KEY = {(o["type"], o["id"]): o for o in OBJECTS}

@@ -1,4 +1,4 @@
-"""A trimmed copy in another site's chrome: its MinHash estimate is low, its exact shingles are not (#13)."""
+"""A trimmed copy in another site's chrome: its MinHash estimate is low, its exact shingles are not."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 from opensearchpy import OpenSearch
 
 from newsdrift.records import ScoredArticle
-from newsdrift.score.dedup import Deduplicator, DedupSettings, fingerprint, jaccard_estimate
-from newsdrift.store import IndexNames
+from newsdrift.score.dedup.deduplicator import Deduplicator
+from newsdrift.score.dedup.minhash import fingerprint, jaccard_estimate
+from newsdrift.score.dedup.settings import DedupConfig
+from newsdrift.store.names import IndexNames
 from tests.test_dedup_opensearch import DATA, index_batch, scored
 
 
@@ -43,13 +45,13 @@ def test_a_third_of_a_story_in_another_sites_chrome_is_verified_past_a_lower_gat
         return scored(name, "\n".join([site_y[0], site_y[1], *paragraphs, *site_y[2:]]), day)
 
     copy = on_site_y(f"{story}-y", body[:2], day=2)  # the first third of the story
-    settings = DedupSettings(verify_gate=0.15)
+    settings = DedupConfig(verify_gate=0.15)
     a, b = fingerprint(original.article.text, settings), fingerprint(copy.article.text, settings)
     estimate = jaccard_estimate(a.minhash, b.minhash)
     assert set(a.lsh_bands) & set(b.lsh_bands) and settings.verify_gate <= estimate < settings.threshold
     # With the default gate (the estimate threshold) the copy is not even verified: a story of its own.
     old = on_site_y(f"{story}-y", body[:2], day=2)
-    Deduplicator(opensearch_client, names.articles, None, DedupSettings()).score_batch([old])
+    Deduplicator(opensearch_client, names.articles, None, DedupConfig()).score_batch([old])
     assert old.duplicate_kind is None and old.story_cluster_id == old.article.id
     # Past a lower gate its exact shingles are compared, and it joins the original's story.
     Deduplicator(opensearch_client, names.articles, None, settings).score_batch([copy])
@@ -69,7 +71,7 @@ def test_a_pair_the_verification_rejects_is_not_joined_through_the_claims(
     rows = [json.loads(line) for line in (DATA / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
     texts = {r["id"]: r["text"] for r in rows}
     chrome = [" ".join(p.split()[:40]) for p in _paragraphs(texts["14_false_binary_opinion:orig"])[:4]]
-    names, settings = initialized_names, DedupSettings()
+    names, settings = initialized_names, DedupConfig()
 
     def on_site(name: str, story: str, day: int) -> ScoredArticle:
         return scored(name, "\n".join([chrome[0], chrome[1], *_paragraphs(texts[story])[:2], *chrome[2:]]), day)

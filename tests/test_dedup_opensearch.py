@@ -11,9 +11,12 @@ import pytest
 from opensearchpy import OpenSearch
 
 from newsdrift.records import Article, ScoredArticle, stable_id
-from newsdrift.score.dedup import Deduplicator, DedupSettings, apply_cluster_updates, fingerprint
-from newsdrift.store import IndexNames
+from newsdrift.score.dedup.deduplicator import Deduplicator
+from newsdrift.score.dedup.minhash import fingerprint
+from newsdrift.score.dedup.settings import DedupConfig
+from newsdrift.score.dedup.writes import apply_cluster_updates
 from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.names import IndexNames
 
 DATA = Path(__file__).parent / "data" / "dedup"
 DAY0 = datetime(2025, 7, 20, 9, 0, tzinfo=UTC)
@@ -84,7 +87,7 @@ def assert_untouched(sa: ScoredArticle) -> None:
 def test_exact_near_negative_and_baseline(
     opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str]
 ) -> None:
-    names, settings = initialized_names, DedupSettings()
+    names, settings = initialized_names, DedupConfig()
     seed = texts["seed_000_115c7577b75f2486:orig"]
     baseline_fp = fingerprint(seed, settings)
     opensearch_client.index(
@@ -122,7 +125,7 @@ def test_exact_near_negative_and_baseline(
     batch = [exact, near_1, near_2, negative, copy_of_baseline]
     result = Deduplicator(counting, names.articles, names.baseline, settings).score(batch)  # type: ignore[arg-type]
     # One candidate _msearch; verification adds one search for the candidates' texts and, once per
-    # Deduplicator, one for the document-frequency sample (#13).
+    # Deduplicator, one for the document-frequency sample.
     assert counting.calls == {"msearch": 1, "search": 2}
 
     assert exact.duplicate_kind == "exact"
@@ -237,13 +240,13 @@ def test_apply_cluster_updates_reports_missing_documents(
     assert [(o.doc_id, o.status) for o in outcomes] == [("no-such-id", "failed")]
 
 
-def test_candidates_past_the_limit_are_ranked_as_before(
+def test_candidates_past_the_limit_are_ranked(
     opensearch_client: OpenSearch, initialized_names: IndexNames, texts: dict[str, str]
 ) -> None:
     """Candidates come from an unranked query; only an article with more than ``candidate_limit`` of them is
     asked again with the ranked one (most shared bands first), so both get the candidates the ranked query
-    alone gave (#13)."""
-    names, settings = initialized_names, DedupSettings(candidate_limit=3, verify_threshold=0)
+    alone gave."""
+    names, settings = initialized_names, DedupConfig(candidate_limit=3, verify_threshold=0)
     story = [texts[f"01_llama_405b_release:{v}"] for v in ("orig", "v1", "v2")]
     indexed = [scored(f"copy-{i}", f"{text}\n\nCopy {i} of the wire story.", day=i) for i, text in enumerate(story * 2)]
     index_batch(opensearch_client, names, Deduplicator(opensearch_client, names.articles, None).score_batch(indexed))
@@ -276,10 +279,10 @@ def test_batch_search_gives_each_article_what_its_own_queries_give(
 ) -> None:
     """A batch's candidates come from one search of the articles and one of the baseline, sorted out per
     article: the same candidates and the same baseline hits, in the same order (the baseline's are cut at
-    ``candidate_limit``: which ones come back is the index order), as each article's own queries (#13)."""
-    import newsdrift.score.dedup as dedup_module
+    ``candidate_limit``: which ones come back is the index order), as each article's own queries."""
+    import newsdrift.score.dedup.candidates as candidates_module
 
-    names, settings = initialized_names, DedupSettings(candidate_limit=2, verify_threshold=0)
+    names, settings = initialized_names, DedupConfig(candidate_limit=2, verify_threshold=0)
     story = [texts[f"01_llama_405b_release:{v}"] for v in ("orig", "v1", "v2")]
     for i, text in enumerate([*story, story[0] + "\n\nA reprint in the baseline."]):  # more than the limit
         fp = fingerprint(text, settings)
@@ -303,9 +306,9 @@ def test_batch_search_gives_each_article_what_its_own_queries_give(
         return [[c.id for c in cands] for cands in found[0]], [[h["_id"] for h in hits] for hits in found[1]]
 
     together = ids(dedup._search(batch, fps))
-    monkeypatch.setattr(dedup_module, "_BATCH_HITS", 1)  # past it: each article asked on its own
+    monkeypatch.setattr(candidates_module, "_BATCH_HITS", 1)  # past it: each article asked on its own
     one_by_one = ids(dedup._search(batch, fps))
-    monkeypatch.setattr(dedup_module, "_BATCH_TERMS", 0)
+    monkeypatch.setattr(candidates_module, "_BATCH_TERMS", 0)
     assert together == one_by_one == ids(dedup._search(batch, fps))
     candidates, baseline = together
     assert len(candidates[0]) == settings.candidate_limit and len(baseline[0]) == settings.candidate_limit
@@ -332,15 +335,15 @@ def test_claims_this_writer_made_are_not_read_back(
     opensearch_client: OpenSearch, initialized_names: IndexNames
 ) -> None:
     """A copy claiming after its original through the same ``ClaimMemory`` joins it as it would through the
-    node, with no realtime read of the claims (each one made the node refresh the claims index, #13)."""
-    from newsdrift.score.dedup import ClaimJoin, ClaimMemory, claim_clusters
+    node, with no realtime read of the claims (each one makes the node refresh the claims index)."""
+    from newsdrift.score.dedup.claims import ClaimJoin, ClaimMemory, claim_clusters
 
     body = "\n".join(f"Paragraph {i} of the story says the open model weights were released today." for i in range(8))
-    threshold, memory = DedupSettings().threshold, ClaimMemory()
+    threshold, memory = DedupConfig().threshold, ClaimMemory()
 
     def founder(name: str) -> list[tuple[ScoredArticle, Any]]:
         sa = scored(name, body, day=0)
-        return [(sa, fingerprint(body, DedupSettings()))]
+        return [(sa, fingerprint(body, DedupConfig()))]
 
     counting = ClaimCallsClient(opensearch_client)
     claims = initialized_names.claims

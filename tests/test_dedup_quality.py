@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from newsdrift.score.dedup import DedupSettings, Fingerprint, fingerprint, near_duplicate_score
-from newsdrift.score.verify import ShingleFrequency, is_copy, shingle_hashes
+from newsdrift.score.dedup.minhash import Fingerprint, fingerprint, near_duplicate_score, pair_past_estimate
+from newsdrift.score.dedup.settings import DedupConfig, DedupSettings
+from newsdrift.score.dedup.verify import ShingleFrequency, is_copy, shingle_hashes
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
 
 @pytest.fixture(scope="module")
 def labelled() -> tuple[dict[str, Fingerprint], list[tuple[str, str, int]]]:
-    settings = DedupSettings()
+    settings = DedupConfig()
     docs = [json.loads(line) for line in (DATA / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
     fps = {d["id"]: fingerprint(d["text"], settings) for d in docs}
     pairs = [
@@ -42,7 +43,7 @@ def test_precision_and_recall_at_defaults(
     labelled: tuple[dict[str, Fingerprint], list[tuple[str, str, int]]],
 ) -> None:
     fps, pairs = labelled
-    settings = DedupSettings()
+    settings = DedupConfig()
     tp = fp = fn = 0
     missed, false_hits = [], []
     for a, b, label in pairs:
@@ -79,8 +80,8 @@ def test_labelled_set_is_reproducible() -> None:
 
 
 def test_exact_shingle_verification_keeps_the_labelled_copies_and_drops_template_pairs() -> None:
-    """The pipeline's rule (#13): estimate, then weighted containment with document frequencies over the set."""
-    settings = DedupSettings()
+    """The pipeline's rule: estimate, then weighted containment with document frequencies over the set."""
+    settings = DedupConfig()
     docs = {
         d["id"]: d["text"] for d in map(json.loads, (DATA / "documents.jsonl").read_text(encoding="utf-8").splitlines())
     }
@@ -127,19 +128,41 @@ def test_exact_shingle_verification_keeps_the_labelled_copies_and_drops_template
 def test_batch_pairs_found_through_bands_are_the_pairs_of_the_labelled_set(
     labelled: tuple[dict[str, Fingerprint], list[tuple[str, str, int]]],
 ) -> None:
-    """Whether a batch holds a pair that needs verifying, found through shared bands (#13), agrees with
+    """Whether a batch holds a pair that needs verifying, found through shared bands, agrees with
     the pairwise decision on every labelled pair, alone and in batches of other documents."""
-    from newsdrift.score.dedup import _pair_past_estimate
-
     fps, pairs = labelled
-    settings = DedupSettings()
+    settings = DedupConfig()
     for a, b, _ in pairs:
-        assert _pair_past_estimate([fps[a], fps[b]], settings.threshold) == (
+        assert pair_past_estimate([fps[a], fps[b]], settings.threshold) == (
             near_duplicate_score(fps[a], fps[b], settings) is not None
         ), (a, b)
     docs = sorted(fps)
     for start in range(0, len(docs), 7):
         batch = [fps[d] for d in docs[start : start + 7]]
         expected = any(near_duplicate_score(x, y, settings) is not None for i, x in enumerate(batch) for y in batch[:i])
-        assert _pair_past_estimate(batch, settings.threshold) == expected
-    assert not _pair_past_estimate([], settings.threshold)
+        assert pair_past_estimate(batch, settings.threshold) == expected
+    assert not pair_past_estimate([], settings.threshold)
+
+
+def test_dedup_settings_have_the_config_defaults_and_bounds() -> None:
+    """Each ``dedup_<field>`` setting has its ``DedupConfig`` field's default and bounds and a description,
+    and untouched settings give the default config."""
+    from newsdrift.settings import Settings
+
+    for name, setting in DedupSettings.model_fields.items():
+        field = DedupConfig.model_fields[name.removeprefix("dedup_")]
+        assert (setting.annotation, setting.default, setting.metadata) == (
+            field.annotation,
+            field.default,
+            field.metadata,
+        ), name
+        assert setting.description, name
+    assert DedupSettings().dedup_config() == DedupConfig()
+    assert Settings().dedup_config() == DedupConfig()
+
+
+def test_tuned_dedup_settings_reach_the_config() -> None:
+    """Tuned settings pass their values on; the fingerprint shape keeps its default."""
+    config = DedupSettings(dedup_threshold=0.3, dedup_verify_threshold=0, dedup_df_sample=0).dedup_config()
+    assert (config.threshold, config.verify_threshold, config.df_sample) == (0.3, 0, 0)
+    assert config.model_copy(update={"threshold": 0.25, "verify_threshold": 0.38, "df_sample": 300}) == DedupConfig()

@@ -10,20 +10,16 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
+from newsdrift.clock import as_utc as utc
 from newsdrift.records import Article, ScoredArticle
-from newsdrift.score.drift import (
-    DriftConfig,
-    DriftScorer,
-    WindowArticle,
-    compute_windows,
-    detect_events,
-    event_id,
-    utc,
-    window_doc_id,
-)
-from newsdrift.score.drift_store import DriftStore, PassWindows
+from newsdrift.score.drift.documents import window_doc_id
+from newsdrift.score.drift.events import detect_events, event_id
+from newsdrift.score.drift.scoring import DriftScorer
+from newsdrift.score.drift.settings import DriftConfig
+from newsdrift.score.drift.store import DriftStore, PassWindows
+from newsdrift.score.drift.windows import WindowArticle, compute_windows
 from newsdrift.score.frames import load_frames
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIFT = datetime(2025, 3, 10, tzinfo=UTC)

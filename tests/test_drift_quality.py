@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from newsdrift.clock import as_utc as utc
-from newsdrift.score.drift import DriftConfig, DriftScorer, compute_windows, detect_events
+from newsdrift.score.drift.events import detect_events
+from newsdrift.score.drift.scoring import DriftScorer
+from newsdrift.score.drift.settings import DriftConfig
+from newsdrift.score.drift.windows import compute_windows
 from newsdrift.score.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,9 +6,12 @@ import json
 import re
 from pathlib import Path
 
-from newsdrift.score.drift import DriftConfig, DriftScorer, compute_windows, detect_events
+from newsdrift.score.drift.events import detect_events
+from newsdrift.score.drift.report import REPORT_COLUMNS, event_rows, render_report_html, report_rows
+from newsdrift.score.drift.scoring import DriftScorer
+from newsdrift.score.drift.settings import DriftConfig
+from newsdrift.score.drift.windows import compute_windows
 from newsdrift.score.frames import load_frames
-from newsdrift.score.report import REPORT_COLUMNS, event_rows, render_report_html, report_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 

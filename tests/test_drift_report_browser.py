@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from newsdrift.score.drift import DriftScorer
+from newsdrift.score.drift.scoring import DriftScorer
 from newsdrift.score.frames import load_frames
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 from tests.test_drift_opensearch import _document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ def test_drift_report_html_draws_its_charts_in_chromium(
 
     env = {
         **os.environ,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": names.prefix,
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
     }

@@ -11,34 +11,23 @@ from pathlib import Path
 import pytest
 
 from newsdrift.records import Article, ScoredArticle
-from newsdrift.score.change import (
-    JOINT,
+from newsdrift.score.drift.detect import JOINT, detect_changes, observations
+from newsdrift.score.drift.documents import event_document, event_from_doc, window_documents, window_from_doc
+from newsdrift.score.drift.events import detect_events, event_id
+from newsdrift.score.drift.features import js_divergence, keyness
+from newsdrift.score.drift.limits import (
     cusum_limit,
-    detect_changes,
     joint_limit,
     joint_tail,
     limits,
     normal_confidence,
-    observations,
     quadratic_form_limit,
-    share_of,
     siegmund_arl,
 )
-from newsdrift.score.drift import (
-    DriftConfig,
-    DriftScorer,
-    WindowRecord,
-    WindowSpec,
-    compute_windows,
-    detect_events,
-    event_document,
-    event_from_doc,
-    event_id,
-    js_divergence,
-    keyness,
-    window_documents,
-    window_from_doc,
-)
+from newsdrift.score.drift.reference import share_of
+from newsdrift.score.drift.scoring import DriftScorer
+from newsdrift.score.drift.settings import DriftConfig, DriftSettings, config_from_settings
+from newsdrift.score.drift.windows import WindowRecord, WindowSpec, compute_windows
 from newsdrift.score.frames import load_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +76,7 @@ def test_recent_memory_lowers_novelty_of_repeats() -> None:
 
 def test_window_reads_reuse_the_scored_analysis_with_the_same_results() -> None:
     """A pass scores its articles, then the window update reads them back: the second analysis comes from
-    the scorer's memo and equals one computed from scratch (#13)."""
+    the scorer's memo and equals one computed from scratch."""
     texts = [OPENNESS, SAFETY, BASELINE[1], f"{OPENNESS}\n{SAFETY}"]
     memo = DriftScorer(BASELINE, load_frames())
     fresh = DriftScorer(BASELINE, load_frames())
@@ -270,8 +259,8 @@ def test_busy_days_that_differ_as_wholes_keep_the_stated_rate() -> None:
         fired += len(detect_events(days, cfg))
         watched += sum(p.z is not None for p in detect_changes(days, cfg).points["frame:a"])
     assert watched >= 4_800
-    # Stated: 0.002 x ~4,950 windows = ~10 expected (Poisson: P(> 18) < 1 %). The detector before #13's fix
-    # (bootstrap x overdispersion against a fixed 10-window reference) fired 27 times on these series.
+    # Stated: 0.002 x ~4,950 windows = ~10 expected (Poisson: P(> 18) < 1 %). A spread of bootstrap times
+    # overdispersion against a fixed 10-window reference fires 27 times on these series.
     assert fired <= 18
     # A shift of about four day-to-day standard deviations (0.50 -> 0.75) fires within two windows.
     shifted = days[:40] + [_busy(40 + i, min(0.95, rng.gauss(0.75, 0.06))) for i in range(5)]
@@ -441,6 +430,38 @@ def test_joint_and_jump_shares_must_leave_the_cusum_a_part() -> None:
         DriftConfig(jump_share=0.5, joint_share=0.5)
     with pytest.raises(ValueError, match="joint_windows"):
         DriftConfig(joint_windows=(1, 0))
+
+
+def test_drift_settings_build_the_drift_config() -> None:
+    """Every drift setting is the DriftConfig field of its name with the same default; the rest keep theirs."""
+    assert DriftSettings().drift_config() == DriftConfig()
+    for name, info in DriftSettings.model_fields.items():
+        assert info.default == DriftConfig.model_fields[name.removeprefix("drift_")].default, name
+    tuned = DriftSettings(drift_windows=("12h",), drift_cusum_k=1.25, drift_gradual_k=None, drift_top_terms=5)
+    assert tuned.drift_config() == DriftConfig(windows=("12h",), cusum_k=1.25, gradual_k=None, top_terms=5)
+    with pytest.raises(ValueError, match="drift_jump_share .* drift_joint_share"):
+        DriftSettings(drift_jump_share=0.7, drift_joint_share=0.3)
+    with pytest.raises(ValueError, match="window size"):
+        DriftSettings(drift_windows=("1d", "fortnight"))
+
+
+def test_config_from_settings_takes_the_drift_fields_the_settings_carry() -> None:
+    """Settings deriving from DriftSettings give their own config; others give the drift fields they have."""
+    from pydantic import BaseModel
+
+    class Partial(BaseModel):
+        drift_cusum_k: float = 1.25
+        drift_jump_share: float = 0.0
+        index_prefix: str = "newsdrift"
+
+    class Whole(DriftSettings):
+        index_prefix: str = "newsdrift"
+
+    expected = DriftConfig(cusum_k=1.25, jump_share=0.0)
+    assert config_from_settings(Partial()) == expected
+    assert config_from_settings(Whole(drift_cusum_k=1.25, drift_jump_share=0.0)) == expected
+    with pytest.raises(ValueError, match="drift_jump_share"):
+        config_from_settings(Partial(drift_jump_share=0.9))
 
 
 @pytest.mark.parametrize("eigenvalues", [[1.0] * 8, [3, 1, 1, 1, 1, 1, 0, 0], [5, 1, 1, 0.5, 0.5, 0, 0, 0]])

@@ -1,8 +1,8 @@
 """What differs between the engines, checked on both real nodes (a matrix module: see conftest).
 
 The engine is read from the root endpoint, feed states page without OpenSearch's PIT on Elasticsearch,
-templates (composable + component), rollover and percolation behave the same; the neutral
-NEWSDRIFT_STORE_* names and the `node` command group work as the old ones did.
+templates (composable + component), rollover and percolation behave the same; the store settings
+(NEWSDRIFT_STORE_*, NEWSDRIFT_ENGINE) and the `node` command group serve both engines.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from newsdrift.errors import ConfigError, NodeError
 from newsdrift.feeds import state as feedstate
 from newsdrift.ops import node
 from newsdrift.settings import load_settings
-from newsdrift.store import IndexNames, apply_templates
 from newsdrift.store.engine import engine_of, parse_root
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -45,7 +46,6 @@ def test_engine_is_read_from_the_root_endpoint(opensearch_client, store_engine):
 def test_info_and_init_through_the_neutral_store_url(opensearch_url, store_engine, index_names):
     env = {
         "NEWSDRIFT_STORE_URL": opensearch_url,
-        "NEWSDRIFT_OPENSEARCH_URL": "",
         "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
     }
     init = run_cli("init", "--json", env=env)
@@ -53,7 +53,7 @@ def test_info_and_init_through_the_neutral_store_url(opensearch_url, store_engin
     assert json.loads(init.stdout)["changed"] == 19
     info = json.loads(run_cli("info", "--json", env=env).stdout)
     assert info["engine"] == store_engine
-    assert info["version"] == info["opensearch_version"]
+    assert "opensearch_version" not in info
     assert (info["version"] == "7.10.2") == (store_engine == "elasticsearch")
     assert f"{index_names.prefix}-articles-000001" in {row["index"] for row in info["indices"]}
     text = run_cli("info", env=env)
@@ -86,14 +86,10 @@ def test_templates_are_composable_and_the_alias_rolls_over(opensearch_client, in
     assert mapping["dynamic"] == "strict"  # the new index got the composed template too
 
 
-def test_store_and_opensearch_names_are_one_setting():
-    assert load_settings(store_url="http://h:1/").opensearch_url == "http://h:1"
-    assert load_settings(opensearch_url="http://h:2").store_url == "http://h:2"
-    assert load_settings(store_verify_certs=False).opensearch_verify_certs is False
-    assert load_settings(store_user="u").opensearch_user == "u"
-    with pytest.raises(ConfigError) as both:
-        load_settings(store_url="http://h:1", opensearch_url="http://h:2")
-    assert "NEWSDRIFT_STORE_URL and NEWSDRIFT_OPENSEARCH_URL" in str(both.value)
+def test_store_settings_are_validated():
+    assert load_settings(store_url="http://h:1/").store_url == "http://h:1"
+    assert load_settings(store_url="").store_url is None
+    assert load_settings().store_verify_certs is True
     with pytest.raises(ConfigError) as bad:
         load_settings(store_url="h:1")
     assert "NEWSDRIFT_STORE_URL: must start with http://" in str(bad.value)
@@ -122,10 +118,7 @@ def test_elasticsearch_node_needs_java_11_to_17(tmp_path, monkeypatch):
 
 def test_node_status_per_engine(opensearch_url, store_engine):
     port = opensearch_url.rsplit(":", 1)[1]
-    env = {
-        "NEWSDRIFT_OPENSEARCH_URL": "",
-        "NEWSDRIFT_STORE_URL": opensearch_url,
-    }
+    env = {"NEWSDRIFT_STORE_URL": opensearch_url}
     result = run_cli("node", "status", "--engine", store_engine, "--json", env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -143,7 +136,6 @@ def test_node_status_of_an_elasticsearch_node_that_is_not_running(tmp_path):
     env = {
         "NEWSDRIFT_HOME": str(tmp_path),
         "NEWSDRIFT_ELASTICSEARCH_PORT": str(free),
-        "NEWSDRIFT_OPENSEARCH_URL": "",
         "NEWSDRIFT_STORE_URL": "",
     }
     result = run_cli("node", "status", "--engine", "elasticsearch", "--json", env=env)
@@ -155,11 +147,7 @@ def test_node_status_of_an_elasticsearch_node_that_is_not_running(tmp_path):
     assert stopped.returncode == 0 and "Elasticsearch was not running." in stopped.stdout
 
 
-def test_a_store_url_passed_in_code_wins_over_the_environment_under_either_name(monkeypatch):
+def test_a_store_url_passed_in_code_wins_over_the_environment(monkeypatch):
     monkeypatch.setenv("NEWSDRIFT_STORE_URL", "http://from-env:1")
-    assert load_settings(opensearch_url="http://from-code:2").store_url == "http://from-code:2"
-    assert load_settings().opensearch_url == "http://from-env:1"
-    monkeypatch.setenv("NEWSDRIFT_OPENSEARCH_URL", "http://from-env:3")
-    with pytest.raises(ConfigError, match="set only one of them"):
-        load_settings()
-    assert load_settings(store_url="http://from-code:4").opensearch_url == "http://from-code:4"
+    assert load_settings(store_url="http://from-code:2").store_url == "http://from-code:2"
+    assert load_settings().store_url == "http://from-env:1"

@@ -1,4 +1,4 @@
-"""`newsdrift feeds add | import | export` (#14) through the real CLI, with loopback sites and the real node."""
+"""`newsdrift feeds add | import | export` through the real CLI, with loopback sites and the real node."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_feeds_add_discovers_the_feeds_a_page_announces_and_run_polls_them(opens
         assert again.returncode == 0 and json.loads(again.stdout)["skipped"][0]["reason"] == "already in the feeds file"
 
         # the added feed works: a pass polls it and indexes its article
-        run_env = {**env, "NEWSDRIFT_OPENSEARCH_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix}
+        run_env = {**env, "NEWSDRIFT_STORE_URL": opensearch_url, "NEWSDRIFT_INDEX_PREFIX": index_names.prefix}
         run = _cli("run", "--feeds", str(feeds_file), "--json", env=run_env)
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["indexed"] == 1

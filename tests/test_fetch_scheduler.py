@@ -1,10 +1,10 @@
-"""The fetch scheduler in a real pass: hosts interleaved, politeness kept (issue #11).
+"""The fetch scheduler in a real pass: hosts interleaved, politeness kept.
 
 Six loopback hosts (127.0.0.2-127.0.0.7, distinct hosts on Linux without setup),
 one ``ThreadingHTTPServer`` and one feed each, serve generated article pages and
 record every request on the server side (host, path, arrival, completion). The
 real ``run_once`` indexes them into the test node with a nonzero per-host delay,
-a small batch size (one feed per batch, the case that used to serialise hosts)
+a small batch size (one feed per batch: fetched batch by batch, hosts would go one at a time)
 and a global limit below hosts x per-host concurrency.
 """
 
@@ -23,7 +23,8 @@ from newsdrift.feeds.catalog import Feed
 from newsdrift.ops.sample import load_manifest
 from newsdrift.records import stable_id
 from newsdrift.run.ingest import run_once
-from newsdrift.store import IndexNames, apply_templates
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates
 
 DELAY = 0.2
 PER_HOST = 2

@@ -1,4 +1,4 @@
-"""Hostile or broken inputs from issue #9, through real loopback HTTP servers (no mocks).
+"""Hostile or broken inputs, through real loopback HTTP servers (no mocks).
 
 Compression bombs (stacked and single-layer), pages whose declared charset
 lies, scripts written without spaces, and feed entries that are dropped.
@@ -251,7 +251,7 @@ def test_gzip_bomb_is_stopped_at_the_cap_without_inflating(bombs: dict[str, byte
     assert got["warm"] == "ok"
     assert got["reason"].startswith(f"body exceeds {CAP} bytes"), got
     assert encoding in got["reason"], got
-    # Before the fix: +125 MB (single layer) and the whole 256 MB or more (stacked).
+    # Uncapped, the decoder takes +125 MB (single layer) and the whole 256 MB or more (stacked).
     assert got["growth_mb"] < 40, got
     assert got["traced_peak_mb"] < 3 * CAP / 2**20, got  # the capped body, joined once
 
@@ -435,7 +435,7 @@ def test_utf8_page_with_a_latin1_meta_charset_is_decoded_as_utf8() -> None:
 
 def test_cp1251_russian_page_labelled_utf8_is_decoded_as_cp1251() -> None:
     body = html_page(RUSSIAN).encode("cp1251")  # no lang attribute either
-    assert body.decode("utf-8", errors="replace").count("\ufffd") > 1000  # what used to be indexed
+    assert body.decode("utf-8", errors="replace").count("\ufffd") > 1000  # what trusting the label would index
     page, article = fetch_and_extract(body, "text/html; charset=utf-8")
     assert_clean(article, RUSSIAN_WORDS)
     assert article.language == "ru"
@@ -497,7 +497,7 @@ def test_short_cjk_text_is_still_too_short() -> None:
 
 
 def test_the_decoding_note_is_indexed_under_the_strict_article_mapping(opensearch_client, index_names) -> None:
-    from newsdrift.store import apply_templates
+    from newsdrift.store.templates import apply_templates
 
     apply_templates(opensearch_client, index_names)
     body = html_page(RUSSIAN).encode("cp1251")

@@ -25,7 +25,7 @@ from opensearchpy import OpenSearch
 from newsdrift.feeds.catalog import Feed
 from newsdrift.feeds.shards import group_feeds, shard_of
 from newsdrift.ops.sample.server import CORPUS_DIR, SampleServer
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import delete_all
 
 MANIFEST = json.loads((CORPUS_DIR / "manifest.json").read_text(encoding="utf-8"))
@@ -145,7 +145,7 @@ def test_1100_feeds_in_bounded_shards(
     feeds_file.write_text(yaml.safe_dump({"feeds": feeds}), encoding="utf-8")
     env = {
         **airflow_env,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": shard_names.prefix,
         "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
         "NEWSDRIFT_PER_HOST_DELAY": "0",

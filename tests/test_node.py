@@ -15,7 +15,7 @@ from newsdrift.settings import load_settings
 
 
 def test_second_embedded_node_is_its_own_cluster_and_stops_cleanly(opensearch_url, tmp_path):
-    settings = load_settings(home=tmp_path / "home", opensearch_port=9261, opensearch_url=None)
+    settings = load_settings(home=tmp_path / "home", opensearch_port=9261, store_url=None)
     state = node.start(settings)
     try:
         assert state.url != opensearch_url
@@ -41,7 +41,7 @@ def test_missing_java_and_maven_are_clear_messages(tmp_path, monkeypatch):
     with pytest.raises(NodeError) as maven:
         node.install(settings)
     assert "Maven ('mvn') is not on PATH" in str(maven.value)
-    assert "NEWSDRIFT_OPENSEARCH_URL" in str(maven.value)
+    assert "NEWSDRIFT_STORE_URL" in str(maven.value)
 
 
 def _share_installed_jars(settings, engine: str = "opensearch") -> None:
@@ -66,7 +66,7 @@ def _free_port_above_9299() -> int:
 
 def test_embedded_node_on_a_port_above_9299(opensearch_url, tmp_path):
     port = _free_port_above_9299()
-    settings = load_settings(home=tmp_path / "home", opensearch_port=port, opensearch_url=None, opensearch_heap="512m")
+    settings = load_settings(home=tmp_path / "home", opensearch_port=port, store_url=None, opensearch_heap="512m")
     _share_installed_jars(settings)
     state = node.start(settings)
     try:
@@ -80,7 +80,7 @@ def test_embedded_node_on_a_port_above_9299(opensearch_url, tmp_path):
 
 def test_node_exiting_early_says_why(tmp_path):
     # every port from the requested one up is busy: the runner gives up, and the message says so
-    settings = load_settings(home=tmp_path / "home", opensearch_port=65535, opensearch_url=None, opensearch_heap="256m")
+    settings = load_settings(home=tmp_path / "home", opensearch_port=65535, store_url=None, opensearch_heap="256m")
     _share_installed_jars(settings)
     with socket.socket() as busy:
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -98,9 +98,7 @@ def test_node_exiting_early_says_why(tmp_path):
 def test_embedded_elasticsearch_node_starts_above_9299_and_stops(tmp_path):
     """`--engine elasticsearch`: Elasticsearch 7.10.2 on Java 11-17, through the launcher (port > 9299)."""
     port = _free_port_above_9299()
-    settings = load_settings(
-        home=tmp_path / "home", elasticsearch_port=port, opensearch_url=None, opensearch_heap="512m"
-    )
+    settings = load_settings(home=tmp_path / "home", elasticsearch_port=port, store_url=None, opensearch_heap="512m")
     _share_installed_jars(settings, "elasticsearch")
     state = node.start(settings, engine="elasticsearch")
     try:

@@ -14,14 +14,16 @@ import pytest
 from test_node import _free_port_above_9299, _share_installed_jars
 from test_reliability import _article_alert_keys, _count, reference_run
 
-from newsdrift.alert.pending import count_pending
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.ops import node
 from newsdrift.ops.demo import sample_feeds
 from newsdrift.run.ingest import run_once
 from newsdrift.score.stages import default_scorers
 from newsdrift.settings import load_settings
-from newsdrift.store import IndexNames, apply_templates, make_client
+from newsdrift.store.client import make_client
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates
+from tests.alert_pending import count_pending
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def own_node(tmp_path_factory, opensearch_url):
     settings = load_settings(
         home=tmp_path_factory.mktemp("faultnode"),
         opensearch_port=_free_port_above_9299(),
-        opensearch_url=None,
+        store_url=None,
         opensearch_heap="512m",
     )
     _share_installed_jars(settings)
@@ -47,7 +49,7 @@ def reference(opensearch_url, tmp_path_factory):
 def _settings(state, tmp_path, **overrides):
     names = IndexNames(f"t{uuid.uuid4().hex[:10]}")
     settings = load_settings(
-        opensearch_url=state.url,
+        store_url=state.url,
         index_prefix=names.prefix,
         allow_private_networks=True,
         per_host_delay=0.0,
@@ -82,7 +84,7 @@ def test_stall_longer_than_the_client_timeout_keeps_counts_true(own_node, sample
     """The bulk request times out and is retried; the first attempt landed, so the retry answers 409.
     The pass must still count, match and alert those articles as its own."""
     _, state = own_node
-    settings, names = _settings(state, tmp_path, opensearch_timeout=1.0, opensearch_retries=5)
+    settings, names = _settings(state, tmp_path, store_timeout=1.0, store_retries=5)
     client = make_client(settings)
     apply_templates(client, names)
     stages = default_scorers(settings, client, names, alerts=False)
@@ -102,7 +104,7 @@ def test_kill_9_of_the_node_mid_pass_loses_nothing(own_node, sample_server, chan
     """kill -9 of the JVM while a pass indexes: the pass stops with one clear error; after a restart,
     the next passes index every article once and alert every story once."""
     node_settings, state = own_node
-    settings, names = _settings(state, tmp_path, opensearch_timeout=2.0, opensearch_retries=1)
+    settings, names = _settings(state, tmp_path, store_timeout=2.0, store_retries=1)
     client = make_client(settings)
     apply_templates(client, names)
 

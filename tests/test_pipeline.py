@@ -15,7 +15,9 @@ from newsdrift.ops.demo import sample_feeds
 from newsdrift.ops.sample import load_manifest
 from newsdrift.records import stable_id
 from newsdrift.run.ingest import run_once
-from newsdrift.store import IndexNames, apply_templates, make_client
+from newsdrift.store.client import make_client
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates
 
 MANIFEST = load_manifest()
 BROKEN_FEEDS = {f["path"] for f in MANIFEST["feeds"] if not f["recoverable"]}
@@ -31,7 +33,7 @@ TARGET = next(
 )
 
 
-# pages robots.txt disallows, indexed from their feed entry's text instead (#14)
+# pages robots.txt disallows, indexed from their feed entry's text instead
 FROM_FEED = len(MANIFEST["robots_disallowed"])
 
 
@@ -63,7 +65,7 @@ def test_end_to_end_indexes_exactly_the_expected_set(settings, sample_server, op
     docs = indexed_docs(opensearch_client, index_names)
     expected = {stable_id(base + p["canonical_path"]): p for p in expected_pages()}
 
-    # the page robots.txt disallows is indexed from its feed entry's text, and says so (#14)
+    # the page robots.txt disallows is indexed from its feed entry's text, and says so
     from_feed = {
         stable_id(base + p["canonical_path"]): p
         for p in MANIFEST["pages"]
@@ -177,9 +179,9 @@ def test_retry_after_is_honoured(settings, sample_server, opensearch_client, ind
 def test_cluster_down_stops_the_run_with_a_clear_error(settings, sample_server):
     from newsdrift.errors import ClusterUnavailable
     from newsdrift.settings import load_settings
-    from newsdrift.store import connect
+    from newsdrift.store.client import connect
 
-    dead = load_settings(opensearch_url="http://127.0.0.1:9", allow_private_networks=True)
+    dead = load_settings(store_url="http://127.0.0.1:9", allow_private_networks=True)
     started = time.monotonic()
     with pytest.raises(ClusterUnavailable, match="unreachable"):
         connect(dead)
@@ -236,8 +238,8 @@ def test_drift_is_analysed_in_the_extraction_workers_and_windows_match_a_full_re
     """A process-pool pass: every article's drift analysis is made next to extraction (none in the indexing
     process), the indexed drift fields are what the scorer gives the stored text, and the windows the pass
     filled batch by batch are what reading the node back gives."""
-    from newsdrift.run.ingest import PROCESS_POOL_MIN_ENTRIES
-    from newsdrift.score.drift_store import open_drift_store
+    from newsdrift.run.extraction import PROCESS_POOL_MIN_ENTRIES
+    from newsdrift.score.drift.store import open_drift_store
     from newsdrift.score.stages import DriftScoring, default_scorers
 
     names = IndexNames(settings.index_prefix)

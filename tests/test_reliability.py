@@ -17,19 +17,22 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import CHANNELS
 
-from newsdrift.alert.pending import count_pending
 from newsdrift.alert.stage import AlertingStage
 from newsdrift.errors import ConfigError
 from newsdrift.feeds import state as feedstate
 from newsdrift.feeds.catalog import Feed
+from newsdrift.feeds.state import indexed_counts, set_indexed_counts
 from newsdrift.ops.demo import sample_feeds
 from newsdrift.ops.sample import load_manifest
-from newsdrift.run.ingest import RunSummary, indexed_counts, run_once, set_indexed_counts
+from newsdrift.records import RunSummary
+from newsdrift.run.ingest import run_once
 from newsdrift.score import baseline
 from newsdrift.score.stages import default_scorers
 from newsdrift.settings import load_settings
-from newsdrift.store import IndexNames, apply_templates, make_client
-from newsdrift.store.templates import delete_all
+from newsdrift.store.client import make_client
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates, delete_all
+from tests.alert_pending import count_pending
 
 
 @contextmanager
@@ -44,7 +47,7 @@ def reference_run(opensearch_url: str, home: Path):
         for channel in CHANNELS:
             mp.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
         settings = load_settings(
-            opensearch_url=opensearch_url,
+            store_url=opensearch_url,
             index_prefix=names.prefix,
             allow_private_networks=True,
             per_host_delay=0.0,
@@ -210,7 +213,7 @@ def test_alert_write_failure_is_reported_and_retried(
         _block_writes(client, names.alerts, False)
     assert blocked.indexed == reference["indexed"]
     assert blocked.alerts == 0 == _count(client, names.alerts)  # the count matches the index
-    logged = [e for e in blocked.errors if e.where.startswith("log:alerting")]
+    logged = [e for e in blocked.errors if e.where.startswith("log:alert.")]
     assert any("cluster_block_exception" in e.reason for e in logged), blocked.errors
     assert count_pending(client, names) > 0
 
@@ -265,7 +268,7 @@ def test_default_baseline_loaded_by_two_processes_at_once(opensearch_url, tmp_pa
     """Two runs starting on a fresh prefix both load the shipped baseline: both get it, stored once."""
     for attempt in range(6):
         names = IndexNames(f"t{uuid.uuid4().hex[:10]}")
-        settings = load_settings(opensearch_url=opensearch_url, index_prefix=names.prefix, home=tmp_path / "h")
+        settings = load_settings(store_url=opensearch_url, index_prefix=names.prefix, home=tmp_path / "h")
         apply_templates(opensearch_client, names)
         try:
             barrier = threading.Barrier(2)
@@ -361,7 +364,7 @@ def test_dropped_feed_entries_are_in_the_run_json_and_feeds_status(opensearch_ur
     feeds.write_text(f"feeds:\n  - {{url: '{feed_url}', name: Drops, source: drops}}\n")
     env = {
         **__import__("os").environ,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix,
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
         "NEWSDRIFT_ALLOW_PRIVATE_NETWORKS": "1",
@@ -415,7 +418,7 @@ def test_sigkill_of_a_running_pass_then_rerun_loses_and_repeats_nothing(
         port = sock.getsockname()[1]
     env = {
         **os.environ,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": initialized_names.prefix,
         "NEWSDRIFT_SAMPLE_PORT": str(port),
         "NEWSDRIFT_HOME": str(tmp_path / "home"),

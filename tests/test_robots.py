@@ -1,4 +1,4 @@
-"""robots.txt (#14): protego's RFC 9309 matching (wildcards, longest match) and the per-host cache with a TTL,
+"""robots.txt: protego's RFC 9309 matching (wildcards, longest match) and the per-host cache with a TTL,
 against loopback pages and the real node."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from newsdrift.fetch.fetcher import PoliteFetcher
 from newsdrift.fetch.robots import policy_from_response
 from newsdrift.fetch.robots_store import RobotsStore
 from newsdrift.records import Failure, FeedEntry, FetchedPage, stable_id
-from newsdrift.store import apply_templates, make_client
+from newsdrift.store.client import make_client
+from newsdrift.store.templates import apply_templates
 from tests.loopback import Route, RouteServer
 
 UA = "newsdrift/0.1 (+https://example.invalid)"

@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 
 from newsdrift.alert.receivers import WebhookReceiver
-from newsdrift.ops.dashboards import SAVED_OBJECTS_PATH, visualization_query
+from newsdrift.ops.dashboards import SAVED_OBJECTS_PATH
 from newsdrift.ops.demo import DEMO_DRIFT_FALSE_ALARM_RATE, sample_feeds
 from newsdrift.ops.sample import SampleServer, load_manifest
 from newsdrift.records import stable_id
 from newsdrift.run.ingest import run_once
 from newsdrift.settings import load_settings
-from newsdrift.store import IndexNames, apply_templates, make_client
-from newsdrift.store.templates import delete_all
+from newsdrift.store.client import make_client
+from newsdrift.store.names import IndexNames
+from newsdrift.store.templates import apply_templates, delete_all
+from tests.dashboards_query import visualization_query
 
 MANIFEST = load_manifest()
 OBJECTS = [json.loads(line) for line in Path(SAVED_OBJECTS_PATH).read_text().splitlines() if line.strip()]
@@ -33,7 +35,7 @@ def corpus_run(opensearch_url, tmp_path_factory):
     for channel in ("NEWSROOM", "OPS", "DIGEST_MAIL"):
         mp.setenv(f"NEWSDRIFT_CHANNEL_{channel}", receiver.apprise_url(channel.lower()))
     settings = load_settings(
-        opensearch_url=opensearch_url,
+        store_url=opensearch_url,
         index_prefix=names.prefix,
         allow_private_networks=True,
         per_host_delay=0.0,
@@ -119,7 +121,7 @@ def test_every_visualization_returns_buckets_on_the_sample_corpus(corpus_run):
 
 
 def test_default_rules_alert_immediately_at_most_once_per_five_articles(corpus_run):
-    """The shipped rules (#14): immediate alerts only on what is new, the rest in the daily digest."""
+    """The shipped rules: immediate alerts only on what is new, the rest in the daily digest."""
     records = alerts(corpus_run)
     indexed = corpus_run["first"].indexed
     instant = [a for a in records if a.get("mode") == "instant"]

@@ -12,8 +12,9 @@ import pytest
 from newsdrift.errors import ClusterUnavailable
 from newsdrift.records import stable_id
 from newsdrift.settings import load_settings
-from newsdrift.store import apply_templates, bulk_write, connect, write_actions
-from newsdrift.store.templates import MAPPINGS_DIR
+from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.client import connect
+from newsdrift.store.templates import MAPPINGS_DIR, apply_templates
 
 
 def test_templates_apply_then_nothing_changes(opensearch_client, index_names):
@@ -64,14 +65,16 @@ def _claim_twice(client, claims_index: str) -> None:
     from datetime import UTC, datetime
 
     from newsdrift.records import Article, ScoredArticle
-    from newsdrift.score.dedup import DedupSettings, claim_clusters, claim_keys, fingerprint, prune_claims
+    from newsdrift.score.dedup.claims import claim_clusters, claim_keys, prune_claims
+    from newsdrift.score.dedup.minhash import fingerprint
+    from newsdrift.score.dedup.settings import DedupConfig
 
     body = "\n".join(f"Paragraph {i} of the story says the open model weights were released today." for i in range(8))
     now = datetime.now(UTC)
-    threshold = DedupSettings().threshold
+    threshold = DedupConfig().threshold
 
     def founder(aid: str, text: str):
-        fp = fingerprint(text, DedupSettings())
+        fp = fingerprint(text, DedupConfig())
         url = f"https://example.org/{aid}"
         article = Article(aid, url, url, "s", "f", "t", text, [], now, now, "en", None, 80, fp.content_sha1)
         return [(ScoredArticle(article=article), fp)]
@@ -87,7 +90,7 @@ def _claim_twice(client, claims_index: str) -> None:
 
 def test_claim_fields_are_stored_not_indexed_and_claims_work(opensearch_client, initialized_names):
     """Claims are read by id; only created_at is searched (pruning), so the rest is not indexed: less node work
-    per claim (#13). Both engines accept the mapping."""
+    per claim. Both engines accept the mapping."""
     claims = initialized_names.claims
     props = opensearch_client.indices.get_mapping(index=claims)[claims]["mappings"]["properties"]
     for name in ("article_id", "cluster_id", "content_sha1", "minhash"):
@@ -156,18 +159,18 @@ def test_unreachable_cluster_gives_clear_error_quickly():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings = load_settings(opensearch_url=f"http://127.0.0.1:{port}", opensearch_retries=5)
+    settings = load_settings(store_url=f"http://127.0.0.1:{port}", store_retries=5)
     started = time.monotonic()
     with pytest.raises(ClusterUnavailable) as info:
         connect(settings)
     assert time.monotonic() - started < 15
     message = str(info.value)
     assert f"127.0.0.1:{port}" in message and "unreachable" in message
-    assert "NEWSDRIFT_OPENSEARCH_URL" in message
+    assert "NEWSDRIFT_STORE_URL" in message
 
 
 def test_credentials_never_appear_in_errors():
-    settings = load_settings(opensearch_url="http://user:hunter2@127.0.0.1:9")
+    settings = load_settings(store_url="http://user:hunter2@127.0.0.1:9")
     with pytest.raises(ClusterUnavailable) as info:
         connect(settings, check_timeout=1)
     assert "hunter2" not in str(info.value)
@@ -195,7 +198,7 @@ def test_request_compression_follows_the_setting_and_where_the_node_is(setting, 
 def test_compressed_and_plain_requests_both_reach_the_node(opensearch_url, initialized_names, compress):
     from newsdrift.store.client import make_client
 
-    client = make_client(load_settings(opensearch_url=opensearch_url, opensearch_compress=compress))
+    client = make_client(load_settings(store_url=opensearch_url, store_compress=compress))
     connection = client.transport.connection_pool.connections[0]
     assert connection.http_compress is (compress == "on")
     outcomes = bulk_write(

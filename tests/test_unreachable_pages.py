@@ -1,4 +1,4 @@
-"""Pages that cannot be had (#14): indexed from the feed's own text, marked as such; links that failed for
+"""Pages that cannot be had: indexed from the feed's own text, marked as such; links that failed for
 good are remembered and left alone for days; transient failures are retried next pass. Loopback feed and
 pages, real node."""
 
@@ -10,7 +10,8 @@ from newsdrift.clock import utcnow
 from newsdrift.feeds.catalog import Feed
 from newsdrift.fetch.links import link_id
 from newsdrift.run.ingest import run_once
-from newsdrift.store import apply_templates, make_client
+from newsdrift.store.client import make_client
+from newsdrift.store.templates import apply_templates
 from tests.loopback import Route, RouteServer, rss
 
 SUMMARY = (

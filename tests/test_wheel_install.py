@@ -1,6 +1,7 @@
-"""A wheel built from the project, installed in a fresh virtualenv outside the checkout (#14), runs
-`newsdrift init`, `run` (the sample corpus) and `dashboards import` from its package data alone: against the
-real node and a loopback saved-objects endpoint."""
+"""A wheel built from the project, installed in a fresh virtualenv outside the checkout: it ships every data
+file of the package (the node POMs, the stopwords, the sample corpus) and runs `newsdrift init`, `run` (the
+sample corpus) and `dashboards import` from its package data alone, against the real node and a loopback
+saved-objects endpoint."""
 
 from __future__ import annotations
 
@@ -19,6 +20,22 @@ from newsdrift.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 IGNORE = shutil.ignore_patterns(".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", "*.pyc")
+# What the installed package holds besides code, as the installed code finds it.
+INSTALLED_DATA = """
+import json
+from pathlib import Path
+
+import newsdrift
+from newsdrift.ops import node
+
+root = Path(newsdrift.__file__).resolve().parent
+data = [p for p in root.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")]
+print(json.dumps({
+    "files": sorted(str(p.relative_to(root)) for p in data),
+    "poms": {name: str(spec.pom.resolve().relative_to(root)) for name, spec in node.ENGINES.items()},
+    "runner_versions": {name: node.runner_version(name) for name in node.ENGINES},
+}))
+"""
 
 
 def _sh(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
@@ -43,6 +60,31 @@ def installed(tmp_path_factory) -> Path:
     return venv / "bin"
 
 
+def _package_data_files() -> set[str]:
+    """Every file of the checkout's newsdrift/ the code may read: all but Python sources and documentation."""
+    package = PROJECT_ROOT / "newsdrift"
+    return {
+        str(p.relative_to(package))
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".py", ".pyc", ".md")
+    }
+
+
+def test_wheel_ships_the_package_data(installed, tmp_path):
+    from newsdrift.ops import node
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDRIFT_", "PYTHONPATH", "VIRTUAL_ENV"))}
+    report = json.loads(_sh([str(installed / "python"), "-c", INSTALLED_DATA], env=env, cwd=tmp_path).stdout)
+    shipped = set(report["files"])
+    assert {"ops/node_pom.xml", "ops/node_es_pom.xml"} <= shipped
+    assert report["poms"] == {"opensearch": "ops/node_pom.xml", "elasticsearch": "ops/node_es_pom.xml"}
+    assert report["runner_versions"] == {name: node.runner_version(name) for name in node.ENGINES}
+    assert any(name.endswith("stopwords.txt") for name in shipped)
+    assert "ops/sample/corpus/manifest.json" in shipped
+    missing = sorted(_package_data_files() - shipped)
+    assert not missing, f"the wheel lacks {len(missing)} data file(s) of newsdrift/ (pyproject package-data): {missing}"
+
+
 class _SavedObjects(BaseHTTPRequestHandler):
     received: list[bytes] = []
 
@@ -65,7 +107,7 @@ def test_wheel_in_a_fresh_venv_runs_init_run_and_dashboards_import(installed, op
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDRIFT_", "PYTHONPATH", "VIRTUAL_ENV"))} | {
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
         "NEWSDRIFT_HOME": str(tmp_path / "home"),
         "NEWSDRIFT_SAMPLE_PORT": str(_free_port()),

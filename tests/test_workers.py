@@ -1,4 +1,4 @@
-"""Extraction workers die with their parent, even when it is SIGKILLed (issue #9, item 5).
+"""Extraction workers die with their parent, even when it is SIGKILLed.
 
 Real processes: a parent is started with its stdout/stderr piped, its pool workers are
 found with psutil, the parent is SIGKILLed, and the workers must be gone (exited, or a
@@ -156,7 +156,7 @@ def test_newsdrift_run_killed_mid_pass_leaves_no_extraction_workers(opensearch_u
     """The real `newsdrift run --all` on the sample corpus (>= PROCESS_POOL_MIN_ENTRIES entries: process pool)."""
     env = {
         **os.environ,
-        "NEWSDRIFT_OPENSEARCH_URL": opensearch_url,
+        "NEWSDRIFT_STORE_URL": opensearch_url,
         "NEWSDRIFT_INDEX_PREFIX": index_names.prefix,
         "NEWSDRIFT_SAMPLE_PORT": str(free_port()),
         "NEWSDRIFT_HOME": str(tmp_path / "home"),

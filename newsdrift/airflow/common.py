@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
     from newsdrift.settings import Settings
-    from newsdrift.store import IndexNames
+    from newsdrift.store.names import IndexNames
 
 HTTP_POOL = "newsdrift_http"
 """Airflow pool of the tasks that make HTTP requests (feed polls, page fetches)."""
@@ -42,7 +42,9 @@ def store_context(settings: Settings | None = None, *, ensure: bool = True) -> S
     """Settings (``task_settings()`` unless given), a client that has answered once (``ClusterUnavailable``
     otherwise; one connection check) and the index names. With ``ensure`` the index templates are applied
     and missing indices created first (idempotent)."""
-    from newsdrift.store import IndexNames, apply_templates, connect
+    from newsdrift.store.client import connect
+    from newsdrift.store.names import IndexNames
+    from newsdrift.store.templates import apply_templates
 
     settings = settings or task_settings()
     client, names = connect(settings), IndexNames(settings.index_prefix)

@@ -1,8 +1,8 @@
-"""OpenSearch settings from the Airflow connection ``opensearch_default``, when it exists.
+"""Store settings from the Airflow connection ``opensearch_default``, when it exists.
 
 The DAG tasks take their settings from ``settings_from_airflow``: the connection (type
 ``opensearch`` of apache-airflow-providers-opensearch, or ``AIRFLOW_CONN_OPENSEARCH_DEFAULT``)
-overrides the OpenSearch fields; every other field, and OpenSearch too when the connection is
+overrides the store fields (``store_*``); every other field, and the store too when the connection is
 not defined, comes from the ``NEWSDRIFT_*`` settings. Airflow is imported only when called.
 """
 
@@ -51,21 +51,21 @@ def connection_overrides(conn: Any) -> dict[str, Any]:
     host = host.rstrip("/")
     port = f":{conn.port}" if conn.port else ("" if ":" in host else ":9200")
     prefix = str(extra.get("url_prefix") or "").strip("/")
-    out: dict[str, Any] = {"opensearch_url": f"{scheme}://{host}{port}" + (f"/{prefix}" if prefix else "")}
+    out: dict[str, Any] = {"store_url": f"{scheme}://{host}{port}" + (f"/{prefix}" if prefix else "")}
     if conn.login:
-        out["opensearch_user"] = conn.login
-        out["opensearch_password"] = conn.password or ""
+        out["store_user"] = conn.login
+        out["store_password"] = conn.password or ""
     if "verify_certs" in extra:
-        out["opensearch_verify_certs"] = _truthy(extra["verify_certs"])
+        out["store_verify_certs"] = _truthy(extra["verify_certs"])
     if extra.get("ca_certs"):
-        out["opensearch_ca_certs"] = extra["ca_certs"]
+        out["store_ca_certs"] = extra["ca_certs"]
     if extra.get("timeout") is not None:
-        out["opensearch_timeout"] = float(extra["timeout"])
+        out["store_timeout"] = float(extra["timeout"])
     return out
 
 
 def settings_from_airflow(conn_id: str = OPENSEARCH_CONN_ID) -> Settings:
-    """Settings with OpenSearch taken from the Airflow connection when it exists, else ``get_settings()``.
+    """Settings with the store taken from the Airflow connection when it exists, else ``get_settings()``.
 
     Every other field still comes from the ``NEWSDRIFT_*`` environment / settings file.
     """

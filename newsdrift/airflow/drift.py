@@ -14,7 +14,7 @@ from newsdrift.airflow.common import MAX_ERRORS_RETURNED, alerting_cycle, store_
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
-    from newsdrift.store import IndexNames
+    from newsdrift.store.names import IndexNames
 
 
 def recent_publication_times(client: OpenSearch, names: IndexNames, since: datetime) -> list[datetime]:
@@ -46,7 +46,7 @@ def update_drift(since_hours: float = 48.0, baseline_id: str | None = None, full
     is loaded from ``baseline_dir`` on first use). Events are written by ``DriftStore`` with deterministic
     ids, so a re-run overwrites and never duplicates.
     """
-    from newsdrift.score.drift_store import open_drift_store
+    from newsdrift.score.drift.store import open_drift_store
 
     settings, client, names = store_context()
     baseline_id = baseline_id or settings.baseline_id

@@ -9,8 +9,9 @@ addresses.
 Shards: the due feeds are grouped by host into at most ``ingest_shards`` shards
 (``newsdrift.feeds.shards``). The plan task returns one small dict per non-empty shard (its number and
 feed count); each shard task reads the feed list again, keeps its own feeds and runs the
-pipeline's pass over them (``newsdrift.run.ingest.run_once_async``, alerting left to the percolate
-task), so polling, fetching, extraction, scoring and indexing all spread over the workers.
+pipeline's pass over them (``newsdrift.run.ingest.run_once``; each batch is matched against the alert
+rules before it is indexed), so polling, fetching, extraction, scoring, indexing and matching all spread
+over the workers. The percolate task runs the rest of the alerting cycle once for all shards.
 XComs carry counts and article ids only.
 
 Idempotent: article writes use ``op_type=create`` with deterministic ids, feed validators are

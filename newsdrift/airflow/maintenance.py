@@ -10,7 +10,7 @@ from newsdrift.airflow.common import store_context
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
-    from newsdrift.store import IndexNames
+    from newsdrift.store.names import IndexNames
 
 
 def rollover_articles(max_age_days: float | None = 30, max_docs: int | None = 1_000_000) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def apply_retention(retention_days: float = 365, *, now: datetime | None = None)
     The write index is never deleted; an empty index counts from its creation date. Dedup claims
     older than a day are pruned too: they only guard the moment two writers index copies of one story.
     """
-    from newsdrift.score.dedup import prune_claims
+    from newsdrift.score.dedup.claims import prune_claims
 
     _, client, names = store_context()
     now = now or datetime.now(UTC)

@@ -46,7 +46,7 @@ from newsdrift.alert.messages import (
 from newsdrift.alert.rules import Channel
 from newsdrift.clock import iso, parse_time, utcnow
 from newsdrift.secrets import redact
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 

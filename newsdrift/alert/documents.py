@@ -18,7 +18,8 @@ from opensearchpy.exceptions import ConflictError, NotFoundError
 from newsdrift.clock import iso, parse_time, utcnow
 from newsdrift.records import Alert, IndexOutcome
 from newsdrift.run.context import current_run_id
-from newsdrift.store import IndexNames, bulk_write, claim_own_writes, write_actions
+from newsdrift.store.bulk import bulk_write, claim_own_writes, write_actions
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Each alert's id is ``stable_id(rule, story)``, the story being the lead article's
 ``story_cluster_id`` (its own id when it has none), and it is written with
 ``op_type=create``, so a re-run never alerts twice, and two writers matching copies of
-one story at once (their cluster ids agree, see ``detection.dedup``) make one alert: the
+one story at once (their cluster ids agree, see ``newsdrift.score.dedup``) make one alert: the
 second create finds it and folds its copies in. Articles of one story
 (linked by ``story_cluster_id`` / ``near_duplicate_of`` / ``duplicate_of``) are
 folded into a single alert's ``copies`` instead of making new ones.
@@ -34,7 +34,7 @@ from newsdrift.alert.messages import render_message
 from newsdrift.alert.rules import ArticleRule, Rule
 from newsdrift.clock import parse_time, utcnow
 from newsdrift.records import Alert, stable_id
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 

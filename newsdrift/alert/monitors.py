@@ -26,7 +26,7 @@ from newsdrift.alert.messages import render_message
 from newsdrift.alert.rules import DriftRule, DuplicateBurstRule, FeedHealthRule, Rule, RuleBase
 from newsdrift.clock import iso, parse_time, utcnow
 from newsdrift.records import Alert, stable_id
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def check_drift_events(
                 "examples": _examples(client, names, example_ids),
             }
             stats = event.get("stats") or {}
-            if stats:  # calibrated change events (#13)
+            if stats:  # calibrated change events
                 moved = "up" if stats.get("direction", 1) > 0 else "down"
                 title = (
                     f"narrative drift: {event.get('metric', '?')} {event.get('frame') or ''} {moved} "

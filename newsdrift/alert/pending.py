@@ -15,7 +15,8 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from newsdrift.records import IndexOutcome
-from newsdrift.store import IndexNames, bulk_write
+from newsdrift.store.bulk import bulk_write
+from newsdrift.store.names import IndexNames
 
 PENDING = "pending"
 MATCHED = "matched"
@@ -79,8 +80,3 @@ def pending_batches(
         served += len(hits)
         exclude.update(h["_id"] for h in hits)
         yield [(h["_id"], h["_source"]) for h in hits]
-
-
-def count_pending(client: OpenSearch, names: IndexNames) -> int:
-    client.indices.refresh(index=names.articles)
-    return int(client.count(index=names.articles, body={"query": {"term": {"alert_state": PENDING}}})["count"])

@@ -18,7 +18,7 @@ from newsdrift.alert.rules import RuleSet
 from newsdrift.feeds.catalog import parse_duration
 from newsdrift.records import Alert, Failure
 from newsdrift.secrets import redact
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 

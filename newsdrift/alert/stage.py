@@ -18,7 +18,7 @@ Problems reach the run summary exactly once, one of two ways, never both:
   summary with ``summary.add_error``;
 - everything else this stage only logs (rules not reloaded, a batch left pending) is
   logged at WARNING or above, and the handler ``newsdrift.run.context.pass_context`` installs
-  copies the log record into the summary (``log:alerting...``).
+  copies the log record into the summary (``log:alert...``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from newsdrift.alert.sync import SyncReport, sync_rules
 from newsdrift.errors import ConfigError
 from newsdrift.records import RunSummary, ScoredArticle
 from newsdrift.settings import Settings
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 

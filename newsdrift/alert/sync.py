@@ -24,7 +24,8 @@ from opensearchpy.exceptions import NotFoundError, RequestError
 from newsdrift.alert.matching import TERM_KIND
 from newsdrift.alert.rules import ArticleMatch, ArticleRule, Rule, RuleProblem, RuleSet, article_query
 from newsdrift.clock import iso, utcnow
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.names import IndexNames
 
 log = logging.getLogger(__name__)
 

@@ -1,37 +1,22 @@
-"""`newsdrift alerts sync|list|test`: alert rules, alert records and channels.
-
-Errors are reported by ``newsdrift.cli.support.cli_errors``, like every command; importing
-``newsdrift.cli`` from here would be circular.
-"""
+"""``newsdrift alerts sync|list|test``: alert rules, alert records and channels."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from newsdrift.cli.support import cli_errors
+from newsdrift.cli.support import cli_errors, console, emit_json, err_console
 from newsdrift.errors import ConfigError
 from newsdrift.settings import get_settings
 
 alerts_app = typer.Typer(help="Alert rules (config/alerts.yaml), alert records and channels.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
-
 RulesOption = typer.Option(
     None, "--rules", help="Rules file (default: NEWSDRIFT_ALERT_RULES_FILE or config/alerts.yaml)."
 )
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of tables.")
-
-
-def _emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
 
 
 def _ruleset(rules_file: Path | None):
@@ -41,7 +26,8 @@ def _ruleset(rules_file: Path | None):
 
 
 def _client_and_names():
-    from newsdrift.store import IndexNames, connect
+    from newsdrift.store.client import connect
+    from newsdrift.store.names import IndexNames
 
     s = get_settings()
     return connect(s), IndexNames(s.index_prefix)
@@ -57,7 +43,7 @@ def sync(rules_file: Path | None = RulesOption, as_json: bool = JsonOption) -> N
     client, names = _client_and_names()
     report = sync_rules(client, names, ruleset)
     if as_json:
-        _emit(report.to_json())
+        emit_json(report.to_json())
     else:
         table = Table(title=f"alert rules ({ruleset.origin})")
         table.add_column("action")
@@ -88,7 +74,7 @@ def list_command(
     except ValueError as exc:
         raise ConfigError(f"--since: {exc}") from None
     if as_json:
-        _emit(rows)
+        emit_json(rows)
         return
     table = Table(title=f"{len(rows)} alert(s)" + (f" since {since}" if since else ""))
     for col in ("created", "rule", "kind", "title", "copies", "delivery"):

@@ -1,22 +1,16 @@
-"""``newsdrift backfill``: a site's history from its sitemap, or a list of URLs (registered by cli.py)."""
+"""``newsdrift backfill``: a site's past articles from its sitemaps, or from a list of URLs."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from newsdrift.cli.support import cli_errors
+from newsdrift.cli.support import JsonOption, cli_errors, console, emit_json, err_console, print_summary
 from newsdrift.errors import NewsdriftError
 from newsdrift.settings import get_settings
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -34,57 +28,55 @@ def _since(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    @cli_errors
-    def backfill(
-        sitemap: str | None = typer.Argument(
-            None, help="A sitemap URL, or a site URL (its sitemaps are found in robots.txt or at /sitemap.xml)."
-        ),
-        urls: Path | None = typer.Option(None, "--urls", help="A file with one article URL per line instead."),
-        since: str | None = typer.Option(
-            None, help="Only sitemap URLs with lastmod on or after this date (2026-09-01) or within this age (30d)."
-        ),
-        limit: int = typer.Option(1000, min=1, max=100_000, help="At most this many URLs."),
-        source: str | None = typer.Option(None, help="Outlet name stored on the articles (default: the host)."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    ) -> None:
-        """Index a site's past articles through the same pipeline as feeds, politely (robots.txt, per-host pacing)."""
-        from newsdrift.run.backfill import entries_for, read_sitemaps, run_backfill
-        from newsdrift.store import IndexNames, apply_templates, connect
+@cli_errors
+def backfill(
+    sitemap: str | None = typer.Argument(
+        None, help="A sitemap URL, or a site URL (its sitemaps are found in robots.txt or at /sitemap.xml)."
+    ),
+    urls: Path | None = typer.Option(None, "--urls", help="A file with one article URL per line instead."),
+    since: str | None = typer.Option(
+        None, help="Only sitemap URLs with lastmod on or after this date (2026-09-01) or within this age (30d)."
+    ),
+    limit: int = typer.Option(1000, min=1, max=100_000, help="At most this many URLs."),
+    source: str | None = typer.Option(None, help="Outlet name stored on the articles (default: the host)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Index a site's past articles through the same pipeline as feeds, politely (robots.txt, per-host pacing)."""
+    from newsdrift.run.backfill import entries_for, read_sitemaps, run_backfill
+    from newsdrift.store.client import connect
+    from newsdrift.store.names import IndexNames
+    from newsdrift.store.templates import apply_templates
 
-        if (sitemap is None) == (urls is None):
-            raise NewsdriftError("give a sitemap (or site) URL, or --urls FILE (one of them)")
-        settings = get_settings()
-        cutoff = _since(since)
-        found: dict[str, object] = {}
-        if urls is not None:
-            try:
-                lines = urls.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise NewsdriftError(f"cannot read {urls}: {exc.strerror}") from None
-            wanted = [u.strip() for u in lines if u.strip() and not u.lstrip().startswith("#")]
-            pairs: list[tuple[str, datetime | None]] = [(u, None) for u in wanted[:limit]]
-            origin = f"file:{urls.resolve()}"
-        else:
-            assert sitemap is not None
-            with err_console.status(f"reading sitemaps at {sitemap}..."):
-                result = asyncio.run(read_sitemaps(sitemap, settings, cutoff, limit))
-            pairs, origin = result.urls, sitemap
-            found = {"sitemaps": result.sitemaps, "skipped_old": result.skipped_old, "problems": result.problems}
-        entries = entries_for(pairs, origin, source)
-        client = connect(settings)
-        apply_templates(client, IndexNames(settings.index_prefix))
-        summary = run_backfill(settings, client, entries)
-        data = {"urls": len(entries), **found, **summary.to_json()}
-        if as_json:
-            sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
-            return
-        from newsdrift.cli import print_summary
-
-        if found:
-            console.print(
-                f"{len(found['sitemaps'])} sitemap(s), {len(entries)} URL(s)"  # type: ignore[arg-type]
-                + (f", {found['skipped_old']} older than --since skipped" if cutoff else "")
-            )
-        print_summary(summary)
+    if (sitemap is None) == (urls is None):
+        raise NewsdriftError("give a sitemap (or site) URL, or --urls FILE (one of them)")
+    settings = get_settings()
+    cutoff = _since(since)
+    found: dict[str, object] = {}
+    if urls is not None:
+        try:
+            lines = urls.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise NewsdriftError(f"cannot read {urls}: {exc.strerror}") from None
+        wanted = [u.strip() for u in lines if u.strip() and not u.lstrip().startswith("#")]
+        pairs: list[tuple[str, datetime | None]] = [(u, None) for u in wanted[:limit]]
+        origin = f"file:{urls.resolve()}"
+    else:
+        assert sitemap is not None
+        with err_console.status(f"reading sitemaps at {sitemap}..."):
+            result = asyncio.run(read_sitemaps(sitemap, settings, cutoff, limit))
+        pairs, origin = result.urls, sitemap
+        found = {"sitemaps": result.sitemaps, "skipped_old": result.skipped_old, "problems": result.problems}
+    entries = entries_for(pairs, origin, source)
+    client = connect(settings)
+    apply_templates(client, IndexNames(settings.index_prefix))
+    summary = run_backfill(settings, client, entries)
+    data = {"urls": len(entries), **found, **summary.to_json()}
+    if as_json:
+        emit_json(data)
+        return
+    if found:
+        console.print(
+            f"{len(found['sitemaps'])} sitemap(s), {len(entries)} URL(s)"  # type: ignore[arg-type]
+            + (f", {found['skipped_old']} older than --since skipped" if cutoff else "")
+        )
+    print_summary(summary)

@@ -1,8 +1,4 @@
-"""``newsdrift dashboards ...``: a typer sub-app.
-
-Registered in the main CLI with ``app.add_typer(dashboards_app, name="dashboards")``. Connection
-settings come from the ``NEWSDRIFT_DASHBOARDS_*`` settings (``newsdrift/settings.py``); options override them.
-"""
+"""``newsdrift dashboards import|export``: saved objects for OpenSearch Dashboards or Kibana 7.10."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ import yaml
 
 from newsdrift.errors import ConfigError, NewsdriftError
 from newsdrift.feeds.catalog import Feed, parse_feeds
+from newsdrift.fetch.settings import FetchSettings
 from newsdrift.settings import display_path, load_yaml
 
 MAX_CANDIDATES = 8  # feed candidates checked per page (trafilatura's own limit is similar)
@@ -41,7 +42,7 @@ def _parse_feed(body: bytes, url: str) -> Any | None:
     return parsed if parsed.get("version") or parsed.get("entries") else None
 
 
-async def discover(url: str, settings: Any) -> list[FoundFeed]:
+async def discover(url: str, settings: FetchSettings) -> list[FoundFeed]:
     """The feeds behind ``url``: the URL itself when it is a feed, else the feeds its page announces."""
     from trafilatura.feeds import FeedParameters, determine_feed
     from trafilatura.utils import load_html

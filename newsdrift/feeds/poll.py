@@ -19,6 +19,7 @@ import httpx
 from newsdrift.feeds.schedule import parse_max_age, parse_ttl
 from newsdrift.fetch.http import FetchError, HttpResult, guarded_get, parse_retry_after
 from newsdrift.fetch.netguard import NetGuard
+from newsdrift.fetch.settings import FetchSettings
 from newsdrift.records import Failure, FeedEntry
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ async def poll_feed(
     client: httpx.AsyncClient,
     feed: Feed,
     state: Mapping[str, Any] | Any | None,
-    settings: Any,
+    settings: FetchSettings,
     *,
     guard: NetGuard | None = None,
     backoff_base: float = 1.0,

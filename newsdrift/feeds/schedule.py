@@ -14,20 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from newsdrift.feeds.settings import FeedSettings
+
 WEEK = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
 class PollBounds:
-    """What the scheduler may choose from (``Settings.poll_*``)."""
+    """What the scheduler may choose from (``FeedSettings.poll_*``)."""
 
     min_seconds: float = 300.0
     max_seconds: float = 86400.0
     adaptive: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Any) -> PollBounds:
-        return cls(float(settings.poll_min_interval), float(settings.poll_max_interval), bool(settings.poll_adaptive))
+    def from_settings(cls, settings: FeedSettings) -> PollBounds:
+        return cls(settings.poll_min_interval, settings.poll_max_interval, settings.poll_adaptive)
 
 
 @dataclass(frozen=True, slots=True)

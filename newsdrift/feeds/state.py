@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +10,10 @@ from opensearchpy import OpenSearch
 
 from newsdrift.clock import utcnow
 from newsdrift.feeds.schedule import PollBounds, next_poll
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.records import Failure, RunSummary, stable_id
+from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.client import cluster_call
+from newsdrift.store.names import IndexNames
 
 if TYPE_CHECKING:
     from newsdrift.feeds.catalog import Feed
@@ -215,3 +218,43 @@ def disable_feed(client: OpenSearch, names: IndexNames, feed_id: str, reason: st
         },
         refresh="wait_for",
     )
+
+
+def set_indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: Iterable[str], summary: RunSummary) -> None:
+    """Set each feed's ``articles_indexed`` to the number of its articles in the index.
+
+    Counted, not incremented: a retried request or a killed pass cannot make it drift, and the
+    next pass that touches the feed repairs it.
+    """
+    urls = sorted(set(feed_urls))
+    if not urls:
+        return
+    counts = cluster_call(indexed_counts, client, names, urls)
+    actions = [
+        {
+            "_op_type": "update",
+            "_index": names.feeds,
+            "_id": stable_id(url),
+            "retry_on_conflict": 5,
+            "doc": {"articles_indexed": counts.get(url, 0)},
+        }
+        for url in urls
+    ]
+    for outcome in cluster_call(bulk_write, client, actions):
+        # a backfill's sitemap or URL list has no feed state to count into (newsdrift.run.backfill)
+        if not outcome.ok and not (outcome.reason or "").startswith("document_missing_exception"):
+            summary.add_error(Failure(f"feed-state:{outcome.doc_id}", outcome.reason or "counter not updated"))
+
+
+def indexed_counts(client: OpenSearch, names: IndexNames, feed_urls: list[str]) -> dict[str, int]:
+    """Articles in the index per feed URL (one terms aggregation)."""
+    resp = client.search(
+        index=names.articles,
+        body={
+            "size": 0,
+            "track_total_hits": False,
+            "query": {"terms": {"feed_url": feed_urls}},
+            "aggs": {"feeds": {"terms": {"field": "feed_url", "size": len(feed_urls)}}},
+        },
+    )
+    return {b["key"]: b["doc_count"] for b in resp["aggregations"]["feeds"]["buckets"]}

@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -31,6 +31,7 @@ from newsdrift.fetch.robots import (
     robots_url,
     unreachable_policy,
 )
+from newsdrift.fetch.settings import FetchSettings
 from newsdrift.records import Failure, FeedEntry, FetchedPage
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -69,7 +70,7 @@ class PoliteFetcher:
 
     def __init__(
         self,
-        settings: Any,
+        settings: FetchSettings,
         *,
         client: httpx.AsyncClient | None = None,
         guard: NetGuard | None = None,

@@ -20,6 +20,7 @@ import httpcore
 import httpx
 
 from newsdrift.fetch.netguard import GuardedBackend, GuardError, NetGuard
+from newsdrift.fetch.settings import FetchSettings
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ACCEPT_ENCODING = "gzip, deflate"
@@ -73,7 +74,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 IDLE_HOSTS_KEPT = 64  # keep-alive connections kept across the hosts the scheduler cycles through
 
 
-def make_client(settings: Any, guard: NetGuard | None = None) -> httpx.AsyncClient:
+def make_client(settings: FetchSettings, guard: NetGuard | None = None) -> httpx.AsyncClient:
     """An ``AsyncClient`` for feeds and pages: our User-Agent, no auto-redirects, guarded sockets."""
     guard = guard or NetGuard.from_settings(settings)
     return httpx.AsyncClient(

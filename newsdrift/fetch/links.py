@@ -14,7 +14,8 @@ from opensearchpy import OpenSearch
 
 from newsdrift.clock import utcnow
 from newsdrift.records import FeedEntry, IndexOutcome
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.names import IndexNames
 
 
 def link_id(link: str) -> str:

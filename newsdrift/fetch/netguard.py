@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 import httpcore
 
+from newsdrift.fetch.settings import FetchSettings
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -104,16 +106,16 @@ class NetGuard:
     @classmethod
     def from_settings(
         cls,
-        settings: Any,
+        settings: FetchSettings,
         *,
         allowed_networks: Iterable[str | Network] = (),
         resolver: Resolver | None = None,
     ) -> NetGuard:
         """Guard for ``settings.allow_private_networks`` plus the allow-list (``settings.allowed_networks``
         and ``allowed_networks``)."""
-        configured = getattr(settings, "allowed_networks", None) or ()
-        nets = tuple(ipaddress.ip_network(n, strict=False) for n in (*configured, *allowed_networks))
-        return cls(bool(settings.allow_private_networks), nets, resolver)
+        configured = (*settings.allowed_networks, *allowed_networks)
+        nets = tuple(ipaddress.ip_network(n, strict=False) for n in configured)
+        return cls(settings.allow_private_networks, nets, resolver)
 
     def refusal(self, ip: IPAddress) -> str | None:
         """The kind of address that makes ``ip`` refused, or None when allowed."""

@@ -11,7 +11,7 @@ from opensearchpy.exceptions import OpenSearchException
 
 from newsdrift.clock import utcnow
 from newsdrift.records import stable_id
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 
 class RobotsStore:

@@ -117,8 +117,6 @@ ENGINES: dict[str, Engine] = {
         java_max=17,
     ),
 }
-POM = ENGINES["opensearch"].pom
-LAUNCHER_SOURCE = ENGINES["opensearch"].launcher_source()
 
 
 def engine_spec(engine: str) -> Engine:
@@ -194,7 +192,7 @@ def install(settings: Settings, force: bool = False, engine: str = "opensearch")
     if mvn is None:
         raise NodeError(
             f"Maven ('mvn') is not on PATH; it is needed once to fetch the {spec.label} jars. "
-            "Install it (Debian: apt-get install maven) or set NEWSDRIFT_STORE_URL (or NEWSDRIFT_OPENSEARCH_URL) "
+            "Install it (Debian: apt-get install maven) or set NEWSDRIFT_STORE_URL "
             "to an existing cluster."
         )
     if lib.exists():
@@ -270,7 +268,7 @@ def find_java(settings: Settings, jvm_root: Path = Path("/usr/lib/jvm"), engine:
             )
         raise NodeError(
             f"OpenSearch 3 needs Java {MIN_JAVA}+; found: {found}. Install a JDK 21+ "
-            "(e.g. Temurin) and set NEWSDRIFT_JAVA_HOME, or point NEWSDRIFT_STORE_URL (NEWSDRIFT_OPENSEARCH_URL) "
+            "(e.g. Temurin) and set NEWSDRIFT_JAVA_HOME, or point NEWSDRIFT_STORE_URL "
             "at an existing cluster."
         )
     return best[1]

@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 from opensearchpy import OpenSearch
 
 from newsdrift.errors import NewsdriftError
+from newsdrift.fetch.settings import FetchSettings
 from newsdrift.records import FeedEntry, RunSummary
-from newsdrift.store import IndexNames
+from newsdrift.settings import Settings
+from newsdrift.store.names import IndexNames
 
 MAX_SITEMAPS = 50
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -68,7 +70,7 @@ def parse_sitemap(body: bytes) -> tuple[list[tuple[str, datetime | None]], list[
     return pages, children
 
 
-async def read_sitemaps(start: str, settings: Any, since: datetime | None, limit: int) -> SitemapUrls:
+async def read_sitemaps(start: str, settings: FetchSettings, since: datetime | None, limit: int) -> SitemapUrls:
     """Every page URL under ``start`` (a sitemap, or a site whose robots.txt names its sitemaps)."""
     from trafilatura.sitemaps import extract_robots_sitemaps
 
@@ -163,7 +165,7 @@ def entries_for(urls: list[tuple[str, datetime | None]], origin: str, source: st
 
 
 def run_backfill(
-    settings: Any,
+    settings: Settings,
     client: OpenSearch,
     entries: list[FeedEntry],
     *,
@@ -173,7 +175,8 @@ def run_backfill(
     import time
 
     from newsdrift.run import context as runctx
-    from newsdrift.run.ingest import process_entries, record_failed_links, select_new_entries
+    from newsdrift.run.ingest import process_entries, record_failed_links
+    from newsdrift.run.select import select_new_entries
     from newsdrift.score.stages import default_scorers, finish_pass
 
     started = time.monotonic()

@@ -1,7 +1,7 @@
 """Every configuration file checked at start-up, before anything is polled or written.
 
-Separate from ``config`` because it reads each file with its own loader (feeds, topic,
-frames, alert rules), and those loaders depend on ``config``: dependencies point one way.
+Separate from ``newsdrift.settings`` because it reads each file with its own loader (feeds, topic,
+frames, alert rules), and those loaders depend on the settings: dependencies point one way.
 """
 
 from __future__ import annotations

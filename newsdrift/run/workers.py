@@ -2,9 +2,9 @@
 
 A ``concurrent.futures.ProcessPoolExecutor`` worker outlives a parent killed with
 SIGKILL: the parent never sends the shutdown sentinel, and an idle worker waits
-forever on the call queue, whose write end it holds itself. Such orphans kept
-about 110 MB each and the parent's stdout/stderr open, so whatever read the
-run's output never saw EOF (issue #9).
+forever on the call queue, whose write end it holds itself. Such orphans keep
+about 110 MB each and the parent's stdout/stderr open, so whatever reads the
+run's output never sees EOF.
 
 :func:`process_pool` gives each worker two guards, set up by its initializer:
 

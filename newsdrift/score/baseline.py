@@ -18,10 +18,12 @@ from opensearchpy import OpenSearch
 
 from newsdrift.errors import NewsdriftError
 from newsdrift.records import Failure, FeedEntry, stable_id
-from newsdrift.score.dedup import DedupSettings, fingerprint
+from newsdrift.score.dedup.minhash import fingerprint
+from newsdrift.score.dedup.settings import DedupConfig
 from newsdrift.score.frames import FrameSet, load_frames
 from newsdrift.settings import Settings
-from newsdrift.store import IndexNames, bulk_write, write_actions
+from newsdrift.store.bulk import bulk_write, write_actions
+from newsdrift.store.names import IndexNames
 
 
 @dataclass
@@ -134,7 +136,7 @@ def load(
     *,
     name: str = "seed",
     frames: FrameSet | None = None,
-    dedup: DedupSettings | None = None,
+    dedup: DedupConfig | None = None,
     version: int | None = None,
 ) -> BaselineLoad:
     """Index ``docs`` as a new version of ``name`` unless an identical version exists.
@@ -144,7 +146,7 @@ def load(
     """
     if not docs:
         raise NewsdriftError("a baseline needs at least one document")
-    dedup = dedup or DedupSettings()
+    dedup = dedup or DedupConfig()
     prints = [fingerprint(d.text, dedup) for d in docs]
     wanted = {p.content_sha1 for p in prints}
     versions = _versions(client, names, name)
@@ -240,13 +242,16 @@ def ensure_default(
         raise NewsdriftError("; ".join(f"{f.where}: {f.reason}" for f in failures))
     # Another process may be loading it at this moment: write v1 with stable ids (a no-op if it
     # won), then read it back after a refresh instead of trusting what a search saw before.
-    result = load(client, names, docs, name=name, frames=frames or load_frames(settings.frames_path), version=1)
+    dedup = settings.dedup_config()
+    result = load(
+        client, names, docs, name=name, frames=frames or load_frames(settings.frames_path), dedup=dedup, version=1
+    )
     if result.failures:
         raise NewsdriftError("; ".join(f"{f.where}: {f.reason}" for f in result.failures))
     client.indices.refresh(index=names.baseline)
     found = documents(client, names, settings.baseline_id)
-    stored = {fingerprint(d["text"], DedupSettings()).content_sha1 for d in found}
-    wanted = {fingerprint(d.text, DedupSettings()).content_sha1 for d in docs}
+    stored = {fingerprint(d["text"], dedup).content_sha1 for d in found}
+    wanted = {fingerprint(d.text, dedup).content_sha1 for d in docs}
     if result.baseline_id != settings.baseline_id or stored != wanted:
         raise NewsdriftError(
             f"{settings.baseline_dir} does not match the stored baseline {settings.baseline_id!r} "

@@ -19,11 +19,11 @@ from opensearchpy import OpenSearch
 
 from newsdrift.records import Article, Failure, RunSummary, ScoredArticle
 from newsdrift.settings import Settings
-from newsdrift.store import IndexNames
+from newsdrift.store.names import IndexNames
 
 if TYPE_CHECKING:
-    from newsdrift.score.drift import Analysis
-    from newsdrift.score.drift_store import PassWindows
+    from newsdrift.score.drift.scoring import Analysis
+    from newsdrift.score.drift.store import PassWindows
 
 
 @runtime_checkable
@@ -79,11 +79,12 @@ def analyse_text(article: Article) -> dict[str, Any]:
 class DedupScorer:
     """Exact and near duplicates via MinHash/LSH candidates in OpenSearch (one _msearch per batch)."""
 
-    def __init__(self, client: OpenSearch, names: IndexNames) -> None:
-        from newsdrift.score.dedup import Deduplicator
+    def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
+        from newsdrift.score.dedup.deduplicator import Deduplicator
 
         self.client, self.names = client, names
-        self.dedup = Deduplicator(client, names.articles, names.baseline, claims_index=names.claims)
+        config = settings.dedup_config()
+        self.dedup = Deduplicator(client, names.articles, names.baseline, config, claims_index=names.claims)
         self.pending: dict[str, Any] = {}
 
     def score(self, batch: list[ScoredArticle], summary: RunSummary) -> None:
@@ -91,7 +92,7 @@ class DedupScorer:
         self.pending = self.dedup.last_updates
 
     def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
-        from newsdrift.score.dedup import apply_cluster_updates
+        from newsdrift.score.dedup.writes import apply_cluster_updates
 
         # representatives are already indexed, or were indexed in this very batch
         for outcome in apply_cluster_updates(self.client, self.names.articles, self.pending):
@@ -113,7 +114,7 @@ class DriftScoring:
 
     def __init__(self, settings: Settings, client: OpenSearch, names: IndexNames) -> None:
         from newsdrift.errors import NewsdriftError
-        from newsdrift.score.drift_store import open_drift_store
+        from newsdrift.score.drift.store import open_drift_store
 
         store = open_drift_store(settings, client, names)
         if store is None:
@@ -125,7 +126,7 @@ class DriftScoring:
         self.analysed_here = 0  # texts no extraction worker had analysed (a thread-pool pass does it too)
 
     def _pass_windows(self) -> PassWindows:
-        from newsdrift.score.drift_store import PassWindows
+        from newsdrift.score.drift.store import PassWindows
 
         return PassWindows(self.store.scorer, self.store.config)
 
@@ -148,7 +149,7 @@ class DriftScoring:
 
     def after_index(self, indexed: list[ScoredArticle], summary: RunSummary) -> None:
         from newsdrift.clock import as_utc
-        from newsdrift.score.drift import WindowArticle
+        from newsdrift.score.drift.windows import WindowArticle
 
         self.dates.update(i.article.published_at for i in indexed if i.article.published_at)
         for item in indexed:
@@ -195,7 +196,7 @@ def default_scorers(
     once for all shards).
     """
     stages: list[Stage] = [
-        DedupScorer(client, names),
+        DedupScorer(settings, client, names),
         DriftScoring(settings, client, names),
     ]
     if alerts:

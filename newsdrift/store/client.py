@@ -4,7 +4,8 @@ useful message."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from opensearchpy import OpenSearch
@@ -22,12 +23,14 @@ from newsdrift.errors import ClusterUnavailable
 from newsdrift.secrets import redact
 from newsdrift.settings import Settings
 
+T = TypeVar("T")
+
 
 def resolve_url(settings: Settings) -> str:
-    """NEWSDRIFT_STORE_URL (or NEWSDRIFT_OPENSEARCH_URL) when set, else the embedded node's recorded URL
+    """NEWSDRIFT_STORE_URL when set, else the embedded node's recorded URL
     (the engine of NEWSDRIFT_ENGINE), else its default port."""
-    if settings.opensearch_url:
-        return settings.opensearch_url
+    if settings.store_url:
+        return settings.store_url
     from newsdrift.ops import node  # local: node pulls in subprocess machinery
 
     state = node.read_state(settings, settings.engine)
@@ -54,18 +57,18 @@ def make_client(settings: Settings, url: str | None = None, **overrides: Any) ->
     parts = urlsplit(url)
     kwargs: dict[str, Any] = {
         "hosts": [url],
-        "timeout": settings.opensearch_timeout,
-        "max_retries": settings.opensearch_retries,
+        "timeout": settings.store_timeout,
+        "max_retries": settings.store_retries,
         "retry_on_timeout": True,
-        "http_compress": wants_compression(settings.opensearch_compress, parts.hostname),
+        "http_compress": wants_compression(settings.store_compress, parts.hostname),
     }
     if parts.scheme == "https":
-        kwargs.update(use_ssl=True, verify_certs=settings.opensearch_verify_certs, ssl_show_warn=False)
-        if settings.opensearch_ca_certs:
-            kwargs["ca_certs"] = str(settings.opensearch_ca_certs)
-    if settings.opensearch_user:
-        password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else ""
-        kwargs["http_auth"] = (settings.opensearch_user, password)
+        kwargs.update(use_ssl=True, verify_certs=settings.store_verify_certs, ssl_show_warn=False)
+        if settings.store_ca_certs:
+            kwargs["ca_certs"] = str(settings.store_ca_certs)
+    if settings.store_user:
+        password = settings.store_password.get_secret_value() if settings.store_password else ""
+        kwargs["http_auth"] = (settings.store_user, password)
     kwargs.update(overrides)
     return OpenSearch(**kwargs)
 
@@ -79,14 +82,14 @@ def connect(settings: Settings, url: str | None = None, check_timeout: float = 5
     except (AuthenticationException, AuthorizationException) as exc:
         raise ClusterUnavailable(
             f"OpenSearch at {redact(url)} refused the credentials ({exc.status_code}); "
-            "check NEWSDRIFT_STORE_USER / NEWSDRIFT_STORE_PASSWORD (or NEWSDRIFT_OPENSEARCH_USER / _PASSWORD)."
+            "check NEWSDRIFT_STORE_USER / NEWSDRIFT_STORE_PASSWORD."
         ) from None
     except (OSConnectionError, ConnectionTimeout) as exc:
         hint = (
-            "check NEWSDRIFT_STORE_URL (NEWSDRIFT_OPENSEARCH_URL)"
-            if settings.opensearch_url
+            "check NEWSDRIFT_STORE_URL"
+            if settings.store_url
             else f"start the embedded node with `newsdrift node start --engine {settings.engine}`, "
-            "or set NEWSDRIFT_STORE_URL (NEWSDRIFT_OPENSEARCH_URL)"
+            "or set NEWSDRIFT_STORE_URL"
         )
         reason = type(exc.info).__name__ if getattr(exc, "info", None) else type(exc).__name__
         raise ClusterUnavailable(f"OpenSearch at {redact(url)} is unreachable ({reason}); {hint}.") from None
@@ -95,3 +98,11 @@ def connect(settings: Settings, url: str | None = None, check_timeout: float = 5
     finally:
         probe.close()
     return make_client(settings, url)
+
+
+def cluster_call(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a store call, turning a dead cluster into ``ClusterUnavailable`` (a pass cannot go on without it)."""
+    try:
+        return func(*args, **kwargs)
+    except (OSConnectionError, ConnectionTimeout) as exc:
+        raise ClusterUnavailable(f"the store became unreachable during the run: {exc}") from None

@@ -17,12 +17,11 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
-from newsdrift.settings import Settings
+from newsdrift.settings import Settings, data_dir
 from newsdrift.store.names import IndexNames
-from newsdrift.store.templates import MAPPINGS_DIR
 
 PLUGIN = "opensearch-index-management"
-POLICY_FILE = MAPPINGS_DIR / "ism" / "articles-policy.json"
+POLICY_FILE = data_dir("mappings") / "ism" / "articles-policy.json"
 ROLLOVER_ALIAS_SETTING = "plugins.index_state_management.rollover_alias"
 
 

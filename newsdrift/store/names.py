@@ -45,12 +45,12 @@ class IndexNames:
 
     @property
     def hosts(self) -> str:
-        """robots.txt cache per origin (#14)."""
+        """robots.txt cache per origin."""
         return f"{self.prefix}-hosts"
 
     @property
     def links(self) -> str:
-        """Links that failed for good, with their retry time (#14)."""
+        """Links that failed for good, with their retry time."""
         return f"{self.prefix}-links"
 
     @property

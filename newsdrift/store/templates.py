@@ -17,6 +17,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
 from newsdrift.settings import data_dir
+from newsdrift.store.ism import template_settings
 from newsdrift.store.names import FAMILIES, IndexNames
 
 MAPPINGS_DIR = data_dir("mappings")
@@ -96,8 +97,6 @@ def apply_templates(
     for family, path in zip(FAMILIES, index_template_files(mappings_dir), strict=True):
         raw = _load(path)
         if family == "articles":
-            from newsdrift.store.ism import template_settings
-
             raw["template"]["settings"].update(template_settings(client, names))  # ISM clusters only
         body = _with_prefix(raw, names.prefix)
         changes.append(_apply_one(client, "index", names.template(family), body))

@@ -12,7 +12,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from newsdrift.score.drift import DriftConfig, DriftEvent, WindowRecord, WindowSpec
+from newsdrift.score.drift.events import DriftEvent
+from newsdrift.score.drift.settings import DriftConfig
+from newsdrift.score.drift.windows import WindowRecord, WindowSpec
 
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("window_start", "Window"),

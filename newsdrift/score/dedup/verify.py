@@ -1,13 +1,5 @@
-"""Near-duplicate verification on exact shingles, with common shingles down-weighted by document frequency.
-
-The MinHash/LSH step finds candidates and estimates their Jaccard similarity, but two distinct articles
-that share a site template, a wire service's stock phrases or a long quote can reach a Jaccard of 0.25.
-Verification compares the candidate pair's own shingles: each shingle weighs ``1 / (1 + df - 2)`` where
-``df`` is the number of documents of a sample that contain it (a shingle only the pair shares weighs 1;
-one in every article of a site's template almost nothing), and the pair is a copy when the weighted
-*containment* of the smaller text in the larger reaches the threshold (a 50 % trim is contained whole;
-a copy wrapped in another site's boilerplate still contains the story).
-"""
+"""Near-duplicate verification on exact shingles: two distinct articles that share a site template, a wire
+service's stock phrases or a long quote can reach the MinHash threshold, so candidates are confirmed here."""
 
 from __future__ import annotations
 
@@ -15,15 +7,16 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
-from newsdrift.score.dedup import DedupSettings, shingles, signature_text
+from newsdrift.score.dedup.minhash import shingles, signature_text
+from newsdrift.score.dedup.settings import DedupConfig
 
 
-def shingle_hashes(text: str, settings: DedupSettings) -> frozenset[int]:
+def shingle_hashes(text: str, config: DedupConfig) -> frozenset[int]:
     """Stable 64-bit hashes of the body shingles (the text the MinHash signature is computed on)."""
-    body = signature_text(text, settings.min_line_words)
+    body = signature_text(text, config.min_line_words)
     return frozenset(
         int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "big")
-        for s in shingles(body, settings.shingle_size)
+        for s in shingles(body, config.shingle_size)
     )
 
 
@@ -47,11 +40,16 @@ class ShingleFrequency:
             self.df = Counter({h: c for h, c in self.df.items() if c > 1})
 
     def weight(self, h: int) -> float:
+        """``1 / (df - 1)`` for a shingle in ``df`` documents of the sample: a shingle only the pair shares weighs
+        1, one in every article of a site's template almost nothing."""
         return 1.0 / max(1, self.df.get(h, 0) - 1)
 
 
 def weighted_overlap(a: frozenset[int], b: frozenset[int], freq: ShingleFrequency | None) -> tuple[float, float]:
-    """(weighted Jaccard, weighted containment of the smaller set in the larger) of two shingle sets."""
+    """(weighted Jaccard, weighted containment of the smaller set in the larger) of two shingle sets.
+
+    Containment, not Jaccard, decides: a 50 % trim is contained whole, and a copy wrapped in another site's
+    boilerplate still contains the story."""
     if not a or not b:
         return 0.0, 0.0
     weight = freq.weight if freq is not None else (lambda h: 1.0)

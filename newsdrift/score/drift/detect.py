@@ -1,40 +1,5 @@
-"""Sequential change detection over a window series: a self-starting reference, a random-effects spread,
-a two-sided CUSUM and a one-window jump rule.
-
-Drift *levels* are measured against the seed baseline, but a seed of a few essays differs from any
-real coverage, so a fixed threshold on the level fires at once and never releases. Events fire on
-*change* instead:
-
-* Each statistic (every frame's mean per-article share, on the arcsine-square-root scale, and the mean article
-  similarity to the baseline) has a reference: at first the ``reference_windows`` windows (and at least
-  ``reference_articles`` articles) after the baseline is loaded, and again after every event (the new
-  regime becomes the norm). While nothing fires the reference keeps growing (self-starting): a watched
-  window joins it ``reference_lag`` windows later, up to ``reference_max_windows`` (then the oldest
-  leaves), so the estimates sharpen instead of being fixed by ten windows forever.
-* A window's spread under no change has two parts (a random-effects model): article sampling, the
-  per-article variance (a bootstrap over the window's articles, pooled over the reference) over n, so a
-  window of three articles has a wide interval; and the window-to-window variance that sampling does not
-  explain, estimated from the spread *between* the reference windows. News days differ as wholes (a story
-  breaks, an outlet runs a series, wire copy is syndicated), so the articles of one window are correlated;
-  a bootstrap over articles alone makes a busy window's interval far too narrow. The between part does
-  not shrink with n. The total is at least ``min_overdispersion`` times the sampling part, and the
-  reference mean's own uncertainty is added.
-* The distance is Student-t (the spread comes from the reference windows) mapped to a normal score.
-  Two rules watch it, and the configured false-alarm rate is split between them and Bonferroni-divided
-  over every statistic and both directions, so the whole detector keeps the stated rate:
-  a one-window jump (``|z|`` past the limit solved from ``jump_share`` of the rate) fires at once; a
-  two-sided CUSUM on z clipped to ``max_step`` (allowance ``cusum_k``, limit ``h`` from Siegmund's ARL
-  approximation) catches smaller, sustained or gradual moves. Windows scored against a reference that lags
-  them by ``reference_lag`` windows share its mean's error, so the CUSUM adds z over its long-run standard
-  deviation, not z. A window with fewer than ``min_articles`` articles cannot fire alone.
-* Coverage rarely moves one frame at a time: when one frame grows, others shrink. The joint rules pool the
-  evidence of all watched statistics: the sum of their squared scores over the last window, and over each
-  longer span of ``joint_windows``, against the tail of that sum under no change given the statistics'
-  correlation (one test per window and span, so their ``joint_share`` of the rate is not divided over
-  statistics). Scores are clipped to ``max_step`` first, so one statistic alone cannot fire a joint rule;
-  the statistics that moved (two-sided 5 %, Bonferroni over the statistics; at least the one that moved
-  most) get an event each.
-"""
+"""Change detection over a window series: events fire on calibrated change of each statistic against its
+own reference, not on the level against the seed baseline."""
 
 from __future__ import annotations
 
@@ -42,16 +7,14 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import chdtri as _chdtri
-from scipy.special import ndtr as _ndtr
 from scipy.special import ndtri as _ndtri
-from scipy.special import stdtr as _stdtr
 
-if TYPE_CHECKING:
-    from newsdrift.score.drift import DriftConfig, WindowRecord
+from newsdrift.score.drift.limits import allowances, joint_limit, joint_tail, limits, quadratic_form_limit
+from newsdrift.score.drift.reference import Observation, Reference, learn, share_of
+from newsdrift.score.drift.settings import DriftConfig
+from newsdrift.score.drift.windows import WindowRecord
 
 VOCABULARY = "vocabulary_shift"
 FRAME = "frame_shift"
@@ -60,127 +23,6 @@ JUMP = "jump"
 JOINT = "joint"
 _MOVED = 0.05  # a statistic counts as moved in a joint alarm at two-sided 5 %, Bonferroni over the statistics
 _MAX_ROOT = 0.999  # a frame holding every article: keeps the delta-method factor finite
-_SIEGMUND = 1.166  # edge correction of the Brownian approximation for normal increments
-
-Observation = tuple[float, int, float]  # (value, articles, per-article variance)
-
-
-def siegmund_arl(h: float, k: float) -> float:
-    """In-control average run length of a one-sided CUSUM with allowance k and limit h (N(0,1) steps)."""
-    b = 2.0 * k * (h + _SIEGMUND)
-    return (math.exp(b) - b - 1.0) / (2.0 * k * k)
-
-
-def cusum_limit(arl: float, k: float) -> float:
-    """The limit h whose in-control run length is ``arl`` windows (bisection on siegmund_arl)."""
-    lo, hi = 0.0, 200.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if siegmund_arl(mid, k) < arl:
-            lo = mid
-        else:
-            hi = mid
-    return round(hi, 4)
-
-
-def jump_limit(tail: float) -> float:
-    """The one-sided normal score exceeded with probability ``tail`` (the jump rule's limit)."""
-    return round(float(-_ndtri(tail)), 4)
-
-
-def allowances(config: DriftConfig) -> tuple[float, ...]:
-    """The CUSUM allowances: ``cusum_k`` (sized for abrupt shifts) and, if set, ``gradual_k`` (a lower
-    allowance that adds up the small steps of a slow change)."""
-    return (config.cusum_k,) + ((config.gradual_k,) if config.gradual_k else ())
-
-
-def joint_tail(config: DriftConfig) -> float:
-    """Tail probability per window of each joint rule (one per span in ``joint_windows``); 0 = off."""
-    spans = len(set(config.joint_windows))
-    return config.false_alarm_rate * config.joint_share / spans if spans else 0.0
-
-
-def _form_tail(lam: Sequence[float], q: float) -> float:
-    """P(sum(lambda_i chi2_1) > q) for q above the mean: the saddlepoint approximation (Barndorff-Nielsen's
-    r*, as Kuonen 1999 applies it to quadratic forms), accurate far into the tail."""
-    hi, lo = 1.0 / (2.0 * max(lam)), 0.0
-    for _ in range(56):  # the saddlepoint: K'(t) = q, K the cumulant generating function
-        t = (lo + hi) / 2
-        if sum(x / (1.0 - 2.0 * x * t) for x in lam) < q:
-            lo = t
-        else:
-            hi = t
-    t = (lo + hi) / 2
-    k = -0.5 * sum(math.log(1.0 - 2.0 * x * t) for x in lam)
-    k2 = sum(2.0 * x * x / (1.0 - 2.0 * x * t) ** 2 for x in lam)
-    w, u = math.sqrt(max(2.0 * (t * q - k), 1e-300)), t * math.sqrt(k2)
-    return float(_ndtr(-(w + math.log(u / w) / w)))
-
-
-def quadratic_form_limit(eigenvalues: Sequence[float], tail: float) -> float:
-    """The value that sum(lambda_i chi2_1) exceeds with probability ``tail``."""
-    lam = [float(x) for x in eigenvalues if x > 1e-9]
-    lo, hi = sum(lam), sum(lam) + 400.0 * max(lam)
-    for _ in range(36):
-        mid = (lo + hi) / 2
-        if _form_tail(lam, mid) > tail:
-            lo = mid
-        else:
-            hi = mid
-    return round(hi, 4)
-
-
-def joint_limit(tail: float, statistics: int) -> float:
-    """The chi-square value with ``statistics`` degrees of freedom exceeded with probability ``tail``."""
-    return float(_chdtri(statistics, tail)) if tail > 0 else math.inf
-
-
-def limits(statistics: int, config: DriftConfig) -> tuple[tuple[float, ...], float]:
-    """(CUSUM limit per allowance, jump limit) that together keep their part of ``config.false_alarm_rate``
-    over all statistics and both directions (Bonferroni: each rule gets its share, divided over the tails);
-    the joint rules hold the rest (``joint_tail``)."""
-    tails = 2 * max(statistics, 1)
-    jump_rate = config.false_alarm_rate * config.jump_share
-    ks = allowances(config)
-    cusum_rate = config.false_alarm_rate * (1 - config.jump_share - config.joint_share) / len(ks)
-    jump = jump_limit(jump_rate / tails) if jump_rate > 0 else math.inf
-    return tuple(cusum_limit(tails / cusum_rate, k) for k in ks), jump
-
-
-def normal_confidence(z: float) -> float:
-    """Two-sided confidence that a standardised change of ``z`` is not noise: 1 - p."""
-    return 1.0 - math.erfc(abs(z) / math.sqrt(2.0))
-
-
-@dataclass(slots=True)
-class Reference:
-    """A statistic's no-change model learned from reference windows (random effects: between + sampling)."""
-
-    mean: float
-    article_var: float  # per-article variance: a window's sampling variance is article_var / n
-    between_var: float  # window-to-window variance beyond article sampling (does not shrink with n)
-    mean_var: float  # variance of the reference mean itself
-    articles: int
-    windows: int
-    min_overdispersion: float = 1.0
-
-    def window_var(self, n: int, windows: int = 1) -> float:
-        """Variance of the mean of ``windows`` windows holding n articles in all, under no change."""
-        sampling = self.article_var / max(n, 1)
-        return max(self.between_var / max(windows, 1) + sampling, self.min_overdispersion * sampling)
-
-    def se(self, n: int, windows: int = 1) -> float:
-        """Standard error of (windows holding n articles) minus the reference mean."""
-        return math.sqrt(self.window_var(n, windows) + self.mean_var)
-
-    def standardise(self, value: float, n: int) -> float:
-        """A window's distance from the reference in standard errors, as a normal score.
-
-        The spread comes from ``windows - 1`` degrees of freedom, so the distance is Student-t, not
-        normal; mapping it through the t distribution keeps the stated false-alarm rate honest when
-        the reference is short."""
-        t = (value - self.mean) / self.se(n)
-        return float(_ndtri(_stdtr(max(self.windows - 1, 1), t)))
 
 
 @dataclass(slots=True)
@@ -261,11 +103,6 @@ class Trace:
         return best
 
 
-def share_of(angle: float) -> float:
-    """Inverse of the arcsine-square-root scale: the frame share at ``angle`` (clamped to 0..pi/2)."""
-    return math.sin(min(max(angle, 0.0), math.pi / 2)) ** 2
-
-
 def observations(w: WindowRecord) -> dict[str, Observation]:
     """(value, articles, per-article variance) of every statistic in a window."""
     obs = {VOCABULARY: (w.mean_baseline_similarity, w.article_count, w.similarity_var)}
@@ -279,31 +116,6 @@ def observations(w: WindowRecord) -> dict[str, Observation]:
         var = w.frame_var.get(f, 0.0) / (1.0 - root * root)
         obs[f"frame:{f}"] = (math.asin(root), w.framed_articles, var)
     return obs
-
-
-def learn(points: Sequence[Observation], floor: float, min_over: float = 1.0) -> Reference:
-    """Reference from (value, n, per-article variance) of the reference windows.
-
-    The per-article variance is pooled within windows; the between-window variance is what the spread of
-    the window values shows beyond their sampling variance (method of moments, at least 0)."""
-    count = len(points)
-    total = sum(n for _, n, _ in points)
-    dof = sum(n - 1 for _, n, _ in points)
-    within = sum((n - 1) * v for _, n, v in points) / dof if dof > 0 else 0.0
-    plain = sum(x for x, _, _ in points) / count
-    spread = sum((x - plain) ** 2 for x, _, _ in points) / max(count - 1, 1)
-    inverse = [1.0 / max(n, 1) for _, n, _ in points]
-    if within > 0:
-        article_var = max(within, floor)
-        between = max(0.0, spread - article_var * sum(inverse) / count)
-    else:  # no within-window spread to pool (one-article windows): all of it counts as sampling
-        article_var = max(sum(n * (x - plain) ** 2 for x, n, _ in points) / max(count - 1, 1), floor)
-        between = 0.0
-    # Precision-weighted mean: a busy day counts more, but only as far as the between part allows.
-    weights = [1.0 / max(between + article_var * i, min_over * article_var * i) for i in inverse]
-    whole = sum(weights)
-    mean = sum(w * x for w, (x, _, _) in zip(weights, points, strict=True)) / whole
-    return Reference(mean, article_var, between, 1.0 / whole, total, count, min_over)
 
 
 class _Cusum:
@@ -568,7 +380,42 @@ class _Joint:
 
 def detect_changes(series: Sequence[WindowRecord], config: DriftConfig) -> Trace:
     """Run one detector per statistic over a window series (one baseline, one size, oldest first), and the
-    joint rules over all of them."""
+    joint rules over all of them.
+
+    Drift *levels* are measured against the seed baseline, but a seed of a few essays differs from any
+    real coverage, so a fixed threshold on the level fires at once and never releases. Events fire on
+    *change* instead:
+
+    * Each statistic (every frame's mean per-article share, on the arcsine-square-root scale, and the mean article
+      similarity to the baseline) has a reference: at first the ``reference_windows`` windows (and at least
+      ``reference_articles`` articles) after the baseline is loaded, and again after every event (the new
+      regime becomes the norm). While nothing fires the reference keeps growing (self-starting): a watched
+      window joins it ``reference_lag`` windows later, up to ``reference_max_windows`` (then the oldest
+      leaves), so the estimates sharpen instead of being fixed by ten windows forever.
+    * A window's spread under no change has two parts (a random-effects model): article sampling, the
+      per-article variance (a bootstrap over the window's articles, pooled over the reference) over n, so a
+      window of three articles has a wide interval; and the window-to-window variance that sampling does not
+      explain, estimated from the spread *between* the reference windows. News days differ as wholes (a story
+      breaks, an outlet runs a series, wire copy is syndicated), so the articles of one window are correlated;
+      a bootstrap over articles alone makes a busy window's interval far too narrow. The between part does
+      not shrink with n. The total is at least ``min_overdispersion`` times the sampling part, and the
+      reference mean's own uncertainty is added.
+    * The distance is Student-t (the spread comes from the reference windows) mapped to a normal score.
+      Two rules watch it, and the configured false-alarm rate is split between them and Bonferroni-divided
+      over every statistic and both directions, so the whole detector keeps the stated rate:
+      a one-window jump (``|z|`` past the limit solved from ``jump_share`` of the rate) fires at once; a
+      two-sided CUSUM on z clipped to ``max_step`` (allowance ``cusum_k``, limit ``h`` from Siegmund's ARL
+      approximation) catches smaller, sustained or gradual moves. Windows scored against a reference that lags
+      them by ``reference_lag`` windows share its mean's error, so the CUSUM adds z over its long-run standard
+      deviation, not z. A window with fewer than ``min_articles`` articles cannot fire alone.
+    * Coverage rarely moves one frame at a time: when one frame grows, others shrink. The joint rules pool the
+      evidence of all watched statistics: the sum of their squared scores over the last window, and over each
+      longer span of ``joint_windows``, against the tail of that sum under no change given the statistics'
+      correlation (one test per window and span, so their ``joint_share`` of the rate is not divided over
+      statistics). Scores are clipped to ``max_step`` first, so one statistic alone cannot fire a joint rule;
+      the statistics that moved (two-sided 5 %, Bonferroni over the statistics; at least the one that moved
+      most) get an event each.
+    """
     names = sorted({name for w in series for name in observations(w)})
     if VOCABULARY in names:  # vocabulary first, then frames alphabetically
         names.remove(VOCABULARY)

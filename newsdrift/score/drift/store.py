@@ -1,8 +1,5 @@
-"""Drift state in OpenSearch: window, frame, term and event documents kept in step with the articles.
-
-The pure computation (scores, windows, events) is in ``drift.py``; this module reads articles from the
-articles alias and writes the drift index.
-"""
+"""Drift state in the store: window, frame, term and event documents kept in step with the articles, read
+from the articles alias and written to the drift index."""
 
 from __future__ import annotations
 
@@ -14,21 +11,11 @@ from typing import Any
 from newsdrift.clock import as_utc as utc
 from newsdrift.clock import iso
 from newsdrift.records import Failure
-from newsdrift.score.drift import (
-    Analysis,
-    DriftConfig,
-    DriftEvent,
-    DriftScorer,
-    WindowAccumulator,
-    WindowArticle,
-    WindowRecord,
-    WindowSpec,
-    detect_events,
-    event_document,
-    event_from_doc,
-    window_documents,
-    window_from_doc,
-)
+from newsdrift.score.drift.documents import event_document, event_from_doc, window_documents, window_from_doc
+from newsdrift.score.drift.events import DriftEvent, detect_events
+from newsdrift.score.drift.scoring import Analysis, DriftScorer
+from newsdrift.score.drift.settings import DriftConfig, config_from_settings
+from newsdrift.score.drift.windows import WindowAccumulator, WindowArticle, WindowRecord, WindowSpec
 from newsdrift.store.bulk import bulk_write
 
 
@@ -416,8 +403,8 @@ class DriftStore:
         return [event_from_doc(h["_source"]) for h in resp["hits"]["hits"]]
 
     def _refresh_events(self, window: str, result: DriftUpdate) -> None:
-        # Hysteresis depends on history, so the whole series of this size is replayed;
-        # window docs are small summaries, unlike the articles behind them.
+        # Each statistic's reference is learned from the series itself, so the whole series of this size is
+        # replayed; window docs are small summaries, unlike the articles behind them.
         records = self.load_windows(window)
         wanted = {a for r in records for a in r.example_article_ids}
         events = detect_events(records, self.config)
@@ -448,10 +435,5 @@ def open_drift_store(settings: Any, client: Any, names: Any, baseline_id: str | 
     texts = [d["text"] for d in docs if d.get("text")]
     if not texts:
         return None
-    config = DriftConfig(
-        false_alarm_rate=settings.drift_false_alarm_rate,
-        reference_windows=settings.drift_reference_windows,
-        cusum_k=settings.drift_cusum_k,
-        jump_share=settings.drift_jump_share,
-    )
+    config = config_from_settings(settings)
     return DriftStore(client, names.drift, names.articles, DriftScorer(texts, frames, baseline_id=baseline_id), config)

@@ -1,0 +1,1 @@
+"""Exact and near-duplicate detection: MinHash/LSH fingerprints verified against the store."""

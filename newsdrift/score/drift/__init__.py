@@ -1,0 +1,1 @@
+"""Narrative drift against a named baseline: article scores, window metrics, change events, their store and report."""
