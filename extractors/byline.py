@@ -6,7 +6,7 @@ expressions call back into Python for every element: 17 ms a page on the
 evaluation set when a page has any byline hint. The same rules here read the
 attributes of the elements that have any (one XPath in libxml2), test them with
 compiled expressions, and skip pruned sections by looking at the few matches'
-ancestors. ``tests/test_extractors_helpers.py`` checks that both give the same
+ancestors. ``tests/extract/test_extractors_helpers.py`` checks that both give the same
 author on real pages.
 """
 

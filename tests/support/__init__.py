@@ -1,0 +1,1 @@
+"""Helpers the tests share: loopback servers, the Airflow runner, Dashboards query translation."""
