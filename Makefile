@@ -40,7 +40,7 @@ test: setup browser  ## Install everything (Chromium included), lint and type-ch
 
 PY_DIRS := newsdrift extractors dags scripts tests bench dashboards
 
-lint: setup  ## ruff (lint and format check) and mypy on newsdrift/ and extractors/
+lint: setup  ## ruff (lint and format check), mypy, and the check that no file tells how the project was built
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy

@@ -79,10 +79,8 @@ def baseline_list(as_json: bool = JsonOption) -> None:
 
 
 def _drift_store(s: Settings):
-    from newsdrift.score import baseline
-    from newsdrift.score.drift.scoring import DriftScorer
-    from newsdrift.score.drift.store import DriftStore
-    from newsdrift.score.frames import load_frames
+    from newsdrift.errors import NewsdriftError
+    from newsdrift.score.drift.store import open_drift_store
     from newsdrift.store.client import connect
     from newsdrift.store.names import IndexNames
     from newsdrift.store.templates import apply_templates
@@ -90,10 +88,10 @@ def _drift_store(s: Settings):
     client = connect(s)
     names = IndexNames(s.index_prefix)
     apply_templates(client, names)
-    frames = load_frames(s.frames_path)
-    docs = baseline.ensure_default(client, names, s, frames)
-    scorer = DriftScorer([d["text"] for d in docs], frames, baseline_id=s.baseline_id)
-    return DriftStore(client, names.drift, names.articles, scorer)
+    store = open_drift_store(s, client, names)
+    if store is None:
+        raise NewsdriftError(f"baseline {s.baseline_id} has no text to measure drift against (newsdrift baseline load)")
+    return store
 
 
 @drift_app.command("update")

@@ -10,6 +10,7 @@ from typing import Any
 
 from newsdrift.records import Article, Failure, FeedEntry
 from newsdrift.run.workers import process_pool
+from newsdrift.score.dedup.minhash import Fingerprint
 from newsdrift.score.stages import analyse_text
 from newsdrift.settings import Settings
 
@@ -24,9 +25,10 @@ class Extracted:
     article: Article
     topic_relevance: float
     topic_terms: list[str]
-    fingerprint: Any  # newsdrift.score.dedup.minhash.Fingerprint
+    fingerprint: Fingerprint
     seconds: float = 0.0  # time in the worker
-    analyses: dict[str, Any] = field(default_factory=dict)  # the stages' text-only analyses (scoring.analyse_text)
+    # the stages' own text-only analyses (score.stages.analyse_text)
+    analyses: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)

@@ -189,7 +189,7 @@ def default_scorers(
     settings: Settings, client: OpenSearch, names: IndexNames, *, alerts: bool = True, alert_checks: bool = True
 ) -> list[Stage]:
     """Duplicates, drift (it skips copies), then alerting (it reads all of them). Topic relevance and the
-    MinHash fingerprint are computed earlier, next to extraction (``pipeline.extract_and_score_text``).
+    MinHash fingerprint are computed earlier, next to extraction (``newsdrift.run.extraction``).
 
     ``alerts=False`` leaves alerting to a later step; ``alert_checks=False`` matches the articles but
     leaves the end-of-pass checks and delivery to a later step (the Airflow DAG's ``percolate`` task,

@@ -189,12 +189,3 @@ class DriftSettings(BaseModel):
             examples_per_window=self.drift_examples_per_window,
             explain_lookback=self.drift_explain_lookback,
         )
-
-
-def config_from_settings(settings: BaseModel) -> DriftConfig:
-    """The DriftConfig of the application settings: the one place it is built from them."""
-    if isinstance(settings, DriftSettings):
-        return settings.drift_config()
-    # Settings that do not derive from DriftSettings give the drift fields they have; the rest default.
-    present = settings.model_dump(include=set(DriftSettings.model_fields))
-    return DriftSettings.model_validate(present).drift_config()

@@ -8,15 +8,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from opensearchpy import OpenSearch
+
 from newsdrift.clock import as_utc as utc
 from newsdrift.clock import iso
 from newsdrift.records import Failure
 from newsdrift.score.drift.documents import event_document, event_from_doc, window_documents, window_from_doc
 from newsdrift.score.drift.events import DriftEvent, detect_events
 from newsdrift.score.drift.scoring import Analysis, DriftScorer
-from newsdrift.score.drift.settings import DriftConfig, config_from_settings
+from newsdrift.score.drift.settings import DriftConfig
 from newsdrift.score.drift.windows import WindowAccumulator, WindowArticle, WindowRecord, WindowSpec
+from newsdrift.settings import Settings
 from newsdrift.store.bulk import bulk_write
+from newsdrift.store.names import IndexNames
 
 
 @dataclass(slots=True)
@@ -417,7 +421,9 @@ class DriftStore:
         result.events.extend(e.event_id for e in events)
 
 
-def open_drift_store(settings: Any, client: Any, names: Any, baseline_id: str | None = None) -> DriftStore | None:
+def open_drift_store(
+    settings: Settings, client: OpenSearch, names: IndexNames, baseline_id: str | None = None
+) -> DriftStore | None:
     """The drift store of a baseline (default: the active one, loaded from ``baseline_dir`` on first use).
 
     The one place the scorer and store are put together: the pipeline's drift stage, the
@@ -435,5 +441,5 @@ def open_drift_store(settings: Any, client: Any, names: Any, baseline_id: str | 
     texts = [d["text"] for d in docs if d.get("text")]
     if not texts:
         return None
-    config = config_from_settings(settings)
-    return DriftStore(client, names.drift, names.articles, DriftScorer(texts, frames, baseline_id=baseline_id), config)
+    scorer = DriftScorer(texts, frames, baseline_id=baseline_id)
+    return DriftStore(client, names.drift, names.articles, scorer, settings.drift_config())

@@ -26,7 +26,7 @@ from newsdrift.score.drift.limits import (
 )
 from newsdrift.score.drift.reference import share_of
 from newsdrift.score.drift.scoring import DriftScorer
-from newsdrift.score.drift.settings import DriftConfig, DriftSettings, config_from_settings
+from newsdrift.score.drift.settings import DriftConfig, DriftSettings
 from newsdrift.score.drift.windows import WindowRecord, WindowSpec, compute_windows
 from newsdrift.score.frames import load_frames
 
@@ -443,25 +443,6 @@ def test_drift_settings_build_the_drift_config() -> None:
         DriftSettings(drift_jump_share=0.7, drift_joint_share=0.3)
     with pytest.raises(ValueError, match="window size"):
         DriftSettings(drift_windows=("1d", "fortnight"))
-
-
-def test_config_from_settings_takes_the_drift_fields_the_settings_carry() -> None:
-    """Settings deriving from DriftSettings give their own config; others give the drift fields they have."""
-    from pydantic import BaseModel
-
-    class Partial(BaseModel):
-        drift_cusum_k: float = 1.25
-        drift_jump_share: float = 0.0
-        index_prefix: str = "newsdrift"
-
-    class Whole(DriftSettings):
-        index_prefix: str = "newsdrift"
-
-    expected = DriftConfig(cusum_k=1.25, jump_share=0.0)
-    assert config_from_settings(Partial()) == expected
-    assert config_from_settings(Whole(drift_cusum_k=1.25, drift_jump_share=0.0)) == expected
-    with pytest.raises(ValueError, match="drift_jump_share"):
-        config_from_settings(Partial(drift_jump_share=0.9))
 
 
 @pytest.mark.parametrize("eigenvalues", [[1.0] * 8, [3, 1, 1, 1, 1, 1, 0, 0], [5, 1, 1, 0.5, 0.5, 0, 0, 0]])
