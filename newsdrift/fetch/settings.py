@@ -10,13 +10,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import NoDecode
 
+from newsdrift import __version__
+
 
 class FetchSettings(BaseModel):
     """HTTP: who we say we are, where we may connect, how long and how much, how politely."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    user_agent: str = "newsdrift/0.1 (+https://github.com/newsdrift/newsdrift; news monitoring)"
+    user_agent: str = f"newsdrift/{__version__} (+https://github.com/newsdrift/newsdrift; news monitoring)"
     """User-Agent of every request; robots.txt rules are matched against it."""
     allow_private_networks: bool = False
     """Allow feeds/pages on loopback and private addresses (tests and the offline demo)."""
