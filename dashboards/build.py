@@ -250,6 +250,10 @@ def visualization(
     description: str,
     query: str = "",
 ) -> dict[str, Any]:
+    splits = [a for a in aggs if a["schema"] == "split"]
+    if splits:
+        # Dashboards and Kibana lay a split chart out in rows or columns from the vis params, not the agg's
+        params = {**params, "row": bool(splits[0]["params"].get("row", False))}
     state = {"title": title, "type": vis_type, "aggs": aggs, "params": params}
     return {
         "type": "visualization",

@@ -140,6 +140,19 @@ def test_every_object_parses_in_the_shape_dashboards_imports():
             assert attrs["timeRestore"] is True and attrs["timeFrom"].startswith("now-"), where
 
 
+def test_split_charts_say_rows_where_dashboards_reads_it():
+    # Dashboards and Kibana pick the split layout from visState.params.row (split_row vs split_column
+    # in their build pipeline); the agg's own ``row`` only drives the editor's toggle.
+    split_charts = {}
+    for obj in OBJECTS:
+        if obj["type"] == "visualization":
+            state = vis_state(obj)
+            splits = [a for a in state["aggs"] if a["schema"] == "split"]
+            if splits:
+                split_charts[obj["attributes"]["title"]] = (state["params"].get("row"), splits[0]["params"].get("row"))
+    assert split_charts == {"Frame shares over time": (True, True)}
+
+
 def test_every_reference_resolves_to_an_object_in_the_file():
     for obj in OBJECTS:
         names = [r["name"] for r in obj["references"]]
