@@ -1,0 +1,1 @@
+"""Story clustering: which articles from different outlets report the same event."""
