@@ -163,8 +163,9 @@ class Deduplicator(CandidateSearch):
         return {h["_id"]: h["_source"].get("text") or "" for h in resp["hits"]["hits"]}
 
     def _fingerprint(self, sa: ScoredArticle) -> Fingerprint:
-        """The extraction workers' fingerprint when this Deduplicator's config is the default, else computed here."""
-        if sa.minhash and sa.lsh_bands and self.config == DedupConfig():
+        """The extraction workers' fingerprint (made with the default shape) when this config has that shape, else
+        computed here."""
+        if sa.minhash and sa.lsh_bands and self.config.fingerprint_shape == DedupConfig().fingerprint_shape:
             return Fingerprint(sa.article.content_sha1, sa.minhash, sa.lsh_bands)
         return fingerprint(sa.article.text, self.config)
 

@@ -51,6 +51,11 @@ class DedupConfig(BaseModel):
         return self.num_perm // self.bands
 
     @property
+    def fingerprint_shape(self) -> tuple[int, int, int, int]:
+        """What a fingerprint depends on: two configs of the same shape give the same fingerprints."""
+        return (self.shingle_size, self.num_perm, self.bands, self.min_line_words)
+
+    @property
     def gate(self) -> float:
         """The estimate a candidate needs before its exact shingles are compared (``verify_gate``, at most
         ``threshold``)."""
