@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from newsdrift.errors import ConfigError, FramesConfigError
-from newsdrift.settings import display_path, load_yaml, validation_problems
+from newsdrift.settings import data_dir, display_path, load_yaml, validation_problems
 
-DEFAULT_FRAMES_PATH = Path(__file__).resolve().parents[2] / "config" / "frames.yaml"
+DEFAULT_FRAMES_PATH = data_dir("config") / "frames.yaml"  # the checkout's, else the copy in the wheel
 
 # Letters and digits only: "open-source" -> open, source; "Meta’s" -> meta, s.
 _TOKEN_RE = re.compile(r"[^\W_]+")
