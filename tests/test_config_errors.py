@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,20 +17,10 @@ from newsdrift.run import preflight as configcheck
 from newsdrift.settings import PROJECT_ROOT, get_settings, load_settings
 from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import apply_templates
+from tests.support.cli import run_cli
 
 CONFIG = PROJECT_ROOT / "config"
 BAD_UTF8 = b"name: caf\xe9 talk\n"  # Latin-1 'é': invalid UTF-8 on line 1
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsdrift", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, **env},
-        cwd=PROJECT_ROOT,
-    )
 
 
 def invoke(monkeypatch, args: list[str], env: dict[str, str]):

@@ -20,10 +20,10 @@ from newsdrift.settings import Settings
 from newsdrift.store.client import cluster_call
 from newsdrift.store.names import IndexNames
 
-Progress = Callable[..., None]
+Progress = Callable[..., None]  # progress(event, **info): what a long pass reports as it goes
 
 
-def _no_progress(event: str, **info: Any) -> None:
+def no_progress(event: str, **info: Any) -> None:
     return None
 
 
@@ -44,7 +44,7 @@ async def poll_feeds(
     summary: RunSummary,
     *,
     force: bool = False,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> PollOutcome:
     """Poll due feeds concurrently (bounded), store their new state, return their entries."""
     states = cluster_call(feedstate.load_states, client, names, feeds)

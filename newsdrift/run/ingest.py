@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from typing import Any
@@ -20,7 +19,7 @@ from opensearchpy import OpenSearch
 
 from extractors.feedtext import falls_back
 from newsdrift.feeds.catalog import Feed
-from newsdrift.feeds.poller import Progress, commit_validators, poll_feeds
+from newsdrift.feeds.poller import Progress, commit_validators, no_progress, poll_feeds
 from newsdrift.feeds.state import set_indexed_counts
 from newsdrift.fetch import links as linkstate
 from newsdrift.fetch.fetcher import PoliteFetcher
@@ -37,10 +36,6 @@ from newsdrift.store.client import cluster_call
 from newsdrift.store.names import IndexNames
 
 
-def _no_progress(event: str, **info: Any) -> None:
-    return None
-
-
 async def run_once_async(
     settings: Settings,
     client: OpenSearch,
@@ -48,7 +43,7 @@ async def run_once_async(
     *,
     force: bool = False,
     scorers: list[Stage] | None = None,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> RunSummary:
     """One pass over ``feeds``: what was polled, indexed, scored and alerted, and every failure with its reason."""
     started = time.monotonic()
@@ -67,7 +62,7 @@ async def run_once_async(
             record_failed_links(settings, client, names, summary)
         with summary.timed("feed_counts"):
             commit_validators(client, names, polled.validators, summary)
-            # recount every polled feed, so a count left short by a killed pass is repaired by the next
+            # once per pass, counted not incremented: a count a killed pass left short is repaired by the next
             for part in chunks(polled.feed_urls, 1000):
                 set_indexed_counts(client, names, part, summary)
         with summary.timed("finish"):
@@ -89,8 +84,8 @@ async def process_entries(
     scorers: list[Stage],
     summary: RunSummary,
     *,
-    progress: Progress = _no_progress,
-) -> list[ScoredArticle]:
+    progress: Progress = no_progress,
+) -> None:
     """Fetch across hosts continuously, extract in the pool, index in batches of ``settings.batch_size``.
 
     The scheduler (``newsdrift.fetch.hosts``) keeps every host with work and a free politeness
@@ -101,19 +96,14 @@ async def process_entries(
     not yet indexed (the batch being indexed and the one filling up).
     """
     progress("fetch_start", total=len(entries))
-    all_indexed: list[ScoredArticle] = []
     size = settings.batch_size
     room = asyncio.Semaphore(2 * size)  # extracted and not yet indexed
     filling: list[Extracted] = []
     batches: asyncio.Queue[list[Extracted] | None] = asyncio.Queue()
 
-    def index_and_count(articles: list[Extracted]) -> None:
-        indexed = index_batch(settings, client, names, articles, scorers, summary)
-        all_indexed.extend(_light(i) for i in indexed)  # ids stay, bodies go
-
     async def indexer() -> None:
         while (batch := await batches.get()) is not None:
-            await asyncio.to_thread(index_and_count, batch)  # copies the context (run id)
+            await asyncio.to_thread(index_batch, settings, client, names, batch, scorers, summary)  # with the run id
             for _ in batch:
                 room.release()
 
@@ -140,11 +130,6 @@ async def process_entries(
                 batches.put_nowait(None)
 
             await gather_or_cancel(produce(), indexer())
-    # once per pass, not per batch: each count update of a feed re-read (and refreshed) its state
-    # document, 1 s of the node's time in a 600-page pass (bench/realpages.py)
-    with summary.timed("feed_counts"):
-        set_indexed_counts(client, names, count_indexed_per_feed(all_indexed), summary)
-    return all_indexed
 
 
 async def fetch_and_extract_one(
@@ -293,20 +278,9 @@ def record_failed_links(settings: Settings, client: OpenSearch, names: IndexName
     summary.failed_links.clear()
 
 
-def count_indexed_per_feed(indexed: list[ScoredArticle]) -> Counter[str]:
-    return Counter(i.article.feed_url for i in indexed)
-
-
 def fetch_ahead(settings: Settings) -> int:
     """How many entries may be in progress (fetching, fetched, extracting) at once."""
     return max(settings.batch_size, 2 * (settings.fetch_concurrency + settings.extract_workers))
-
-
-def _light(item: ScoredArticle) -> ScoredArticle:
-    item.article.text = ""
-    item.minhash = []
-    item.text_analyses = {}
-    return item
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -8,9 +8,6 @@ templates (composable + component), rollover and percolation behave the same; th
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -21,16 +18,7 @@ from newsdrift.settings import load_settings
 from newsdrift.store.engine import engine_of, parse_root
 from newsdrift.store.names import IndexNames
 from newsdrift.store.templates import apply_templates
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newsdrift", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
+from tests.support.cli import run_cli
 
 
 def test_engine_is_read_from_the_root_endpoint(opensearch_client, store_engine):
